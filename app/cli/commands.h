@@ -1,0 +1,8 @@
+// The sub-commands of storybrush-cli, one file each (cmd_<name>.cpp). argv[1] is the sub-command's name.
+#pragma once
+
+namespace storybrush::cli {
+
+int runDevices(int argc, char** argv);
+
+}  // namespace storybrush::cli

@@ -1,0 +1,68 @@
+// storybrush-cli: the headless face of the engine, for scripts, benchmarks and audits (CLI.md).
+// Thin over the engine: each sub-command parses flags, calls the engine and prints.
+#include "app/cli/cli_common.h"
+#include "app/cli/commands.h"
+
+#include <storybrush/engine.h>
+
+#include <cstring>
+#include <iostream>
+#include <string>
+
+namespace {
+
+using namespace storybrush::cli;
+
+struct SubCommand {
+    const char* name;
+    const char* summary;
+    int (*run)(int argc, char** argv);
+};
+
+const SubCommand kSubCommands[] = {
+    {"devices", "where pictures would be computed (CPU threads and BLAS, GPU)", runDevices},
+};
+
+void printHelp(std::ostream& out) {
+    out << "storybrush-cli " STORYBRUSH_VERSION " - make children's picture-book art offline, from the command line\n\n"
+           "Usage: storybrush-cli SUBCOMMAND [FLAGS]   (storybrush-cli SUBCOMMAND --help for its flags)\n\n"
+           "Sub-commands:\n";
+    for (const auto& sub : kSubCommands) {
+        std::string name = sub.name;
+        name.resize(14, ' ');
+        out << "  " << name << sub.summary << "\n";
+    }
+    out << "\nExit codes: 0 done, 1 failed, 2 bad usage, 3 blocked by the kid-safe policy.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+        printHelp(std::cout);
+        return argc < 2 ? kBadUsage : kDone;
+    }
+    if (!std::strcmp(argv[1], "--version")) {
+        std::cout << "storybrush-cli " STORYBRUSH_VERSION "\n";
+        return kDone;
+    }
+    for (const auto& sub : kSubCommands) {
+        if (std::strcmp(argv[1], sub.name) != 0) continue;
+        try {
+            return sub.run(argc, argv);
+        } catch (const UsageError& error) {
+            std::cerr << "storybrush-cli " << sub.name << ": " << error.message << "\n"
+                      << "Try: storybrush-cli " << sub.name << " --help\n";
+            return kBadUsage;
+        } catch (const storybrush::Error& error) {
+            std::cerr << "storybrush-cli " << sub.name << ": " << error.what() << "\n";
+            return kFailed;
+        } catch (const std::exception& error) {
+            std::cerr << "storybrush-cli " << sub.name << ": unexpected error: " << error.what() << "\n";
+            return kFailed;
+        }
+    }
+    std::cerr << "storybrush-cli: unknown sub-command '" << argv[1] << "'\n\n";
+    printHelp(std::cerr);
+    return kBadUsage;
+}

@@ -1,0 +1,32 @@
+// The one place where differences between libtorch versions live: Debian's 1.13 (CPU, CI) and
+// PyTorch's 2.x (CUDA, the GPU machine). Everything else calls these and never checks versions.
+#pragma once
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <cmath>
+
+#define STORYBRUSH_TORCH_AT_LEAST(major, minor) \
+    (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace storybrush::runtime {
+
+// softmax(q k^T / sqrt(d)) v over [batch, heads, tokens, head_dim]. libtorch 2.0 added the fused
+// kernel (flash / memory-efficient on CUDA); 1.13 gets the same maths written out.
+inline torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k,
+                                               const torch::Tensor& v) {
+#if STORYBRUSH_TORCH_AT_LEAST(2, 0)
+    return at::scaled_dot_product_attention(q, k, v);
+#else
+    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+    auto weights = torch::matmul(q, k.transpose(-2, -1) * scale).softmax(-1);
+    return torch::matmul(weights, v);
+#endif
+}
+
+// Inference guard: InferenceMode exists since 1.9, so both versions have it; kept here so the
+// choice is made once.
+using InferenceGuard = c10::InferenceMode;
+
+}  // namespace storybrush::runtime
