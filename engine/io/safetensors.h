@@ -51,4 +51,9 @@ private:
 // for as long as the tensor lives. F8 types are refused with a message.
 torch::Tensor tensorView(const std::shared_ptr<const SafetensorsFile>& file, const TensorInfo& info);
 
+// Pickle formats (.ckpt/.pt/.pth/.bin/.pkl), refused by name: loading a pickle can run code.
+bool isPicklePath(const std::string& path);
+// The refusal message for a pickle file: why Storybrush never opens it and the one-line conversion.
+std::string pickleRefusal(const std::string& path, const std::string& why);
+
 }  // namespace storybrush::io
