@@ -1,0 +1,61 @@
+// Jobs as the UI sees them: Qt value types, no engine or libtorch types, so ui/ can include this header
+// without linking the engine. app/ converts them to and from storybrush::GenerationRequest/Result.
+#pragma once
+
+#include <QtCore/QList>
+#include <QtCore/QMetaType>
+#include <QtCore/QString>
+#include <QtGui/QImage>
+
+namespace storybrush {
+
+struct JobRequest {
+    QString model = QStringLiteral("builtin");
+    QString prompt;
+    QString negativePrompt;
+    int width = 0;   // 0: the model's own size
+    int height = 0;
+    int steps = 25;
+    double cfgScale = 7.5;
+    quint64 seed = 0;
+    bool randomSeed = true;  // the worker picks the seed and reports it in the result
+    int batchSize = 1;
+    QString sampler = QStringLiteral("dpmpp2m_karras");
+    QImage initImage;  // null: text-to-image
+    double strength = 0.75;
+    QImage mask;       // null: no mask; white repaints
+    int outpaintLeft = 0, outpaintTop = 0, outpaintRight = 0, outpaintBottom = 0;
+    bool kidMode = true;
+};
+
+struct JobProgress {
+    int imageIndex = 0;
+    int batchSize = 1;
+    int step = 0;
+    int totalSteps = 0;
+    double secondsLeft = -1.0;  // negative while unknown
+    QImage preview;             // null when this step brought none; raw: apply the kid-mode policy before showing
+};
+
+struct JobImage {
+    QImage image;  // null when the safety check held the picture back
+    quint64 seed = 0;
+    bool blocked = false;
+    QString parameters;  // A1111-style generation parameters
+};
+
+struct JobResult {
+    QList<JobImage> images;
+    quint64 firstSeed = 0;
+    bool promptBlocked = false;
+    QString childMessage;  // kind words for the screen when something was held back
+    bool cancelled = false;
+    double seconds = 0.0;
+    QString deviceName;
+};
+
+}  // namespace storybrush
+
+Q_DECLARE_METATYPE(storybrush::JobRequest)
+Q_DECLARE_METATYPE(storybrush::JobProgress)
+Q_DECLARE_METATYPE(storybrush::JobResult)

@@ -1,0 +1,72 @@
+// storybrush: the studio. Starts the window and the engine thread; without a display it says what
+// the headless tool can do instead of failing.
+#include "app/engine_thread.h"
+#include "app/real_engine_backend.h"
+#include "ui/main_window.h"
+#include "ui/theme.h"
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QDir>
+#include <QtCore/QFileInfo>
+#include <QtCore/QSettings>
+#include <QtWidgets/QApplication>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+bool haveDisplay() {
+    const auto set = [](const char* name) {
+        const char* value = std::getenv(name);
+        return value != nullptr && *value != '\0';
+    };
+    return set("QT_QPA_PLATFORM") || set("DISPLAY") || set("WAYLAND_DISPLAY");
+}
+
+// No display (a server, CI, an SSH session): the window cannot open, so point at the headless tool.
+int explainHeadless(const char* argv0) {
+    const QString cliPath = QFileInfo(QString::fromLocal8Bit(argv0)).absolutePath() + QStringLiteral("/storybrush-cli");
+    const std::string cli = cliPath.toStdString();
+    std::printf("Storybrush %s: no display found, so the studio window cannot open here.\n"
+                "Start it on a desktop (or with QT_QPA_PLATFORM=offscreen for tests).\n\n"
+                "Without a display, the headless tool works:\n"
+                "  %s --help      what it can do\n"
+                "  %s devices     where pictures would be computed\n",
+                STORYBRUSH_VERSION, cli.c_str(), cli.c_str());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (!haveDisplay()) return explainHeadless(argv[0]);
+
+    QApplication app(argc, argv);
+    QCoreApplication::setOrganizationName(QStringLiteral("Storybrush"));
+    QCoreApplication::setApplicationName(QStringLiteral("Storybrush"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(STORYBRUSH_VERSION));
+    storybrush::applyTheme(app);
+
+    storybrush::EngineThread engineThread(std::make_unique<storybrush::RealEngineBackend>());
+    storybrush::EngineWorker* worker = engineThread.worker();
+
+    storybrush::MainWindow window;
+    // submit() and cancelAll() are thread-safe: call them right here on the GUI thread (a queued call
+    // would wait behind the job the engine thread is running).
+    QObject::connect(&window, &storybrush::MainWindow::drawRequested, &window,
+                     [worker](const storybrush::JobRequest& request) { worker->submit(request); });
+    QObject::connect(&window, &storybrush::MainWindow::stopRequested, &window, [worker] { worker->cancelAll(); });
+    QObject::connect(worker, &storybrush::EngineWorker::started, &window, &storybrush::MainWindow::jobStarted);
+    QObject::connect(worker, &storybrush::EngineWorker::progress, &window, &storybrush::MainWindow::jobProgress);
+    QObject::connect(worker, &storybrush::EngineWorker::finished, &window, &storybrush::MainWindow::jobFinished);
+    QObject::connect(worker, &storybrush::EngineWorker::failed, &window, &storybrush::MainWindow::jobFailed);
+
+    QSettings settings;
+    window.restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    window.show();
+    const int status = app.exec();
+    settings.setValue(QStringLiteral("window/geometry"), window.saveGeometry());
+    return status;
+}

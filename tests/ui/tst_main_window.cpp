@@ -1,0 +1,192 @@
+// The studio window: it shows, reacts to the job lifecycle as a person would expect, and each main
+// state is saved as a screenshot (test-output/screenshots/) for review.
+#include "ui/canvas_view.h"
+#include "ui/gallery_strip.h"
+#include "ui/main_window.h"
+#include "ui/progress_strip.h"
+#include "ui/prompt_panel.h"
+#include "ui/theme.h"
+
+#include "common/fixtures.h"
+
+#include <QtGui/QPainter>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QtTest>
+#include <QtWidgets/QApplication>
+#include <QtWidgets/QPlainTextEdit>
+#include <QtWidgets/QPushButton>
+#include <QtWidgets/QToolButton>
+
+using namespace storybrush;
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+private:
+    static QImage samplePicture() {
+        // A stand-in picture: sky, sun and grass, so the screenshot shows how a result sits on the canvas.
+        QImage image(512, 512, QImage::Format_RGB32);
+        QPainter painter(&image);
+        painter.fillRect(image.rect(), QColor(0xA8, 0xD8, 0xF0));
+        painter.setBrush(QColor(0x8C, 0xCB, 0x5E));
+        painter.setPen(Qt::NoPen);
+        painter.drawRect(0, 360, 512, 152);
+        painter.setBrush(QColor(0xFF, 0xD1, 0x4A));
+        painter.drawEllipse(QPoint(400, 110), 50, 50);
+        return image;
+    }
+
+    static QString saveScreenshot(QWidget& window, const QString& name) {
+        const QString dir = test::testOutputDir() + QStringLiteral("/screenshots");
+        QDir().mkpath(dir);
+        const QString path = dir + QLatin1Char('/') + name + QStringLiteral(".png");
+        QApplication::processEvents();  // let pending layout requests settle before the grab
+        const QImage shot = window.grab().toImage();
+        if (!shot.save(path)) return {};
+        return path;
+    }
+
+    static QWidget* findByObjectName(QWidget& root, const QString& name) {
+        return root.findChild<QWidget*>(name);
+    }
+
+private Q_SLOTS:
+    void initTestCase() { applyTheme(*qApp); }
+
+    void showsTheCalmEmptyState() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.canvas()->isShowingEmptyState());
+        QCOMPARE(window.gallery()->pictureCount(), 0);
+        QCOMPARE(window.progressStrip()->statusText(), QStringLiteral("Ready"));
+        auto* advanced = findByObjectName(window, QStringLiteral("negativeEdit"));
+        QVERIFY(advanced && !advanced->isVisible());  // parameters stay folded away
+        QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_empty")).isEmpty());
+    }
+
+    void ideaCardFillsThePromptAndDrawSendsIt() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy draw(&window, &MainWindow::drawRequested);
+        const auto cards = window.findChildren<QToolButton*>(QStringLiteral("ideaCard"));
+        QVERIFY(cards.size() >= 3);
+        QTest::mouseClick(cards.at(1), Qt::LeftButton);
+        QVERIFY(window.promptPanel()->prompt().contains(QStringLiteral("panda")));
+        auto* drawButton = window.findChild<QPushButton*>(QStringLiteral("primaryButton"));
+        QVERIFY(drawButton);
+        QTest::mouseClick(drawButton, Qt::LeftButton);
+        QCOMPARE(draw.count(), 1);
+        const auto request = draw.at(0).at(0).value<JobRequest>();
+        QVERIFY(request.prompt.contains(QStringLiteral("panda")));
+        QVERIFY(request.kidMode);
+        QCOMPARE(drawButton->text(), QStringLiteral("Stop"));  // the one button becomes Stop while drawing
+        QSignalSpy stop(&window, &MainWindow::stopRequested);
+        QTest::mouseClick(drawButton, Qt::LeftButton);
+        QCOMPARE(stop.count(), 1);
+    }
+
+    void exampleCardOnTheCanvasFillsThePrompt() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const auto examples = window.canvas()->findChildren<QPushButton*>(QStringLiteral("exampleCard"));
+        QCOMPARE(examples.size(), 3);
+        QTest::mouseClick(examples.at(0), Qt::LeftButton);
+        QCOMPARE(window.promptPanel()->prompt(), examples.at(0)->property("prompt").toString());
+        QVERIFY(!window.promptPanel()->prompt().isEmpty());
+    }
+
+    void emptyPromptAsksKindlyInsteadOfDrawing() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy draw(&window, &MainWindow::drawRequested);
+        QTest::mouseClick(window.findChild<QPushButton*>(QStringLiteral("primaryButton")), Qt::LeftButton);
+        QCOMPARE(draw.count(), 0);
+        QVERIFY(window.canvas()->message().contains(QStringLiteral("what to draw")));
+    }
+
+    void progressAndPreviewWhileDrawingThenTheResult() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.promptPanel()->setPrompt(QStringLiteral("a smiling baby dolphin playing with a ball"));
+        QTest::mouseClick(window.findChild<QPushButton*>(QStringLiteral("primaryButton")), Qt::LeftButton);
+        window.jobStarted(1);
+        JobProgress progress;
+        progress.step = 12;
+        progress.totalSteps = 25;
+        progress.secondsLeft = 3.2;
+        progress.preview = samplePicture();
+        window.jobProgress(1, progress);
+        QCOMPARE(window.progressStrip()->value(), 12);
+        QCOMPARE(window.progressStrip()->maximum(), 25);
+        QVERIFY(window.progressStrip()->statusText().contains(QStringLiteral("Step 12 of 25")));
+        QVERIFY(window.progressStrip()->statusText().contains(QStringLiteral("4 seconds left")));
+        QVERIFY(!window.canvas()->isShowingEmptyState());
+        QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_generating")).isEmpty());
+
+        JobResult result;
+        JobImage image;
+        image.image = samplePicture();
+        image.seed = 4242;
+        result.images.append(image);
+        result.seconds = 2.4;
+        window.jobFinished(1, result);
+        QCOMPARE(window.gallery()->pictureCount(), 1);
+        QCOMPARE(window.canvas()->picture().size(), QSize(512, 512));
+        QVERIFY(window.progressStrip()->statusText().contains(QStringLiteral("2.4")));
+        QCOMPARE(window.findChild<QPushButton*>(QStringLiteral("primaryButton"))->text(), QStringLiteral("Draw it!"));
+        QCOMPARE(window.promptPanel()->request().seed, quint64(4242));
+        QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_result")).isEmpty());
+    }
+
+    void kidModePreviewIsSoftened() {
+        CanvasView canvas;
+        canvas.resize(400, 400);
+        QImage sharp(64, 64, QImage::Format_RGB32);
+        for (int y = 0; y < 64; ++y) {
+            for (int x = 0; x < 64; ++x) sharp.setPixel(x, y, ((x / 2 + y / 2) % 2) ? qRgb(255, 255, 255) : qRgb(0, 0, 0));
+        }
+        canvas.setPreview(sharp, true);
+        const QImage shown = canvas.grab().toImage();
+        // A fine checkerboard blurred to grey: no pixel in the middle of the page is near black or white.
+        const QRgb centre = shown.pixel(shown.width() / 2, shown.height() / 2);
+        QVERIFY2(qGray(centre) > 40 && qGray(centre) < 215, qPrintable(QString::number(qGray(centre))));
+    }
+
+    void failureShowsTheMessageAndReadiesTheButton() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.promptPanel()->setPrompt(QStringLiteral("一只穿红色背带裤的小兔子"));
+        QTest::mouseClick(window.findChild<QPushButton*>(QStringLiteral("primaryButton")), Qt::LeftButton);
+        window.jobStarted(7);
+        window.jobFailed(7, QStringLiteral("The model dreamy.safetensors is damaged: its header ends past the file."));
+        QVERIFY(window.canvas()->message().contains(QStringLiteral("dreamy.safetensors")));
+        QCOMPARE(window.findChild<QPushButton*>(QStringLiteral("primaryButton"))->text(), QStringLiteral("Draw it!"));
+        QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_error")).isEmpty());
+    }
+
+    void heldBackPictureIsNeverShown() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.promptPanel()->setPrompt(QStringLiteral("a dragon"));
+        QTest::mouseClick(window.findChild<QPushButton*>(QStringLiteral("primaryButton")), Qt::LeftButton);
+        JobResult result;
+        JobImage held;
+        held.blocked = true;
+        result.images.append(held);
+        result.childMessage = QStringLiteral("Let's try another idea!");
+        window.jobFinished(3, result);
+        QCOMPARE(window.gallery()->pictureCount(), 0);
+        QVERIFY(window.canvas()->picture().isNull());
+        QCOMPARE(window.canvas()->message(), QStringLiteral("Let's try another idea!"));
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_main_window.moc"

@@ -1,0 +1,144 @@
+// The studio window's layout and its reactions to the job lifecycle.
+#include "ui/main_window.h"
+
+#include "ui/canvas_view.h"
+#include "ui/gallery_strip.h"
+#include "ui/progress_strip.h"
+#include "ui/prompt_panel.h"
+
+#include <QtWidgets/QHBoxLayout>
+#include <QtWidgets/QLabel>
+#include <QtWidgets/QSplitter>
+#include <QtWidgets/QStatusBar>
+#include <QtWidgets/QVBoxLayout>
+
+namespace storybrush {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(tr("Storybrush"));
+    resize(1280, 800);
+    setMinimumSize(1024, 640);
+
+    auto* central = new QWidget(this);
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(buildHeader());
+
+    m_splitter = new QSplitter(Qt::Horizontal, central);
+    m_splitter->setObjectName(QStringLiteral("mainSplitter"));
+    m_splitter->setChildrenCollapsible(false);
+    m_promptPanel = new PromptPanel(m_splitter);
+    m_canvas = new CanvasView(m_splitter);
+    m_gallery = new GalleryStrip(m_splitter);
+    m_promptPanel->setMinimumWidth(320);
+    m_gallery->setMinimumWidth(200);
+    m_splitter->addWidget(m_promptPanel);
+    m_splitter->addWidget(m_canvas);
+    m_splitter->addWidget(m_gallery);
+    m_splitter->setStretchFactor(0, 0);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setStretchFactor(2, 0);
+    m_splitter->setSizes({360, 660, 260});
+    layout->addWidget(m_splitter, 1);
+    setCentralWidget(central);
+
+    m_progress = new ProgressStrip(this);
+    statusBar()->setSizeGripEnabled(false);
+    statusBar()->addWidget(m_progress, 1);
+
+    connect(m_promptPanel, &PromptPanel::drawClicked, this, &MainWindow::requestDraw);
+    connect(m_promptPanel, &PromptPanel::stopClicked, this, &MainWindow::stopRequested);
+    connect(m_progress, &ProgressStrip::stopClicked, this, &MainWindow::stopRequested);
+    connect(m_canvas, &CanvasView::exampleChosen, m_promptPanel, &PromptPanel::setPrompt);
+    connect(m_gallery, &GalleryStrip::pictureActivated, m_canvas, &CanvasView::setPicture);
+}
+
+QWidget* MainWindow::buildHeader() {
+    auto* header = new QWidget(this);
+    header->setObjectName(QStringLiteral("header"));
+    auto* layout = new QHBoxLayout(header);
+    layout->setContentsMargins(16, 10, 16, 10);
+    layout->setSpacing(12);
+    auto* logo = new QLabel(header);
+    logo->setPixmap(QIcon(QStringLiteral(":/storybrush/icons/storybrush.svg")).pixmap(28, 28));
+    auto* title = new QLabel(tr("Storybrush"), header);
+    title->setObjectName(QStringLiteral("appTitle"));
+    m_modelLabel = new QLabel(header);
+    m_modelLabel->setObjectName(QStringLiteral("modelLabel"));
+    setModelName(tr("Built-in"));
+    auto* kidBadge = new QLabel(tr("Kid mode on"), header);
+    kidBadge->setObjectName(QStringLiteral("kidBadge"));
+    kidBadge->setToolTip(tr("Every picture is checked before anyone sees it."));
+    layout->addWidget(logo);
+    layout->addWidget(title);
+    layout->addStretch(1);
+    layout->addWidget(m_modelLabel);
+    layout->addWidget(kidBadge);
+    return header;
+}
+
+void MainWindow::setModelName(const QString& name) { m_modelLabel->setText(tr("Model: %1").arg(name)); }
+
+void MainWindow::setDeviceText(const QString& text) { m_progress->setDeviceText(text); }
+
+void MainWindow::requestDraw() {
+    JobRequest request = m_promptPanel->request();
+    if (request.prompt.isEmpty()) {
+        m_canvas->showMessage(tr("Tell me what to draw first: type an idea or pick a card."));
+        return;
+    }
+    request.kidMode = m_kidMode;
+    m_canvas->hideMessage();
+    m_runningPrompt = request.prompt;
+    setRunning(true);
+    Q_EMIT drawRequested(request);
+}
+
+void MainWindow::setRunning(bool running) { m_promptPanel->setRunning(running); }
+
+void MainWindow::jobStarted(quint64) { m_progress->startJob(); }
+
+void MainWindow::jobProgress(quint64, const JobProgress& progress) {
+    m_progress->setProgress(progress.imageIndex, progress.batchSize, progress.step, progress.totalSteps,
+                            progress.secondsLeft);
+    // Kid mode: previews stay softened until the finished picture has passed the safety check.
+    if (!progress.preview.isNull()) m_canvas->setPreview(progress.preview, m_kidMode);
+}
+
+void MainWindow::jobFinished(quint64, const JobResult& result) {
+    setRunning(false);
+    m_canvas->clearPreview();
+    if (result.promptBlocked) {
+        m_progress->finishJob(tr("Ready"));
+        m_canvas->showMessage(result.childMessage.isEmpty() ? tr("Let's try another idea!") : result.childMessage);
+        return;
+    }
+    int shown = 0;
+    for (const JobImage& image : result.images) {
+        if (image.blocked || image.image.isNull()) continue;
+        m_gallery->addPicture(image.image, m_runningPrompt);
+        m_canvas->setPicture(image.image);
+        ++shown;
+    }
+    const int heldBack = static_cast<int>(result.images.size()) - shown;
+    if (heldBack > 0) {
+        m_canvas->showMessage(result.childMessage.isEmpty() ? tr("Let's try another idea!") : result.childMessage);
+    }
+    if (!result.images.isEmpty()) m_promptPanel->showUsedSeed(result.images.first().seed);
+    if (result.cancelled) {
+        m_progress->finishJob(tr("Stopped"));
+    } else {
+        m_progress->finishJob(tr("Done in %1 s").arg(result.seconds, 0, 'f', 1));
+    }
+}
+
+void MainWindow::jobFailed(quint64, const QString& message) {
+    setRunning(false);
+    m_canvas->clearPreview();
+    m_progress->finishJob(tr("Ready"));
+    m_canvas->showMessage(message);
+}
+
+}  // namespace storybrush

@@ -1,0 +1,59 @@
+// The studio window: header, prompt panel, canvas, gallery strip and the status line. It knows jobs
+// only as app/job.h values; app/main.cpp connects it to the EngineWorker.
+#pragma once
+
+#include "app/job.h"
+
+#include <QtWidgets/QMainWindow>
+
+class QLabel;
+class QSplitter;
+
+namespace storybrush {
+
+class CanvasView;
+class GalleryStrip;
+class ProgressStrip;
+class PromptPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+
+    PromptPanel* promptPanel() const { return m_promptPanel; }
+    CanvasView* canvas() const { return m_canvas; }
+    GalleryStrip* gallery() const { return m_gallery; }
+    ProgressStrip* progressStrip() const { return m_progress; }
+    bool isKidMode() const { return m_kidMode; }
+
+public Q_SLOTS:
+    void jobStarted(quint64 jobId);
+    void jobProgress(quint64 jobId, const storybrush::JobProgress& progress);
+    void jobFinished(quint64 jobId, const storybrush::JobResult& result);
+    void jobFailed(quint64 jobId, const QString& message);
+    void setDeviceText(const QString& text);
+    void setModelName(const QString& name);
+
+Q_SIGNALS:
+    // The user asked for a picture; the receiver queues it and answers through the slots above.
+    void drawRequested(const storybrush::JobRequest& request);
+    void stopRequested();
+
+private:
+    QWidget* buildHeader();
+    void requestDraw();
+    void setRunning(bool running);
+
+    PromptPanel* m_promptPanel = nullptr;
+    CanvasView* m_canvas = nullptr;
+    GalleryStrip* m_gallery = nullptr;
+    ProgressStrip* m_progress = nullptr;
+    QSplitter* m_splitter = nullptr;
+    QLabel* m_modelLabel = nullptr;
+    QString m_runningPrompt;
+    bool m_kidMode = true;
+};
+
+}  // namespace storybrush
