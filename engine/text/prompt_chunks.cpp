@@ -43,6 +43,7 @@ public:
     void close(bool isLast) {
         m_result.tokenCount += isLast ? static_cast<int>(m_ids.size()) : kChunkTokens;
         TokenChunk chunk;
+        chunk.length = static_cast<int>(m_ids.size());
         chunk.ids.reserve(ClipTokenizer::kContextLength);
         chunk.weights.reserve(ClipTokenizer::kContextLength);
         chunk.ids.push_back(m_tokenizer.bosId());

@@ -12,10 +12,11 @@ constexpr int kChunkTokens = 75;          // tokens between BOS and EOS in one c
 constexpr int kCommaBacktrack = 20;       // ref: A1111 opts.comma_padding_backtrack default
 
 // One chunk: 77 ids (BOS, up to 75 tokens, EOS, then the tokenizer's pad id) and 77 weights (1.0 for BOS,
-// EOS and padding).
+// EOS and padding). length: how many of the ids are the prompt's tokens (ids[1] .. ids[length]).
 struct TokenChunk {
     std::vector<int> ids;
     std::vector<float> weights;
+    int length = 0;
 };
 
 // chunks: at least one. tokenCount: what A1111's token counter shows (BOS/EOS not counted): 75 for every

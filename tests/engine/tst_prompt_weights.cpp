@@ -214,6 +214,7 @@ private Q_SLOTS:
                     QCOMPARE(chunk.ids.front(), tokenizer.bosId());
                     const std::vector<int> tokens = content(chunk, tokenizer);
                     QVERIFY(tokens.size() <= 75);
+                    QCOMPARE(chunk.length, static_cast<int>(tokens.size()));
                     QCOMPARE(chunk.ids[tokens.size() + 1], tokenizer.eosId());
                     for (std::size_t i = tokens.size() + 2; i < 77; ++i) QCOMPARE(chunk.ids[i], tokenizer.padId());
                     QCOMPARE(chunk.weights.front(), 1.0f);
