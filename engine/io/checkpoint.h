@@ -1,0 +1,49 @@
+// Opening a Stable Diffusion checkpoint: a diffusers folder or one single-file .safetensors with LDM names.
+// Detects family, prediction type and inpainting from names and shapes (never file names), renames to
+// diffusers module names, and gives each component's config in diffusers' config.json shape.
+#pragma once
+
+#include "io/state_dict.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace storybrush::io {
+
+enum class ModelFamily { SD1, SD2, SDXL, Unknown };  // Builtin comes later
+enum class Prediction { Epsilon, VPrediction };
+enum class Layout { DiffusersFolder, SingleFile };
+
+struct Checkpoint {
+    std::string path;
+    Layout layout = Layout::SingleFile;
+    ModelFamily family = ModelFamily::Unknown;
+    Prediction prediction = Prediction::Epsilon;
+    int unetInChannels = 4;  // 4, or 9 for inpainting
+    nlohmann::json unetConfig, vaeConfig, textEncoderConfig, schedulerConfig;  // diffusers config.json shapes
+    std::string tokenizerDir;                                                   // folder with vocab.json + merges.txt
+    StateDict unet, vae, textEncoder;          // diffusers names (see io/state_dict.h); empty when the file lacks it
+    std::vector<std::string> ignoredKeys;      // known training leftovers (noted by inspect)
+    std::vector<std::string> unknownKeys;      // reported by inspect
+};
+
+struct OpenOptions {
+    // A diffusers folder whose unet/vae/text_encoder/scheduler config.json replace the configs inferred for
+    // a single file (as diffusers' from_single_file(config=...) does): head counts, GroupNorm groups and
+    // sample sizes are not visible in tensor shapes. Weights still come from the single file.
+    std::string configFrom;
+};
+
+// A diffusers folder or a single .safetensors file. Throws Error(ModelFile) naming the path and the problem
+// (missing, not a model, a component folder missing, pickle files), Error(UnsupportedModel) for SDXL (for now).
+Checkpoint openCheckpoint(const std::string& path, const OpenOptions& options = {});
+
+std::string_view familyName(ModelFamily family);  // "sd1", "sd2", "sdxl", "unknown"
+
+// The bundled CLIP tokenizer folder (resources/tokenizers/clip): $STORYBRUSH_RESOURCES, the source tree's
+// resources/, then ../share/storybrush beside the executable. Throws Error(Internal) with the places tried.
+std::string bundledClipTokenizerDir();
+
+}  // namespace storybrush::io
