@@ -1,0 +1,75 @@
+// The basic layers every model is built from (Conv2d, Linear, GroupNorm, LayerNorm, Embedding), made
+// directly in the compute dtype and device with uninitialised storage: weights always come from a file.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <cstdint>
+
+namespace storybrush::models {
+
+// Why not torch::nn::Conv2d & co.: those allocate fp32 CPU parameters and fill them with random numbers
+// (seconds and gigabytes for a full-size UNet) before the file's weights replace them. These allocate
+// once with `options` (which may be the "meta" device: shapes only, no memory) and never initialise.
+// Parameters are registered with requires_grad=false: the engine only runs inference.
+
+struct Conv2dImpl : torch::nn::Module {
+    Conv2dImpl(std::int64_t inChannels, std::int64_t outChannels, std::int64_t kernel, std::int64_t stride,
+               std::int64_t padding, const torch::TensorOptions& options, bool bias = true);
+    torch::Tensor forward(const torch::Tensor& x);
+
+    torch::Tensor weight;
+    torch::Tensor bias;  // undefined when the layer has none
+    std::int64_t stride;
+    std::int64_t padding;
+};
+TORCH_MODULE(Conv2d);
+
+struct LinearImpl : torch::nn::Module {
+    LinearImpl(std::int64_t inFeatures, std::int64_t outFeatures, const torch::TensorOptions& options,
+               bool bias = true);
+    torch::Tensor forward(const torch::Tensor& x);
+
+    torch::Tensor weight;
+    torch::Tensor bias;  // undefined when the layer has none
+};
+TORCH_MODULE(Linear);
+
+struct GroupNormImpl : torch::nn::Module {
+    GroupNormImpl(std::int64_t groups, std::int64_t channels, double eps, const torch::TensorOptions& options);
+    torch::Tensor forward(const torch::Tensor& x);
+
+    torch::Tensor weight;
+    torch::Tensor bias;
+    std::int64_t groups;
+    double eps;
+};
+TORCH_MODULE(GroupNorm);
+
+struct LayerNormImpl : torch::nn::Module {
+    LayerNormImpl(std::int64_t features, double eps, const torch::TensorOptions& options);
+    torch::Tensor forward(const torch::Tensor& x);
+
+    torch::Tensor weight;
+    torch::Tensor bias;
+    double eps;
+};
+TORCH_MODULE(LayerNorm);
+
+struct EmbeddingImpl : torch::nn::Module {
+    EmbeddingImpl(std::int64_t count, std::int64_t dim, const torch::TensorOptions& options);
+    torch::Tensor forward(const torch::Tensor& ids);
+
+    torch::Tensor weight;
+};
+TORCH_MODULE(Embedding);
+
+// The activations diffusers and transformers name in their configs ("silu", "gelu", "quick_gelu", ...).
+enum class Activation { Silu, Gelu, QuickGelu, Relu };
+// Throws Error(ModelFile) naming `field` and `source` for an activation we do not implement.
+Activation parseActivation(const std::string& name, const std::string& field, const std::string& source);
+torch::Tensor activate(Activation activation, const torch::Tensor& x);
+
+}  // namespace storybrush::models

@@ -1,0 +1,113 @@
+// Strict loading of a checkpoint's tensors into a module; see weights.h.
+#include "models/weights.h"
+
+#include <storybrush/error.h>
+
+#include <torch/torch.h>
+
+#include <array>
+#include <string_view>
+#include <vector>
+
+namespace storybrush::models {
+
+namespace {
+
+// Known leftovers: tensors that files hold and modules do not need.
+constexpr std::array<std::string_view, 1> kAllowedLeftovers{
+    // transformers < 4.31 saved CLIPTextEmbeddings.position_ids (0..76, int64) as a persistent buffer;
+    // it is always arange(max_position_embeddings), which the module computes itself.
+    "text_model.embeddings.position_ids",
+};
+
+constexpr std::size_t kMaxListedProblems = 8;
+
+}  // namespace
+
+std::string shapeString(torch::IntArrayRef shape) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        out += (i == 0 ? "" : ",") + std::to_string(shape[i]);
+    }
+    return out + "]";
+}
+
+bool isAllowedLeftover(const std::string& key) {
+    for (const auto& allowed : kAllowedLeftovers) {
+        if (key == allowed) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void loadStrict(torch::nn::Module& module, const io::StateDict& weights) {
+    torch::NoGradGuard noGrad;
+    const auto& file = weights.source.empty() ? std::string("the weights") : weights.source;
+    std::vector<std::pair<torch::Tensor, const torch::Tensor*>> copies;
+    std::vector<std::string> problems;
+    std::size_t expected = 0;
+
+    auto check = [&](const std::string& key, torch::Tensor& target) {
+        ++expected;
+        const auto it = weights.tensors.find(key);
+        if (it == weights.tensors.end()) {
+            problems.push_back("key " + key + " missing from " + file + " (expected " + shapeString(target.sizes()) +
+                               ")");
+            return;
+        }
+        const auto& source = it->second;
+        if (!source.defined()) {
+            problems.push_back("key " + key + " in " + file + " holds no tensor");
+            return;
+        }
+        if (source.sizes() != target.sizes()) {
+            problems.push_back("key " + key + " in " + file + ": got " + shapeString(source.sizes()) + ", expected " +
+                               shapeString(target.sizes()));
+            return;
+        }
+        if (torch::isFloatingType(target.scalar_type()) != torch::isFloatingType(source.scalar_type())) {
+            problems.push_back("key " + key + " in " + file + ": got dtype " +
+                               std::string(c10::toString(source.scalar_type())) + ", expected " +
+                               (torch::isFloatingType(target.scalar_type()) ? "a floating-point" : "an integer") +
+                               " tensor");
+            return;
+        }
+        copies.emplace_back(target, &source);
+    };
+
+    auto parameters = module.named_parameters(/*recurse=*/true);
+    for (auto& item : parameters) {
+        check(item.key(), item.value());
+    }
+    auto buffers = module.named_buffers(/*recurse=*/true);
+    for (auto& item : buffers) {
+        check(item.key(), item.value());
+    }
+    for (const auto& [key, tensor] : weights.tensors) {
+        if (!parameters.contains(key) && !buffers.contains(key) && !isAllowedLeftover(key)) {
+            problems.push_back("key " + key + " in " + file + " " + shapeString(tensor.sizes()) +
+                               " is not a weight of this model");
+        }
+    }
+
+    if (!problems.empty()) {
+        std::string message = std::to_string(problems.size()) + " problem" + (problems.size() == 1 ? "" : "s") +
+                              " loading " + file + " (" + std::to_string(expected) + " tensors expected): ";
+        for (std::size_t i = 0; i < problems.size() && i < kMaxListedProblems; ++i) {
+            message += (i == 0 ? "" : "; ") + problems[i];
+        }
+        if (problems.size() > kMaxListedProblems) {
+            message += "; ... and " + std::to_string(problems.size() - kMaxListedProblems) + " more";
+        }
+        message += ". The file does not fit this model's config: check that the file and config.json belong "
+                   "together and that the file is not damaged.";
+        throw Error(ErrorKind::ModelFile, message);
+    }
+
+    for (auto& [target, source] : copies) {
+        target.copy_(*source);  // converts dtype (fp16/bf16 file -> fp32/fp16 module) and device
+    }
+}
+
+}  // namespace storybrush::models
