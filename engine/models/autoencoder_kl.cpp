@@ -78,8 +78,12 @@ AutoencoderKLConfig parse(const JsonConfig& json) {
 
 AutoencoderKLConfig AutoencoderKLConfig::fromFile(const std::string& path) { return parse(JsonConfig::fromFile(path)); }
 
-AutoencoderKLConfig AutoencoderKLConfig::fromJson(const std::string& text, const std::string& source) {
+AutoencoderKLConfig AutoencoderKLConfig::fromJsonText(const std::string& text, const std::string& source) {
     return parse(JsonConfig::fromText(text, source));
+}
+
+AutoencoderKLConfig AutoencoderKLConfig::fromJson(const nlohmann::json& json, const std::string& source) {
+    return parse(JsonConfig::fromJson(json, source));
 }
 
 VaeMidBlockImpl::VaeMidBlockImpl(std::int64_t channels, std::int64_t groups, Activation activation, bool addAttention,

@@ -9,6 +9,7 @@
 #include "io/state_dict.h"
 #include "runtime/device.h"
 
+#include <nlohmann/json_fwd.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/pimpl.h>
@@ -39,7 +40,9 @@ struct AutoencoderKLConfig {
     bool forceUpcast = true;  // the published SD VAEs overflow in fp16 (SDXL's most of all): decode in fp32
 
     static AutoencoderKLConfig fromFile(const std::string& path);
-    static AutoencoderKLConfig fromJson(const std::string& text, const std::string& source);
+    static AutoencoderKLConfig fromJsonText(const std::string& text, const std::string& source);
+    // The same from a parsed config (io::Checkpoint's unetConfig / vaeConfig / textEncoderConfig).
+    static AutoencoderKLConfig fromJson(const nlohmann::json& json, const std::string& source);
 };
 
 // ref: diffusers UNetMidBlock2D as the VAE uses it: resnets.0, then (attentions.0, resnets.1); the

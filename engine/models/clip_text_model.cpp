@@ -45,8 +45,12 @@ ClipTextConfig parse(const JsonConfig& json) {
 
 ClipTextConfig ClipTextConfig::fromFile(const std::string& path) { return parse(JsonConfig::fromFile(path)); }
 
-ClipTextConfig ClipTextConfig::fromJson(const std::string& text, const std::string& source) {
+ClipTextConfig ClipTextConfig::fromJsonText(const std::string& text, const std::string& source) {
     return parse(JsonConfig::fromText(text, source));
+}
+
+ClipTextConfig ClipTextConfig::fromJson(const nlohmann::json& json, const std::string& source) {
+    return parse(JsonConfig::fromJson(json, source));
 }
 
 ClipAttentionImpl::ClipAttentionImpl(std::int64_t hidden, std::int64_t headCount, const torch::TensorOptions& options)

@@ -7,6 +7,7 @@
 #include "io/state_dict.h"
 #include "runtime/device.h"
 
+#include <nlohmann/json_fwd.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/pimpl.h>
@@ -37,7 +38,9 @@ struct ClipTextConfig {
 
     // Reads text_encoder/config.json. Throws Error(ModelFile) for a malformed field.
     static ClipTextConfig fromFile(const std::string& path);
-    static ClipTextConfig fromJson(const std::string& text, const std::string& source);
+    static ClipTextConfig fromJsonText(const std::string& text, const std::string& source);
+    // The same from a parsed config (io::Checkpoint's unetConfig / vaeConfig / textEncoderConfig).
+    static ClipTextConfig fromJson(const nlohmann::json& json, const std::string& source);
 };
 
 struct ClipTextOutput {

@@ -32,6 +32,10 @@ JsonConfig JsonConfig::fromText(const std::string& text, const std::string& sour
     return JsonConfig(std::move(json), source);
 }
 
+JsonConfig JsonConfig::fromJson(const nlohmann::json& json, const std::string& source) {
+    return JsonConfig(json, source);
+}
+
 void JsonConfig::fail(const std::string& field, const std::string& problem) const {
     throw Error(ErrorKind::ModelFile, "field \"" + field + "\" in " + m_source + ": " + problem);
 }

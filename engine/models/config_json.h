@@ -17,6 +17,7 @@ class JsonConfig {
 public:
     static JsonConfig fromFile(const std::string& path);
     static JsonConfig fromText(const std::string& text, const std::string& source);
+    static JsonConfig fromJson(const nlohmann::json& json, const std::string& source);
 
     const std::string& source() const { return m_source; }
     bool has(const std::string& field) const;  // present and not null

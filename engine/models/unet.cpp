@@ -145,8 +145,12 @@ UNetBlockOptions blockOptions(const UNetConfig& c, std::size_t block, bool hasAt
 
 UNetConfig UNetConfig::fromFile(const std::string& path) { return parse(JsonConfig::fromFile(path)); }
 
-UNetConfig UNetConfig::fromJson(const std::string& text, const std::string& source) {
+UNetConfig UNetConfig::fromJsonText(const std::string& text, const std::string& source) {
     return parse(JsonConfig::fromText(text, source));
+}
+
+UNetConfig UNetConfig::fromJson(const nlohmann::json& json, const std::string& source) {
+    return parse(JsonConfig::fromJson(json, source));
 }
 
 UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNetConfig& cfg, const torch::TensorOptions& options)

@@ -9,6 +9,7 @@
 #include "io/state_dict.h"
 #include "runtime/device.h"
 
+#include <nlohmann/json_fwd.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/pimpl.h>
@@ -62,7 +63,9 @@ struct UNetConfig {
     // Reads a diffusers unet/config.json. Throws Error(ModelFile) for a malformed field and
     // Error(UnsupportedModel) for a variant this engine does not implement (class embeddings, ...).
     static UNetConfig fromFile(const std::string& path);
-    static UNetConfig fromJson(const std::string& text, const std::string& source);
+    static UNetConfig fromJsonText(const std::string& text, const std::string& source);
+    // The same from a parsed config (io::Checkpoint's unetConfig / vaeConfig / textEncoderConfig).
+    static UNetConfig fromJson(const nlohmann::json& json, const std::string& source);
 
     std::int64_t timeEmbedDim() const { return timeEmbeddingDim.value_or(blockOutChannels.at(0) * 4); }
 };

@@ -1,0 +1,147 @@
+// UNet2DConditionModel against diffusers' outputs for the tiny SD 1.5 (eps) and SD 2.x (v) UNets,
+// plus the 9-channel inpainting and SDXL (text_time) variants.
+#include "common/fixtures.h"
+#include "model_test_support.h"
+#include "models/unet.h"
+
+#include <storybrush/error.h>
+
+#include <QtTest/QtTest>
+#include <torch/torch.h>
+
+using namespace storybrush;
+
+namespace {
+
+constexpr double kTolerance = 1e-4;  // fixtures/README.md: single components, float32
+
+models::UNet2DConditionModel loadUNet(const QString& folder) {
+    const auto dir = test::fixturePathStd(folder + QStringLiteral("/unet"));
+    const auto config = models::UNetConfig::fromFile(dir + "/config.json");
+    return models::loadUNet(config, test::readStateDict(dir + "/diffusion_pytorch_model.safetensors"), {});
+}
+
+}  // namespace
+
+class TestUNet : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void readsPerBlockHeadCountsFromAttentionHeadDim() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd2v-diffusers/unet/config.json");
+        const auto config =
+            models::UNetConfig::fromFile(test::fixturePathStd(QStringLiteral("tiny-sd2v-diffusers/unet/config.json")));
+        QCOMPARE(config.attentionHeads, (std::vector<std::int64_t>{2, 4, 4, 4}));
+        QVERIFY(config.useLinearProjection);
+        QCOMPARE(config.crossAttentionDim.back(), 32);
+        QCOMPARE(config.layersPerBlock, (std::vector<std::int64_t>{2, 2, 2, 2}));
+        // diffusers: heads = attention_head_dim, head dim = channels / heads (32 / 4 = 8 in block 1).
+        torch::NoGradGuard noGrad;
+        models::UNet2DConditionModel unet(config, torch::TensorOptions().device(torch::kMeta));
+        auto params = unet->named_parameters();
+        QCOMPARE(params["down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.weight"].sizes().vec(),
+                 (std::vector<std::int64_t>{32, 32}));
+        QCOMPARE(params["down_blocks.1.attentions.0.proj_in.weight"].sizes().vec(), (std::vector<std::int64_t>{32, 32}));
+    }
+
+    void refusesUnsupportedVariantsNamingTheField() {
+        try {
+            models::UNetConfig::fromJsonText(R"({"class_embed_type": "timestep"})", "unet/config.json");
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            QCOMPARE(e.kind(), ErrorKind::UnsupportedModel);
+            QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("class_embed_type")), e.what());
+        }
+        QVERIFY_THROWS_EXCEPTION(Error, models::UNetConfig::fromJsonText(R"({"attention_head_dim": [8, 8]})", "x"));
+    }
+
+    void sd15EpsilonMatchesDiffusers() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-components-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/unet/diffusion_pytorch_model.safetensors");
+        torch::NoGradGuard noGrad;
+        auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-components-ref.safetensors")));
+        auto unet = loadUNet(QStringLiteral("tiny-sd15-diffusers"));
+        for (const int t : {999, 500, 1}) {
+            const auto out = unet->forward(ref.at("unet.sample"), torch::tensor(static_cast<std::int64_t>(t)),
+                                           ref.at("unet.context"));
+            const auto error = test::maxAbsDiff(out, ref.at("unet.eps_t" + std::to_string(t)));
+            qInfo("t=%d max abs error %.3g", t, error);
+            QVERIFY(error <= kTolerance);
+        }
+    }
+
+    void sd15HandlesNonSquareLatents() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-components-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/unet/diffusion_pytorch_model.safetensors");
+        torch::NoGradGuard noGrad;
+        auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-components-ref.safetensors")));
+        auto unet = loadUNet(QStringLiteral("tiny-sd15-diffusers"));
+        const auto context = ref.at("unet.context").slice(0, 0, 1);  // the first context row
+        const auto out = unet->forward(ref.at("unet.sample_8x12"), torch::tensor(250.0), context);
+        const auto error = test::maxAbsDiff(out, ref.at("unet.eps_8x12_t250"));
+        qInfo("8x12 max abs error %.3g", error);
+        QVERIFY(error <= kTolerance);
+    }
+
+    void oddLatentSizesComeOutTheSameSize() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/unet/diffusion_pytorch_model.safetensors");
+        torch::NoGradGuard noGrad;
+        auto unet = loadUNet(QStringLiteral("tiny-sd15-diffusers"));
+        const auto out = unet->forward(torch::randn({1, 4, 9, 13}), torch::tensor(10), torch::randn({1, 5, 16}));
+        QCOMPARE(out.sizes().vec(), (std::vector<std::int64_t>{1, 4, 9, 13}));
+        QVERIFY(torch::isfinite(out).all().item<bool>());
+    }
+
+    void sd2VPredictionMatchesDiffusers() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd2v-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd2v-diffusers/unet/diffusion_pytorch_model.safetensors");
+        torch::NoGradGuard noGrad;
+        auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd2v-ref.safetensors")));
+        auto unet = loadUNet(QStringLiteral("tiny-sd2v-diffusers"));
+        for (const int t : {999, 500, 1}) {
+            // A per-sample timestep tensor, as a sampler with a batch passes it.
+            const auto timesteps = torch::full({2}, t, torch::kLong);
+            const auto out = unet->forward(ref.at("unet.sample"), timesteps, ref.at("unet.context"));
+            const auto error = test::maxAbsDiff(out, ref.at("unet.v_t" + std::to_string(t)));
+            qInfo("t=%d max abs error %.3g", t, error);
+            QVERIFY(error <= kTolerance);
+        }
+    }
+
+    void inpaintingUNetTakesNineChannels() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-diffusers/unet/diffusion_pytorch_model.safetensors");
+        torch::NoGradGuard noGrad;
+        auto unet = loadUNet(QStringLiteral("tiny-sd15-inpaint-diffusers"));
+        QCOMPARE(unet->config.inChannels, 9);
+        QCOMPARE(unet->conv_in->weight.sizes().vec(), (std::vector<std::int64_t>{16, 9, 3, 3}));
+        const auto out = unet->forward(torch::randn({2, 9, 8, 8}), torch::tensor(500), torch::randn({2, 77, 16}));
+        QCOMPARE(out.sizes().vec(), (std::vector<std::int64_t>{2, 4, 8, 8}));
+        QVERIFY(torch::isfinite(out).all().item<bool>());
+        // A 4-channel input is refused with a message, not a crash inside conv2d.
+        QVERIFY_THROWS_EXCEPTION(Error, unet->forward(torch::randn({1, 4, 8, 8}), torch::tensor(1),
+                                                      torch::randn({1, 77, 16})));
+    }
+
+    void sdxlUNetLoadsAndUsesTextTimeEmbeddings() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-diffusers/unet/diffusion_pytorch_model.safetensors");
+        torch::NoGradGuard noGrad;
+        auto unet = loadUNet(QStringLiteral("tiny-sdxl-diffusers"));
+        QVERIFY(unet->config.textTimeEmbedding);
+        QCOMPARE(unet->config.transformerLayersPerBlock, (std::vector<std::int64_t>{1, 2}));
+        // projection_class_embeddings_input_dim 64 = pooled 16 + 6 time ids x 8.
+        const auto sample = torch::randn({1, 4, 8, 8});
+        const auto context = torch::randn({1, 77, 32});
+        models::UNetConditioning extra;
+        extra.textEmbeds = torch::randn({1, 16});
+        extra.timeIds = torch::tensor({64.0, 64.0, 0.0, 0.0, 64.0, 64.0}).view({1, 6});
+        const auto out = unet->forward(sample, torch::tensor(500), context, extra);
+        QCOMPARE(out.sizes().vec(), (std::vector<std::int64_t>{1, 4, 8, 8}));
+        extra.timeIds = torch::tensor({128.0, 128.0, 0.0, 0.0, 64.0, 64.0}).view({1, 6});
+        const auto other = unet->forward(sample, torch::tensor(500), context, extra);
+        QVERIFY(test::maxAbsDiff(out, other) > 0);  // the time ids reach the output
+        QVERIFY_THROWS_EXCEPTION(Error, unet->forward(sample, torch::tensor(500), context));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestUNet)
+#include "tst_unet.moc"
