@@ -21,7 +21,7 @@ struct SubCommand {
 
 const SubCommand kSubCommands[] = {
     {"devices", "where pictures would be computed (CPU threads and BLAS, GPU)", runDevices},
-    {"tokenize", "how the model's tokenizer sees a prompt: tokens, weights, 75-token chunks", runTokenize},
+    {"inspect", "what a model is: family, layout, prediction, inpainting, dtypes, parameter counts", runInspect},
 };
 
 void printHelp(std::ostream& out) {

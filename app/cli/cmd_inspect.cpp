@@ -1,0 +1,136 @@
+// storybrush-cli inspect: what a model file or folder is (family, layout, prediction, inpainting, dtypes,
+// parameter counts) and which of its entries were ignored or not understood.
+#include "app/cli/cli_common.h"
+#include "app/cli/commands.h"
+
+#include "io/checkpoint.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <set>
+#include <string>
+
+namespace storybrush::cli {
+namespace {
+
+std::string dtypeLabel(c10::ScalarType type) {
+    switch (type) {
+    case c10::ScalarType::Half: return "F16";
+    case c10::ScalarType::BFloat16: return "BF16";
+    case c10::ScalarType::Float: return "F32";
+    case c10::ScalarType::Double: return "F64";
+    default: return c10::toString(type);
+    }
+}
+
+nlohmann::json componentSummary(const io::StateDict& dict) {
+    std::int64_t parameters = 0;
+    std::set<std::string> dtypes;
+    for (const auto& [name, tensor] : dict.tensors) {
+        parameters += tensor.numel();
+        dtypes.insert(dtypeLabel(tensor.scalar_type()));
+    }
+    return {{"tensors", dict.tensors.size()}, {"parameters", parameters}, {"dtypes", dtypes}};
+}
+
+std::string familyLabel(const io::Checkpoint& checkpoint) {
+    std::string family(io::familyName(checkpoint.family));
+    if (checkpoint.family == io::ModelFamily::SD2 && checkpoint.prediction == io::Prediction::VPrediction)
+        family += "-v";
+    return family;
+}
+
+std::string millions(std::int64_t count) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f M", static_cast<double>(count) / 1e6);
+    return text;
+}
+
+void printList(const char* title, const std::vector<std::string>& keys) {
+    std::cout << title << " (" << keys.size() << ")" << (keys.empty() ? "\n" : ":\n");
+    constexpr std::size_t kShown = 20;  // leftovers like model_ema.* run to hundreds of entries
+    for (std::size_t i = 0; i < keys.size() && i < kShown; ++i) std::cout << "  " << keys[i] << "\n";
+    if (keys.size() > kShown) std::cout << "  ... and " << keys.size() - kShown << " more (--json lists all)\n";
+}
+
+}  // namespace
+
+int runInspect(int argc, char** argv) {
+    Args args(argc, argv, 2);
+    bool json = false;
+    std::string path;
+    while (!args.done()) {
+        if (args.peek() == "--help" || args.peek() == "-h") {
+            std::cout << "Usage: storybrush-cli inspect PATH [--json]\n\n"
+                         "Says what a model is: a diffusers folder or a single .safetensors file (pickle files such as "
+                         ".ckpt are refused).\nPrints family (sd1, sd2, sd2-v, sdxl), layout, prediction type, UNet "
+                         "input channels (9 = inpainting), dtypes, parameter counts per component, and the entries "
+                         "that were ignored (known training leftovers) or not understood.\n\n"
+                         "  --json   one JSON object instead of text\n\n"
+                         "Exit codes: 0 done, 1 the model cannot be read (the message says why), 2 bad usage.\n";
+            return kDone;
+        }
+        if (args.flag("--json")) {
+            json = true;
+            continue;
+        }
+        if (args.peek().rfind("--", 0) == 0) throw UsageError{"unknown flag '" + args.peek() + "'"};
+        if (!path.empty()) throw UsageError{"inspect takes one PATH, got '" + path + "' and '" + args.peek() + "'"};
+        path = args.next();
+    }
+    if (path.empty()) throw UsageError{"inspect needs a PATH (a diffusers folder or a .safetensors file)"};
+
+    const io::Checkpoint checkpoint = io::openCheckpoint(path);  // Error -> main prints it, exit 1
+    const bool folder = checkpoint.layout == io::Layout::DiffusersFolder;
+    const bool vPrediction = checkpoint.prediction == io::Prediction::VPrediction;
+    nlohmann::json components = nlohmann::json::object();
+    std::set<std::string> dtypes;
+    const std::pair<const char*, const io::StateDict*> parts[] = {
+        {"unet", &checkpoint.unet}, {"vae", &checkpoint.vae}, {"text_encoder", &checkpoint.textEncoder}};
+    for (const auto& [name, dict] : parts) {
+        components[name] = componentSummary(*dict);
+        for (const auto& dtype : components[name]["dtypes"]) dtypes.insert(dtype.get<std::string>());
+    }
+
+    if (json) {
+        nlohmann::json out = {{"path", checkpoint.path},
+                              {"family", familyLabel(checkpoint)},
+                              {"layout", folder ? "diffusers_folder" : "single_file"},
+                              {"prediction", vPrediction ? "v_prediction" : "epsilon"},
+                              {"in_channels", checkpoint.unetInChannels},
+                              {"inpaint", checkpoint.unetInChannels == 9},
+                              {"dtypes", dtypes},
+                              {"components", components},
+                              {"ignored_keys", checkpoint.ignoredKeys},
+                              {"unknown_keys", checkpoint.unknownKeys}};
+        std::cout << out.dump() << "\n";
+        return kDone;
+    }
+    std::cout << "path:         " << checkpoint.path << "\n"
+              << "family:       " << familyLabel(checkpoint) << "\n"
+              << "layout:       " << (folder ? "diffusers folder" : "single file") << "\n"
+              << "prediction:   " << (vPrediction ? "v_prediction" : "epsilon") << "\n"
+              << "in-channels:  " << checkpoint.unetInChannels
+              << (checkpoint.unetInChannels == 9 ? " (inpainting)" : "") << "\n";
+    std::string dtypeText;
+    for (const auto& dtype : dtypes) dtypeText += (dtypeText.empty() ? "" : ", ") + dtype;
+    std::cout << "dtypes:       " << dtypeText << "\n";
+    for (const auto& [name, dict] : parts) {
+        std::string label = std::string(name) + ":";
+        label.resize(14, ' ');
+        const auto& summary = components[name];
+        if (dict->tensors.empty()) {
+            std::cout << label << "not in this file\n";
+            continue;
+        }
+        std::cout << label << millions(summary["parameters"].get<std::int64_t>()) << " parameters in "
+                  << summary["tensors"].get<std::size_t>() << " tensors\n";
+    }
+    printList("ignored keys", checkpoint.ignoredKeys);
+    printList("unknown keys", checkpoint.unknownKeys);
+    return kDone;
+}
+
+}  // namespace storybrush::cli
