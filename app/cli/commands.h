@@ -5,5 +5,6 @@ namespace storybrush::cli {
 
 int runDevices(int argc, char** argv);
 int runInspect(int argc, char** argv);
+int runTokenize(int argc, char** argv);
 
 }  // namespace storybrush::cli

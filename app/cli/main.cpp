@@ -22,6 +22,7 @@ struct SubCommand {
 const SubCommand kSubCommands[] = {
     {"devices", "where pictures would be computed (CPU threads and BLAS, GPU)", runDevices},
     {"inspect", "what a model is: family, layout, prediction, inpainting, dtypes, parameter counts", runInspect},
+    {"tokenize", "how the model's tokenizer sees a prompt: tokens, weights, 75-token chunks", runTokenize},
 };
 
 void printHelp(std::ostream& out) {
