@@ -96,7 +96,8 @@ std::vector<PromptPiece> parsePromptWeights(std::string_view prompt) {
             const bool escapes = i + 1 < text.size() &&
                                  (text[i + 1] == U'(' || text[i + 1] == U')' || text[i + 1] == U'[' ||
                                   text[i + 1] == U']' || text[i + 1] == U'\\');
-            res.push_back({escapes ? encodeUtf8(std::u32string_view(text).substr(i + 1, 1)) : std::string(), 1.0, false});
+            std::string literal = escapes ? encodeUtf8(std::u32string_view(text).substr(i + 1, 1)) : std::string();
+            res.push_back({std::move(literal), 1.0, false});
             i += escapes ? 2 : 1;
             continue;
         }

@@ -124,12 +124,14 @@ std::u32string nfcLower(std::string_view text) {
     UErrorCode status = U_ZERO_ERROR;
     const UNormalizer2* nfc = unorm2_getNFCInstance(&status);
     if (U_FAILURE(status)) throw Error(ErrorKind::Internal, std::string("ICU NFC: ") + u_errorName(status));
-    const std::u16string composed =
-        transform(utf16, "NFC", [nfc](UChar* dest, int32_t capacity, const UChar* src, int32_t length,
-                                      UErrorCode* error) { return unorm2_normalize(nfc, src, length, dest, capacity, error); });
-    const std::u16string lowered =
-        transform(composed, "lower-casing", [](UChar* dest, int32_t capacity, const UChar* src, int32_t length,
-                                               UErrorCode* error) { return u_strToLower(dest, capacity, src, length, "", error); });
+    const auto normalize = [nfc](UChar* dest, int32_t capacity, const UChar* src, int32_t length, UErrorCode* error) {
+        return unorm2_normalize(nfc, src, length, dest, capacity, error);
+    };
+    const auto lower = [](UChar* dest, int32_t capacity, const UChar* src, int32_t length, UErrorCode* error) {
+        return u_strToLower(dest, capacity, src, length, "", error);
+    };
+    const std::u16string composed = transform(utf16, "NFC", normalize);
+    const std::u16string lowered = transform(composed, "lower-casing", lower);
     return fromUtf16(lowered);
 }
 

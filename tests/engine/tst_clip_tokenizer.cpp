@@ -44,14 +44,16 @@ QString modelFileError(Fn fn) {
     try {
         fn();
     } catch (const Error& error) {
-        if (error.kind() != ErrorKind::ModelFile) return QStringLiteral("wrong kind: ") + QString::fromUtf8(error.what());
+        if (error.kind() != ErrorKind::ModelFile)
+            return QStringLiteral("wrong kind: ") + QString::fromUtf8(error.what());
         return QString::fromUtf8(error.what());
     }
     return {};
 }
 
 bool copyFixtureFile(const QString& name, const QString& toDir) {
-    return QFile::copy(storybrush::test::fixturePath(QStringLiteral("clip_tokenizer/") + name), toDir + QLatin1Char('/') + name);
+    return QFile::copy(storybrush::test::fixturePath(QStringLiteral("clip_tokenizer/") + name),
+                       toDir + QLatin1Char('/') + name);
 }
 
 }  // namespace
@@ -123,7 +125,8 @@ private Q_SLOTS:
     // (transformers keeps special tokens whole; the folder's tokenizer.json lists "!" as an added token).
     void sd2FolderPadsWithExclamationMark() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd2v-diffusers/tokenizer/special_tokens_map.json");
-        const ClipTokenizer tokenizer(storybrush::test::fixturePathStd(QStringLiteral("tiny-sd2v-diffusers/tokenizer")));
+        const ClipTokenizer tokenizer(
+            storybrush::test::fixturePathStd(QStringLiteral("tiny-sd2v-diffusers/tokenizer")));
         const auto exclamation = tokenizer.tokenId("!");
         QVERIFY(exclamation.has_value());
         QCOMPARE(tokenizer.padId(), *exclamation);
@@ -167,7 +170,8 @@ private Q_SLOTS:
         QTest::newRow("vocab not an object") << QStringLiteral("vocab.json") << QByteArray("[1, 2, 3]");
         QTest::newRow("vocab id not a number") << QStringLiteral("vocab.json") << QByteArray("{\"a\": \"x\"}");
         QTest::newRow("vocab without specials") << QStringLiteral("vocab.json") << QByteArray("{\"a\": 0, \"b\": 1}");
-        QTest::newRow("merge with three symbols") << QStringLiteral("merges.txt") << QByteArray("#version: 0.2\na b c\n");
+        QTest::newRow("merge with three symbols")
+            << QStringLiteral("merges.txt") << QByteArray("#version: 0.2\na b c\n");
         QTest::newRow("merges empty") << QStringLiteral("merges.txt") << QByteArray("#version: 0.2\n");
         QTest::newRow("config not json") << QStringLiteral("special_tokens_map.json") << QByteArray("{oops");
         QTest::newRow("pad not in vocab") << QStringLiteral("special_tokens_map.json")

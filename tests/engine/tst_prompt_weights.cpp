@@ -25,7 +25,9 @@ QString show(const std::vector<PromptPiece>& pieces) {
     QStringList parts;
     for (const auto& piece : pieces)
         parts << (piece.isBreak ? QStringLiteral("<BREAK>")
-                                : QStringLiteral("'%1':%2").arg(QString::fromStdString(piece.text)).arg(piece.weight, 0, 'g', 17));
+                                : QStringLiteral("'%1':%2")
+                                      .arg(QString::fromStdString(piece.text))
+                                      .arg(piece.weight, 0, 'g', 17));
     return parts.join(QStringLiteral(", "));
 }
 
@@ -56,7 +58,9 @@ nlohmann::json tokenizerCases() {
     return nlohmann::json::parse(text.str())["cases"];
 }
 
-ClipTokenizer fixtureTokenizer() { return ClipTokenizer(storybrush::test::fixturePathStd(QStringLiteral("clip_tokenizer"))); }
+ClipTokenizer fixtureTokenizer() {
+    return ClipTokenizer(storybrush::test::fixturePathStd(QStringLiteral("clip_tokenizer")));
+}
 
 // The tokens between BOS and the first EOS of a chunk.
 std::vector<int> content(const TokenChunk& chunk, const ClipTokenizer& tokenizer) {
@@ -152,7 +156,8 @@ private Q_SLOTS:
             const auto expected = item["slow_ids"].get<std::vector<int>>();
             if (expected.size() > 77) continue;
             const std::string prompt = item["prompt"].get<std::string>();
-            const bool plain = prompt.find_first_of("()[]:\\") == std::string::npos && prompt.find("BREAK") == std::string::npos;
+            const bool plain =
+                prompt.find_first_of("()[]:\\") == std::string::npos && prompt.find("BREAK") == std::string::npos;
             for (bool parse : {false, true}) {
                 if (parse && !plain) continue;
                 const EncodedPrompt encoded = encodePrompt(tokenizer, prompt, parse);
@@ -173,7 +178,8 @@ private Q_SLOTS:
         QCOMPARE(encoded.chunks.size(), std::size_t(1));
         std::vector<int> ids{tokenizer.bosId()};
         std::vector<float> weights{1.0f};
-        const std::pair<const char*, double> pieces[] = {{"cute", 1.2}, {" bunny, ", 1.0}, {"red", 1 / 1.1}, {" overalls", 1.0}};
+        const std::pair<const char*, double> pieces[] = {
+            {"cute", 1.2}, {" bunny, ", 1.0}, {"red", 1 / 1.1}, {" overalls", 1.0}};
         for (const auto& [text, weight] : pieces)
             for (int id : tokenizer.encode(text)) {
                 ids.push_back(id);
@@ -203,7 +209,8 @@ private Q_SLOTS:
             const auto reference = item["slow_ids"].get<std::vector<int>>();
             if (reference.size() <= 77) continue;
             const std::string prompt = item["prompt"].get<std::string>();
-            for (const auto& [text, weight] : {std::pair<std::string, float>{prompt, 1.0f}, {"(" + prompt + ":0.8)", 0.8f}}) {
+            const std::pair<std::string, float> variants[] = {{prompt, 1.0f}, {"(" + prompt + ":0.8)", 0.8f}};
+            for (const auto& [text, weight] : variants) {
                 const EncodedPrompt encoded = encodePrompt(tokenizer, text, true);
                 QCOMPARE(encoded.chunks.size(), std::size_t(3));
                 std::vector<int> joined;
@@ -221,7 +228,8 @@ private Q_SLOTS:
                     for (std::size_t i = 1; i <= tokens.size(); ++i) QCOMPARE(chunk.weights[i], weight);
                     for (std::size_t i = tokens.size() + 1; i < 77; ++i) QCOMPARE(chunk.weights[i], 1.0f);
                     if (c + 1 < encoded.chunks.size())
-                        QVERIFY2(tokens.size() == 75 || (tokens.back() == comma && tokens.size() >= 75 - kCommaBacktrack),
+                        QVERIFY2(tokens.size() == 75 ||
+                                     (tokens.back() == comma && tokens.size() >= 75 - kCommaBacktrack),
                                  qPrintable(QStringLiteral("chunk %1 cut after %2 tokens").arg(c).arg(tokens.size())));
                     joined.insert(joined.end(), tokens.begin(), tokens.end());
                 }
@@ -242,7 +250,8 @@ private Q_SLOTS:
         const int dog = tokenizer.encode("dog")[0];
         const int comma = *tokenizer.tokenId(",</w>");
         // 70 cats, a comma (token 71), then 10 dogs: the chunk is full after 4 dogs, the comma 5 back
-        const EncodedPrompt near = encodePrompt(tokenizer, repeatWords("cat", 70) + ", " + repeatWords("dog", 10), true);
+        const EncodedPrompt near =
+            encodePrompt(tokenizer, repeatWords("cat", 70) + ", " + repeatWords("dog", 10), true);
         QCOMPARE(near.chunks.size(), std::size_t(2));
         std::vector<int> first(70, cat);
         first.push_back(comma);
@@ -293,7 +302,8 @@ private Q_SLOTS:
     // SD 2.x pads chunks with its own pad id ("!"), after one EOS.
     void chunksUseTheTokenizersPadId() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd2v-diffusers/tokenizer/vocab.json");
-        const ClipTokenizer tokenizer(storybrush::test::fixturePathStd(QStringLiteral("tiny-sd2v-diffusers/tokenizer")));
+        const ClipTokenizer tokenizer(
+            storybrush::test::fixturePathStd(QStringLiteral("tiny-sd2v-diffusers/tokenizer")));
         QVERIFY(tokenizer.padId() != tokenizer.eosId());
         const EncodedPrompt encoded = encodePrompt(tokenizer, "a cute panda", true);
         QCOMPARE(encoded.chunks[0].ids, tokenizer.encodePadded("a cute panda"));
