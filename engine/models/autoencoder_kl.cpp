@@ -30,7 +30,8 @@ AutoencoderKLConfig parse(const JsonConfig& json) {
     AutoencoderKLConfig c;
     const auto className = json.string("_class_name", "AutoencoderKL");
     if (className != "AutoencoderKL") {
-        throw Error(ErrorKind::UnsupportedModel, json.source() + " describes a " + className + ", not an AutoencoderKL");
+        throw Error(ErrorKind::UnsupportedModel,
+                    json.source() + " describes a " + className + ", not an AutoencoderKL");
     }
     c.inChannels = json.integer("in_channels", c.inChannels);
     c.outChannels = json.integer("out_channels", c.outChannels);

@@ -68,7 +68,8 @@ Upsample2DImpl::Upsample2DImpl(std::int64_t channels, const torch::TensorOptions
     conv = register_module("conv", Conv2d(channels, channels, 3, 1, 1, tensorOptions));
 }
 
-torch::Tensor Upsample2DImpl::forward(const torch::Tensor& x, std::optional<std::pair<std::int64_t, std::int64_t>> size) {
+torch::Tensor Upsample2DImpl::forward(const torch::Tensor& x,
+                                     std::optional<std::pair<std::int64_t, std::int64_t>> size) {
     const std::int64_t height = size ? size->first : 2 * x.size(2);
     const std::int64_t width = size ? size->second : 2 * x.size(3);
     // Nearest to an explicit size picks the same pixels as scale_factor=2 when the size is exactly double.

@@ -165,8 +165,9 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNetConfig& cfg, const 
         "time_embedding", TimestepEmbedding(channels[0], tembDim, cfg.activation, cfg.timeCondProjDim, options));
     if (cfg.textTimeEmbedding) {
         // ref: UNet2DConditionModel._set_add_embedding, addition_embed_type "text_time".
-        add_embedding = register_module("add_embedding", TimestepEmbedding(cfg.projectionClassEmbeddingsInputDim,
-                                                                           tembDim, cfg.activation, std::nullopt, options));
+        add_embedding = register_module(
+            "add_embedding",
+            TimestepEmbedding(cfg.projectionClassEmbeddingsInputDim, tembDim, cfg.activation, std::nullopt, options));
     }
 
     down_blocks = register_module("down_blocks", torch::nn::ModuleList());
@@ -209,13 +210,13 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNetConfig& cfg, const 
 torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, const torch::Tensor& timesteps,
                                                 const torch::Tensor& context, const UNetConditioning& extra) {
     if (sample.dim() != 4 || sample.size(1) != config.inChannels) {
-        throw Error(ErrorKind::InvalidRequest, "UNet input has shape " + shapeString(sample.sizes()) + "; expected [B, " +
-                                                   std::to_string(config.inChannels) + ", H, W]");
+        throw Error(ErrorKind::InvalidRequest, "UNet input has shape " + shapeString(sample.sizes()) +
+                                                   "; expected [B, " + std::to_string(config.inChannels) + ", H, W]");
     }
     const auto batch = sample.size(0);
     if (context.dim() != 3 || context.size(0) != batch || context.size(2) != config.crossAttentionDim.back()) {
-        throw Error(ErrorKind::InvalidRequest, "UNet context has shape " + shapeString(context.sizes()) + "; expected [" +
-                                                   std::to_string(batch) + ", tokens, " +
+        throw Error(ErrorKind::InvalidRequest, "UNet context has shape " + shapeString(context.sizes()) +
+                                                   "; expected [" + std::to_string(batch) + ", tokens, " +
                                                    std::to_string(config.crossAttentionDim.back()) + "]");
     }
     auto t = timesteps.to(sample.device()).reshape({-1});

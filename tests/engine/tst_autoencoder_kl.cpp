@@ -9,6 +9,8 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
+#include <algorithm>
+
 using namespace storybrush;
 
 namespace {
@@ -63,6 +65,24 @@ private Q_SLOTS:
         qInfo("encode max abs error: mean %.3g, std %.3g", meanError, stdError);
         QVERIFY(meanError <= kTolerance);
         QVERIFY(stdError <= kTolerance);
+    }
+
+    void cudaDecodeMatchesDiffusers() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-components-ref.safetensors");
+        STORYBRUSH_REQUIRE_CUDA();
+        torch::NoGradGuard noGrad;
+        auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-components-ref.safetensors")));
+        const auto dir = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/vae"));
+        auto vae = models::loadAutoencoderKL(models::AutoencoderKLConfig::fromFile(dir + "/config.json"),
+                                             test::readStateDict(dir + "/diffusion_pytorch_model.safetensors"),
+                                             {torch::Device(torch::kCUDA), torch::kFloat32});
+        const auto decoded = vae->decode(ref.at("vae.z").cuda()).cpu();
+        const auto latent = vae->encode(ref.at("vae.image").cuda());
+        const auto error = std::max({test::maxAbsDiff(decoded, ref.at("vae.decoded")),
+                                     test::maxAbsDiff(latent.mean.cpu(), ref.at("vae.enc_mean")),
+                                     test::maxAbsDiff(latent.std.cpu(), ref.at("vae.enc_std"))});
+        qInfo("CUDA max abs error %.3g", error);
+        QVERIFY(error <= kTolerance);
     }
 
     void nonSquareImagesRoundTripInShape() {

@@ -46,7 +46,8 @@ private Q_SLOTS:
         } catch (const Error& e) {
             QCOMPARE(e.kind(), ErrorKind::ModelFile);
             const QString message = QString::fromStdString(e.what());
-            QVERIFY2(message.contains(QStringLiteral("hidden_size")) && message.contains(QStringLiteral("te/config.json")),
+            QVERIFY2(message.contains(QStringLiteral("hidden_size")) &&
+                         message.contains(QStringLiteral("te/config.json")),
                      e.what());
         }
     }
@@ -80,6 +81,21 @@ private Q_SLOTS:
         const auto out = encoder->forward(ref.at("te.input_ids").to(torch::kLong));
         const auto error = test::maxAbsDiff(out.lastHiddenState, ref.at("te.last_hidden_state"));
         qInfo("max abs error: %.3g", error);
+        QVERIFY(error <= kTolerance);
+    }
+
+    void cudaMatchesTransformers() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-components-ref.safetensors");
+        STORYBRUSH_REQUIRE_CUDA();
+        torch::NoGradGuard noGrad;
+        auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-components-ref.safetensors")));
+        const auto dir = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/text_encoder"));
+        auto encoder = models::loadClipTextModel(models::ClipTextConfig::fromFile(dir + "/config.json"),
+                                                 test::readStateDict(dir + "/model.safetensors"),
+                                                 {torch::Device(torch::kCUDA), torch::kFloat32});
+        const auto out = encoder->forward(ref.at("te.input_ids").to(torch::kLong));
+        const auto error = test::maxAbsDiff(out.lastHiddenState.cpu(), ref.at("te.last_hidden_state"));
+        qInfo("CUDA max abs error %.3g", error);
         QVERIFY(error <= kTolerance);
     }
 

@@ -41,7 +41,8 @@ private Q_SLOTS:
         auto params = unet->named_parameters();
         QCOMPARE(params["down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.weight"].sizes().vec(),
                  (std::vector<std::int64_t>{32, 32}));
-        QCOMPARE(params["down_blocks.1.attentions.0.proj_in.weight"].sizes().vec(), (std::vector<std::int64_t>{32, 32}));
+        QCOMPARE(params["down_blocks.1.attentions.0.proj_in.weight"].sizes().vec(),
+                 (std::vector<std::int64_t>{32, 32}));
     }
 
     void refusesUnsupportedVariantsNamingTheField() {
@@ -120,6 +121,28 @@ private Q_SLOTS:
         // A 4-channel input is refused with a message, not a crash inside conv2d.
         QVERIFY_THROWS_EXCEPTION(Error, unet->forward(torch::randn({1, 4, 8, 8}), torch::tensor(1),
                                                       torch::randn({1, 77, 16})));
+    }
+
+    void cudaMatchesDiffusersInFp32AndFp16() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-components-ref.safetensors");
+        STORYBRUSH_REQUIRE_CUDA();
+        torch::NoGradGuard noGrad;
+        auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-components-ref.safetensors")));
+        const auto dir = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/unet"));
+        const auto config = models::UNetConfig::fromFile(dir + "/config.json");
+        const auto weights = test::readStateDict(dir + "/diffusion_pytorch_model.safetensors");
+        const auto expected = ref.at("unet.eps_t500");
+        const torch::Device cuda(torch::kCUDA);
+        for (const auto dtype : {torch::kFloat32, torch::kFloat16}) {
+            auto unet = models::loadUNet(config, weights, {cuda, dtype});
+            QCOMPARE(unet->conv_in->weight.scalar_type(), dtype);
+            const auto out = unet->forward(ref.at("unet.sample").to(cuda, dtype), torch::tensor(500),
+                                           ref.at("unet.context").to(cuda, dtype));
+            const auto error = test::maxAbsDiff(out.cpu(), expected);
+            const auto scale = expected.abs().max().item<double>();
+            qInfo("%s max abs error %.3g (output scale %.3g)", c10::toString(dtype), error, scale);
+            QVERIFY(error <= (dtype == torch::kFloat32 ? kTolerance : 1e-2 * scale));
+        }
     }
 
     void sdxlUNetLoadsAndUsesTextTimeEmbeddings() {

@@ -113,7 +113,8 @@ private Q_SLOTS:
         auto dict = test::readStateDict(vaeFile());
         const auto before = dict.tensors.at("decoder.conv_in.bias").clone();
         dict.tensors.erase("encoder.mid_block.attentions.0.to_k.bias");
-        models::AutoencoderKL vae(models::AutoencoderKLConfig::fromFile(vaeDir() + "/config.json"), torch::TensorOptions());
+        const auto config = models::AutoencoderKLConfig::fromFile(vaeDir() + "/config.json");
+        models::AutoencoderKL vae(config, torch::TensorOptions());
         vae->decoder->conv_in->bias.fill_(7);
         const auto message = loadError(*vae, dict);
         QVERIFY2(message.contains(QStringLiteral("key encoder.mid_block.attentions.0.to_k.bias missing from ") +
@@ -167,7 +168,8 @@ private Q_SLOTS:
         torch::NoGradGuard noGrad;
         auto dict = test::readStateDict(vaeFile());
         dict.tensors["quant_conv.bias"] = torch::zeros({8}, torch::kLong);
-        models::AutoencoderKL vae(models::AutoencoderKLConfig::fromFile(vaeDir() + "/config.json"), torch::TensorOptions());
+        const auto config = models::AutoencoderKLConfig::fromFile(vaeDir() + "/config.json");
+        models::AutoencoderKL vae(config, torch::TensorOptions());
         const auto message = loadError(*vae, dict);
         QVERIFY2(message.contains(QStringLiteral("key quant_conv.bias in ")) &&
                      message.contains(QStringLiteral("expected a floating-point tensor")),
@@ -187,10 +189,14 @@ private Q_SLOTS:
                 continue;
             }
             const auto& ldm = fields[0];
-            const QString component = ldm.startsWith(QStringLiteral("model.diffusion_model."))   ? QStringLiteral("unet")
-                                      : ldm.startsWith(QStringLiteral("first_stage_model."))      ? QStringLiteral("vae")
-                                      : ldm.startsWith(QStringLiteral("cond_stage_model."))       ? QStringLiteral("te")
-                                                                                                   : QStringLiteral("?");
+            QString component = QStringLiteral("?");
+            if (ldm.startsWith(QStringLiteral("model.diffusion_model."))) {
+                component = QStringLiteral("unet");
+            } else if (ldm.startsWith(QStringLiteral("first_stage_model."))) {
+                component = QStringLiteral("vae");
+            } else if (ldm.startsWith(QStringLiteral("cond_stage_model."))) {
+                component = QStringLiteral("te");
+            }
             std::vector<std::int64_t> shape;
             for (const auto& dim : fields[2].split(QLatin1Char('x'))) {
                 shape.push_back(dim.toLongLong());
