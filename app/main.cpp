@@ -2,6 +2,7 @@
 // the headless tool can do instead of failing.
 #include "app/engine_thread.h"
 #include "app/real_engine_backend.h"
+#include "ui/language.h"
 #include "ui/main_window.h"
 #include "ui/theme.h"
 
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
     QCoreApplication::setApplicationName(QStringLiteral("Storybrush"));
     QCoreApplication::setApplicationVersion(QStringLiteral(STORYBRUSH_VERSION));
     storybrush::applyTheme(app);
+    QSettings settings;
+    // STORYBRUSH_LANG (e.g. zh_CN, en) overrides the saved choice, which overrides the system locale.
+    const QString language = qEnvironmentVariable("STORYBRUSH_LANG", settings.value(QStringLiteral("ui/language")).toString());
+    storybrush::installLanguage(app, language);
 
     storybrush::EngineThread engineThread(std::make_unique<storybrush::RealEngineBackend>());
     storybrush::EngineWorker* worker = engineThread.worker();
@@ -63,7 +68,6 @@ int main(int argc, char** argv) {
     QObject::connect(worker, &storybrush::EngineWorker::finished, &window, &storybrush::MainWindow::jobFinished);
     QObject::connect(worker, &storybrush::EngineWorker::failed, &window, &storybrush::MainWindow::jobFailed);
 
-    QSettings settings;
     window.restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     window.show();
     const int status = app.exec();

@@ -2,6 +2,7 @@
 // state is saved as a screenshot (test-output/screenshots/) for review.
 #include "ui/canvas_view.h"
 #include "ui/gallery_strip.h"
+#include "ui/language.h"
 #include "ui/main_window.h"
 #include "ui/progress_strip.h"
 #include "ui/prompt_panel.h"
@@ -168,6 +169,23 @@ private Q_SLOTS:
         QVERIFY(window.canvas()->message().contains(QStringLiteral("dreamy.safetensors")));
         QCOMPARE(window.findChild<QPushButton*>(QStringLiteral("primaryButton"))->text(), QStringLiteral("Draw it!"));
         QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_error")).isEmpty());
+    }
+
+    void speaksChineseWhenAskedTo() {
+        QCOMPARE(installLanguage(*qApp, QStringLiteral("zh_CN")), QStringLiteral("zh_CN"));
+        {
+            MainWindow window;
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            QCOMPARE(window.findChild<QPushButton*>(QStringLiteral("primaryButton"))->text(), QStringLiteral("画吧！"));
+            const auto cards = window.findChildren<QToolButton*>(QStringLiteral("ideaCard"));
+            QTest::mouseClick(cards.at(0), Qt::LeftButton);
+            QVERIFY(window.promptPanel()->prompt().contains(QStringLiteral("兔子")));
+            QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_chinese")).isEmpty());
+        }
+        QCOMPARE(installLanguage(*qApp, QStringLiteral("en")), QStringLiteral("en"));
+        MainWindow english;
+        QCOMPARE(english.findChild<QPushButton*>(QStringLiteral("primaryButton"))->text(), QStringLiteral("Draw it!"));
     }
 
     void heldBackPictureIsNeverShown() {

@@ -1,0 +1,278 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>storybrush::CanvasView</name>
+    <message>
+        <source>OK</source>
+        <translation>好的</translation>
+    </message>
+    <message>
+        <source>Let&apos;s make a picture together!</source>
+        <translation>我们一起来画画吧！</translation>
+    </message>
+    <message>
+        <source>Type what you would like to see, or try one of these:</source>
+        <translation>写下你想看到的画面，或者试试这些：</translation>
+    </message>
+    <message>
+        <source>a smiling baby dolphin playing with a ball</source>
+        <translation>一只微笑的小海豚在玩球</translation>
+    </message>
+    <message>
+        <source>a bunny in red overalls in a flower garden</source>
+        <translation>花园里一只穿红色背带裤的小兔子</translation>
+    </message>
+    <message>
+        <source>a friendly dragon having a picnic with a bear</source>
+        <translation>一条友好的小龙和小熊一起野餐</translation>
+    </message>
+</context>
+<context>
+    <name>storybrush::EngineWorker</name>
+    <message>
+        <source>There was not enough memory for this picture. Try a smaller size or fewer pictures at once.</source>
+        <translation>内存不够画这张画。试试小一点的尺寸，或者一次少画几张。</translation>
+    </message>
+    <message>
+        <source>Something went wrong inside the drawing engine: %1</source>
+        <translation>画画引擎出了点问题：%1</translation>
+    </message>
+    <message>
+        <source>Something went wrong inside the drawing engine.</source>
+        <translation>画画引擎出了点问题。</translation>
+    </message>
+</context>
+<context>
+    <name>storybrush::GalleryStrip</name>
+    <message>
+        <source>Our pictures</source>
+        <translation>我们的画</translation>
+    </message>
+    <message>
+        <source>Find a picture…</source>
+        <translation>找一张画…</translation>
+    </message>
+    <message>
+        <source>Pictures you make will appear here.</source>
+        <translation>画好的画会出现在这里。</translation>
+    </message>
+</context>
+<context>
+    <name>storybrush::MainWindow</name>
+    <message>
+        <source>Storybrush</source>
+        <translation>故事画笔 Storybrush</translation>
+    </message>
+    <message>
+        <source>Built-in</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <source>Kid mode on</source>
+        <translation>儿童模式已开启</translation>
+    </message>
+    <message>
+        <source>Every picture is checked before anyone sees it.</source>
+        <translation>每张画在给人看之前都会先检查。</translation>
+    </message>
+    <message>
+        <source>Model: %1</source>
+        <translation>模型：%1</translation>
+    </message>
+    <message>
+        <source>Tell me what to draw first: type an idea or pick a card.</source>
+        <translation>先告诉我画什么吧：写一个想法，或者选一张卡片。</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>准备好了</translation>
+    </message>
+    <message>
+        <source>Let&apos;s try another idea!</source>
+        <translation>我们换个想法试试吧！</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停下</translation>
+    </message>
+    <message>
+        <source>Done in %1 s</source>
+        <translation>画好了，用了 %1 秒</translation>
+    </message>
+</context>
+<context>
+    <name>storybrush::ProgressStrip</name>
+    <message>
+        <source>Ready</source>
+        <translation>准备好了</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停下</translation>
+    </message>
+    <message>
+        <source>Getting ready to draw…</source>
+        <translation>正在准备画画…</translation>
+    </message>
+    <message>
+        <source>Picture %1 of %2 · step %3 of %4</source>
+        <translation>第 %1 张，共 %2 张 · 第 %3 步，共 %4 步</translation>
+    </message>
+    <message>
+        <source>Step %1 of %2</source>
+        <translation>第 %1 步，共 %2 步</translation>
+    </message>
+    <message>
+        <source>about 1 second left</source>
+        <translation>还要大约 1 秒</translation>
+    </message>
+    <message>
+        <source>about %1 seconds left</source>
+        <translation>还要大约 %1 秒</translation>
+    </message>
+    <message>
+        <source>about 1 minute left</source>
+        <translation>还要大约 1 分钟</translation>
+    </message>
+    <message>
+        <source>about %1 minutes left</source>
+        <translation>还要大约 %1 分钟</translation>
+    </message>
+</context>
+<context>
+    <name>storybrush::PromptPanel</name>
+    <message>
+        <source>Square</source>
+        <translation>方形</translation>
+    </message>
+    <message>
+        <source>Wide</source>
+        <translation>横版</translation>
+    </message>
+    <message>
+        <source>Tall</source>
+        <translation>竖版</translation>
+    </message>
+    <message>
+        <source>What shall we draw?</source>
+        <translation>我们画什么呢？</translation>
+    </message>
+    <message>
+        <source>A smiling baby dolphin playing with a ball</source>
+        <translation>一只微笑的小海豚在玩球</translation>
+    </message>
+    <message>
+        <source>Or pick an idea:</source>
+        <translation>或者选一个想法：</translation>
+    </message>
+    <message>
+        <source>Bunny</source>
+        <translation>小兔子</translation>
+    </message>
+    <message>
+        <source>a little bunny in red overalls picking carrots</source>
+        <translation>一只穿红色背带裤的小兔子在拔萝卜</translation>
+    </message>
+    <message>
+        <source>Panda</source>
+        <translation>熊猫</translation>
+    </message>
+    <message>
+        <source>a cute panda eating bamboo in a sunny forest</source>
+        <translation>阳光森林里一只可爱的熊猫在吃竹子</translation>
+    </message>
+    <message>
+        <source>Dolphin</source>
+        <translation>海豚</translation>
+    </message>
+    <message>
+        <source>a smiling baby dolphin playing with a ball</source>
+        <translation>一只微笑的小海豚在玩球</translation>
+    </message>
+    <message>
+        <source>Giraffe</source>
+        <translation>长颈鹿</translation>
+    </message>
+    <message>
+        <source>a friendly giraffe reading a book under a tree</source>
+        <translation>一只友好的长颈鹿在树下看书</translation>
+    </message>
+    <message>
+        <source>Elephant</source>
+        <translation>大象</translation>
+    </message>
+    <message>
+        <source>a baby elephant splashing in a pond</source>
+        <translation>一头小象在池塘里玩水</translation>
+    </message>
+    <message>
+        <source>Fox</source>
+        <translation>狐狸</translation>
+    </message>
+    <message>
+        <source>a little fox with a kite on a windy hill</source>
+        <translation>一只小狐狸在有风的山坡上放风筝</translation>
+    </message>
+    <message>
+        <source>Advanced</source>
+        <translation>更多设置</translation>
+    </message>
+    <message>
+        <source>Things to leave out</source>
+        <translation>不想出现在画里的东西</translation>
+    </message>
+    <message>
+        <source>Leave out</source>
+        <translation>不要画</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>形状</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Follow the words</source>
+        <translation>贴近描述</translation>
+    </message>
+    <message>
+        <source>random</source>
+        <translation>随机</translation>
+    </message>
+    <message>
+        <source>Keep</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>Keep this seed to draw the same picture again</source>
+        <translation>保留这个种子，就能再画出同一张画</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Sampler</source>
+        <translation>采样器</translation>
+    </message>
+    <message>
+        <source>Draw it!</source>
+        <translation>画吧！</translation>
+    </message>
+    <message>
+        <source>Ctrl+Enter</source>
+        <translation>Ctrl+Enter</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停下</translation>
+    </message>
+    <message>
+        <source>Esc</source>
+        <translation>Esc</translation>
+    </message>
+</context>
+</TS>
