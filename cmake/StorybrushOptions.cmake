@@ -11,7 +11,7 @@ add_library(storybrush_options INTERFACE)
 target_compile_features(storybrush_options INTERFACE cxx_std_17)
 target_compile_options(storybrush_options INTERFACE
   $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
-     -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference -Wno-unused-parameter>)
+     -Wcast-align -Wunused -Woverloaded-virtual -Wno-unused-parameter>)
 # QT_NO_KEYWORDS everywhere: libtorch uses `slots` as an identifier.
 target_compile_definitions(storybrush_options INTERFACE
   QT_NO_KEYWORDS QT_NO_CAST_FROM_ASCII QT_NO_CAST_TO_ASCII QT_NO_URL_CAST_FROM_STRING

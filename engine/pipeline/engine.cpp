@@ -1,9 +1,16 @@
-// The Engine facade: validates a request, picks the device, and runs the pipeline for its mode.
+// The Engine facade: validates a request, keeps the loaded model, and draws each picture of the batch.
 #include <storybrush/engine.h>
 
+#include "io/checkpoint.h"
+#include "pipeline/generation.h"
+#include "pipeline/latent_preview.h"
+#include "pipeline/loaded_model.h"
+#include "pipeline/parameters_text.h"
 #include "runtime/device.h"
 #include "runtime/torch_compat.h"
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <utility>
 
@@ -11,8 +18,58 @@ namespace storybrush {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool isOutOfMemory(const std::string& message) {
+    return message.find("out of memory") != std::string::npos || message.find("CUDA error: out of memory") != std::string::npos ||
+           message.find("DefaultCPUAllocator: can't allocate") != std::string::npos;
+}
+
+}  // namespace
+
 struct Engine::Impl {
     EngineOptions options;
+    std::shared_ptr<pipeline::LoadedModel> model;
+    std::string modelKey;
+    pipeline::PromptCache prompts;
+
+    std::string resolveModel(const std::string& requested) const {
+        if (requested != kBuiltinModel) {
+            if (!fs::exists(fs::u8path(requested))) {
+                throw Error(ErrorKind::ModelFile, "The model " + requested + " does not exist. Check the path, or use \"builtin\".");
+            }
+            return requested;
+        }
+        std::vector<std::string> places;
+        if (!options.builtinModelDir.empty()) places.push_back(options.builtinModelDir);
+        if (const char* resources = std::getenv("STORYBRUSH_RESOURCES")) places.push_back(std::string(resources) + "/models/builtin");
+#ifdef STORYBRUSH_SOURCE_RESOURCES
+        places.push_back(std::string(STORYBRUSH_SOURCE_RESOURCES) + "/models/builtin");
+#endif
+        for (const auto& place : places) {
+            if (fs::exists(fs::u8path(place) / "model_index.json")) return place;
+        }
+        throw Error(ErrorKind::ModelFile,
+                    "The built-in model is not installed in this build yet. Draw with a model file of your own: "
+                    "give a Stable Diffusion 1.x or 2.x .safetensors file or diffusers folder (--model PATH).");
+    }
+
+    pipeline::LoadedModel& load(const std::string& path, const runtime::ComputeTarget& target) {
+        const std::string key = path + "|" + target.device.str() + "|" + runtime::dtypeName(target.dtype);
+        if (!model || key != modelKey) {
+            model.reset();  // free the old networks before the new ones take memory
+            prompts = {};
+            model = pipeline::loadModel(path, target);
+            modelKey = key;
+        }
+        return *model;
+    }
 };
 
 Engine::Engine(EngineOptions options) : m_impl(std::make_unique<Impl>()) {
@@ -29,13 +86,91 @@ std::string Engine::deviceDescription(DevicePreference preference) const {
 
 GenerationResult Engine::generate(const GenerationRequest& request) {
     validateRequest(request);
-    const auto target = runtime::chooseTarget(request.device, request.precision);
-    if (request.model != kBuiltinModel && !fs::exists(fs::u8path(request.model))) {
-        throw Error(ErrorKind::ModelFile, "The model " + request.model + " does not exist. Check the path, or use \"builtin\".");
+    if (request.mode() == GenerationMode::Inpaint || request.mode() == GenerationMode::Outpaint) {
+        throw Error(ErrorKind::UnsupportedModel,
+                    "Repainting part of a picture and extending the canvas are not available yet: draw a new picture "
+                    "or start from a whole picture for now.");
     }
-    throw Error(ErrorKind::UnsupportedModel,
-                "Storybrush cannot draw with " + request.model + " on " + runtime::describeDevice(target.device) +
-                    " yet: the drawing pipeline is still being built.");
+    const auto started = Clock::now();
+    const auto target = runtime::chooseTarget(request.device, request.precision);
+    const std::string path = m_impl->resolveModel(request.model);
+    runtime::InferenceGuard inference;
+    try {
+        pipeline::LoadedModel& model = m_impl->load(path, target);
+
+        int width = request.width > 0 ? request.width : model.nativeSize;
+        int height = request.height > 0 ? request.height : model.nativeSize;
+        if (request.initImage) {
+            // Image-to-image draws at the picture's own size, rounded down to the latent grid of 8 pixels.
+            width = request.initImage->width / 8 * 8;
+            height = request.initImage->height / 8 * 8;
+            if (width < 64 || height < 64) {
+                throw Error(ErrorKind::InvalidRequest, "The starting picture is too small: it needs at least 64x64 pixels.");
+            }
+        }
+
+        GenerationResult result;
+        result.modelName = model.name;
+        result.deviceName = runtime::describeDevice(target.device);
+        result.precisionName = runtime::dtypeName(target.dtype);
+        result.promptVerdict.allowed = true;  // the kid-safe prompt policy plugs in here
+
+        int stepsDone = 0;
+        double stepSeconds = 0.0;
+        auto lastPreview = Clock::now() - std::chrono::hours(1);
+        for (int i = 0; i < request.batchSize; ++i) {
+            if (request.cancel.isCancelled()) {
+                result.cancelled = true;
+                break;
+            }
+            const std::uint64_t seed = request.seed + static_cast<std::uint64_t>(i);
+            auto stepStart = Clock::now();
+            const auto onStep = [&](int done, int total, const torch::Tensor& latents) {
+                stepSeconds += secondsSince(stepStart);
+                stepStart = Clock::now();
+                ++stepsDone;
+                if (!request.onProgress) return !request.cancel.isCancelled();
+                Progress progress;
+                progress.imageIndex = i;
+                progress.batchSize = request.batchSize;
+                progress.step = done;
+                progress.totalSteps = total;
+                progress.elapsedSeconds = secondsSince(started);
+                // Image-to-image runs fewer steps than asked: count what is left of this run.
+                const int left = (total - done) + (request.batchSize - 1 - i) * total;
+                progress.secondsLeft = stepsDone > 0 ? stepSeconds / stepsDone * left : -1.0;
+                if (request.previewsPerSecond > 0 && done < total &&
+                    secondsSince(lastPreview) >= 1.0 / request.previewsPerSecond) {
+                    progress.preview = pipeline::latentPreview(latents);
+                    lastPreview = Clock::now();
+                }
+                const bool keepGoing = request.onProgress(progress);
+                return keepGoing && !request.cancel.isCancelled();
+            };
+            pipeline::Picture picture = pipeline::drawPicture(model, m_impl->prompts, request, seed, width, height, onStep);
+            if (picture.stopped) {
+                result.cancelled = true;
+                break;
+            }
+            GeneratedImage generated;
+            generated.image = std::move(picture.image);
+            generated.seed = seed;
+            generated.verdict.allowed = true;  // the picture classifier plugs in here
+            generated.parameters = pipeline::parametersText(request, seed, width, height, model.name);
+            result.images.push_back(std::move(generated));
+        }
+        result.seconds = secondsSince(started);
+        return result;
+    } catch (const c10::Error& error) {
+        const std::string message = error.what_without_backtrace();
+        if (isOutOfMemory(message)) {
+            throw Error(ErrorKind::OutOfMemory, "There was not enough memory on " + runtime::describeDevice(target.device) +
+                                                    " for this picture. Try a smaller size or fewer pictures at once.");
+        }
+        throw Error(ErrorKind::Internal, "The drawing engine failed: " + message);
+    } catch (const std::bad_alloc&) {
+        throw Error(ErrorKind::OutOfMemory, "There was not enough memory for this picture. Try a smaller size or fewer pictures at once.");
+    }
 }
 
 }  // namespace storybrush

@@ -1,0 +1,79 @@
+// The denoise loop and the VAE steps shared by text-to-image and image-to-image.
+#include "pipeline/diffusion.h"
+
+#include <storybrush/error.h>
+
+#include <cstring>
+
+namespace storybrush::pipeline {
+
+torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch::Tensor latents,
+                      const TextConditioning& conditioning, double cfgScale, int startIndex,
+                      const StepCallback& onStep, bool* stopped) {
+    const auto device = model.target.device;
+    const auto dtype = model.target.dtype;
+    const bool guided = conditioning.uncond.defined();
+    const torch::Tensor context =
+        guided ? torch::cat({conditioning.uncond, conditioning.cond}, 0) : conditioning.cond;
+    const int total = scheduler.numSteps() - startIndex;
+    latents = latents.to(device, torch::kFloat32);
+    if (stopped) *stopped = false;
+    for (int i = startIndex; i < scheduler.numSteps(); ++i) {
+        const auto input = scheduler.scaleModelInput(latents, i).to(dtype);
+        const auto batch = guided ? torch::cat({input, input}, 0) : input;
+        const auto timestep = torch::full({batch.size(0)}, scheduler.timesteps()[static_cast<std::size_t>(i)],
+                                          torch::TensorOptions().dtype(torch::kFloat32).device(device));
+        auto output = model.unet->forward(batch, timestep, context);
+        if (guided) {
+            const auto halves = output.chunk(2, 0);
+            output = sampling::applyCfg(halves[0].to(torch::kFloat32), halves[1].to(torch::kFloat32), cfgScale);
+        }
+        latents = scheduler.step(output, i, latents);
+        if (onStep && !onStep(i - startIndex + 1, total, latents)) {
+            if (stopped) *stopped = i + 1 < scheduler.numSteps();
+            break;
+        }
+    }
+    return latents;
+}
+
+torch::Tensor decodeLatents(LoadedModel& model, const torch::Tensor& latents) {
+    const double scaling = model.vae->config.scalingFactor;
+    auto z = latents.to(model.vaeTarget.device, model.vaeTarget.dtype) / scaling;
+    if (model.vae->config.shiftFactor) z = z + *model.vae->config.shiftFactor;
+    return model.vae->decode(z).to(torch::kFloat32);
+}
+
+torch::Tensor encodeImageLatents(LoadedModel& model, const torch::Tensor& image, sampling::NoiseSource& generator) {
+    const auto distribution = model.vae->encode(image.to(model.vaeTarget.device, model.vaeTarget.dtype));
+    const auto noise = generator.next(distribution.mean.sizes()).to(distribution.mean.device(), distribution.mean.dtype());
+    auto latents = distribution.mean + distribution.std * noise;
+    if (model.vae->config.shiftFactor) latents = latents - *model.vae->config.shiftFactor;
+    return (latents * model.vae->config.scalingFactor).to(torch::kFloat32);
+}
+
+Image tensorToImage(const torch::Tensor& image) {
+    if (image.dim() != 4 || image.size(0) != 1 || image.size(1) != 3) {
+        throw Error(ErrorKind::Internal, "tensorToImage expects [1, 3, H, W]");
+    }
+    const auto bytes = ((image.detach().to(torch::kCPU, torch::kFloat32) / 2 + 0.5).clamp(0, 1) * 255)
+                           .round()
+                           .to(torch::kUInt8)
+                           .squeeze(0)
+                           .permute({1, 2, 0})
+                           .contiguous();
+    Image out(static_cast<int>(bytes.size(1)), static_cast<int>(bytes.size(0)), 3);
+    std::memcpy(out.pixels.data(), bytes.data_ptr<std::uint8_t>(), out.pixels.size());
+    return out;
+}
+
+torch::Tensor imageToTensor(const Image& image) {
+    if (!image.isConsistent()) throw Error(ErrorKind::InvalidRequest, "The picture's pixel data is incomplete.");
+    auto pixels = torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()),
+                                   {image.height, image.width, image.channels}, torch::kUInt8);
+    if (image.channels == 4) pixels = pixels.narrow(2, 0, 3);
+    if (image.channels == 1) pixels = pixels.expand({image.height, image.width, 3});
+    return (pixels.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32) / 255.0 * 2.0 - 1.0).contiguous();
+}
+
+}  // namespace storybrush::pipeline

@@ -1,0 +1,38 @@
+// The steps every generation mode shares: the guided denoise loop, the VAE on either side of it, and
+// the conversions between pictures and tensors.
+#pragma once
+
+#include "pipeline/loaded_model.h"
+#include "pipeline/prompt_encoder.h"
+#include "sampling/noise.h"
+#include "sampling/sampler.h"
+
+#include <storybrush/image.h>
+
+#include <functional>
+
+namespace storybrush::pipeline {
+
+// Called after each step with the steps done so far (1-based) and the current latents; false stops.
+using StepCallback = std::function<bool(int stepsDone, int totalSteps, const torch::Tensor& latents)>;
+
+// Runs the sampler from `startIndex` to the end on `latents` (already at that step's noise level), with
+// classifier-free guidance when conditioning.uncond is defined (ref: StableDiffusionPipeline.__call__:
+// one batched UNet call on [uncond, cond], then uncond + cfg * (cond - uncond)). Returns float32 latents;
+// stopped early, it returns the latents reached so far and sets *stopped.
+torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch::Tensor latents,
+                      const TextConditioning& conditioning, double cfgScale, int startIndex,
+                      const StepCallback& onStep, bool* stopped = nullptr);
+
+// The VAE decoder on scaled latents: decode(latents / scaling_factor), float32 [B, 3, H, W] about [-1, 1].
+torch::Tensor decodeLatents(LoadedModel& model, const torch::Tensor& latents);
+
+// Image-to-image start latents: (mean + std * noise) * scaling_factor, the noise drawn from `generator`
+// (ref: DiagonalGaussianDistribution.sample(generator) in StableDiffusionImg2ImgPipeline.prepare_latents).
+torch::Tensor encodeImageLatents(LoadedModel& model, const torch::Tensor& image, sampling::NoiseSource& generator);
+
+// [1, 3, H, W] in [-1, 1] <-> 8-bit RGB (ref: VaeImageProcessor: (x / 2 + 0.5).clamp(0, 1), * 255, round).
+Image tensorToImage(const torch::Tensor& image);
+torch::Tensor imageToTensor(const Image& image);  // RGB or RGBA (alpha dropped) or grey; float32 CPU
+
+}  // namespace storybrush::pipeline

@@ -1,0 +1,41 @@
+// A model made ready to draw: checkpoint opened, tokenizer read, the three networks on the device.
+#pragma once
+
+#include "io/checkpoint.h"
+#include "models/autoencoder_kl.h"
+#include "models/clip_text_model.h"
+#include "models/unet.h"
+#include "runtime/device.h"
+#include "text/clip_tokenizer.h"
+
+#include <memory>
+#include <string>
+
+namespace storybrush::pipeline {
+
+struct LoadedModel {
+    std::string path;
+    std::string name;  // what the parameters text calls it: the file or folder name without extension
+    io::ModelFamily family = io::ModelFamily::Unknown;
+    io::Prediction prediction = io::Prediction::Epsilon;
+    nlohmann::json schedulerConfig;
+    int nativeSize = 512;  // pixels: the UNet's sample_size x 8 (SD 1.x 512, SD 2.x-v 768)
+    int latentChannels = 4;
+    runtime::ComputeTarget target;
+    runtime::ComputeTarget vaeTarget;  // fp32 when the VAE config asks for force_upcast
+    std::unique_ptr<text::ClipTokenizer> tokenizer;
+    models::ClipTextModel textEncoder{nullptr};
+    models::UNet2DConditionModel unet{nullptr};
+    models::AutoencoderKL vae{nullptr};
+};
+
+struct LoadOptions {
+    std::string configFrom;  // see io::OpenOptions (tests give tiny single files their folder's configs)
+};
+
+// Opens `path` and builds the networks on `target`. Throws Error(ModelFile / UnsupportedModel) naming the
+// path; only SD 1.x and 2.x (also their inpainting UNets) are drawn with here.
+std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
+                                       const LoadOptions& options = {});
+
+}  // namespace storybrush::pipeline

@@ -1,0 +1,177 @@
+// Whole pipelines against the reference (diffusers): every sampler's final latents and decoded picture on
+// tiny SD 1.5 (diffusers folder and LDM single file), image-to-image, and SD 2.x v-prediction.
+#include "pipeline/generation.h"
+#include "pipeline/loaded_model.h"
+#include "sampling/noise.h"
+
+#include "common/fixtures.h"
+#include "model_test_support.h"
+
+#include <storybrush/error.h>
+
+#include <QtTest/QtTest>
+
+using namespace storybrush;
+
+namespace {
+
+constexpr double kPipelineTolerance = 1e-3;  // fixtures/README.md: whole pipelines
+
+GenerationRequest fixtureRequest(Sampler sampler, float cfg, int steps = 4) {
+    GenerationRequest request;
+    request.prompt = "a cute panda";
+    request.negativePrompt = "";
+    request.steps = steps;
+    request.cfgScale = cfg;
+    request.sampler = sampler;
+    return request;
+}
+
+struct Run {
+    torch::Tensor latents;
+    torch::Tensor decoded;
+};
+
+Run run(pipeline::LoadedModel& model, const GenerationRequest& request, const torch::Tensor& latentsIn,
+        sampling::NoiseSource* noise = nullptr, const torch::Tensor& initImage = {}) {
+    pipeline::PromptCache prompts;
+    pipeline::PictureOverrides overrides;
+    overrides.latents = latentsIn;
+    overrides.noise = noise;
+    overrides.initImage = initImage;
+    const auto picture = pipeline::drawPicture(model, prompts, request, 0, 64, 64, {}, overrides);
+    return {picture.latents.cpu(), pipeline::decodeLatents(model, picture.latents).cpu()};
+}
+
+runtime::ComputeTarget cpu() { return {torch::Device(torch::kCPU), torch::kFloat32}; }
+
+}  // namespace
+
+class TestPipeline : public QObject {
+    Q_OBJECT
+
+private:
+    std::map<std::string, torch::Tensor> m_sd15;
+    std::shared_ptr<pipeline::LoadedModel> m_folderModel;
+
+    void requireSd15() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-pipeline-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
+        if (m_sd15.empty()) {
+            m_sd15 = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-pipeline-ref.safetensors")));
+            m_folderModel = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
+        }
+    }
+
+private Q_SLOTS:
+    void init() { torch::manual_seed(999); }  // nothing here may depend on the global generator
+
+    void samplersMatchTheReference_data() {
+        QTest::addColumn<int>("sampler");
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<float>("cfg");
+        QTest::newRow("ddim") << int(Sampler::Ddim) << QStringLiteral("ddim") << 7.5f;
+        QTest::newRow("euler") << int(Sampler::Euler) << QStringLiteral("euler") << 7.5f;
+        QTest::newRow("dpmpp2m") << int(Sampler::DpmPP2M) << QStringLiteral("dpmpp2m") << 7.5f;
+        QTest::newRow("dpmpp2m_karras") << int(Sampler::DpmPP2MKarras) << QStringLiteral("dpmpp2m_karras") << 7.5f;
+        QTest::newRow("pndm") << int(Sampler::Pndm) << QStringLiteral("pndm") << 7.5f;
+    }
+    void samplersMatchTheReference() {
+        requireSd15();
+        QFETCH(int, sampler);
+        QFETCH(QString, name);
+        QFETCH(float, cfg);
+        const std::string key = name.toStdString();
+        const auto result = run(*m_folderModel, fixtureRequest(Sampler(sampler), cfg), m_sd15.at("latents_in"));
+        const double latentError = test::maxAbsDiff(result.latents, m_sd15.at(key + ".latents_out"));
+        const double imageError = test::maxAbsDiff(result.decoded, m_sd15.at(key + ".image"));
+        QVERIFY2(latentError <= kPipelineTolerance, qPrintable(QStringLiteral("latents %1").arg(latentError)));
+        QVERIFY2(imageError <= kPipelineTolerance, qPrintable(QStringLiteral("image %1").arg(imageError)));
+    }
+
+    void eulerAncestralDrawsItsNoiseFromTheGenerator() {
+        requireSd15();
+        sampling::CpuNoiseSource noise(123);  // the fixture's generator for the per-step noise
+        const auto result = run(*m_folderModel, fixtureRequest(Sampler::EulerAncestral, 7.5f), m_sd15.at("latents_in"), &noise);
+        const double error = test::maxAbsDiff(result.latents, m_sd15.at("euler_a.latents_out"));
+        QVERIFY2(error <= kPipelineTolerance, qPrintable(QString::number(error)));
+    }
+
+    void lcmUsesTheReferenceTimesteps() {
+        requireSd15();
+        sampling::CpuNoiseSource noise(123);
+        const auto scheduler = sampling::makeScheduler(Sampler::Lcm, m_folderModel->schedulerConfig, 4, &noise);
+        const auto& expected = m_sd15.at("lcm.timesteps");
+        QCOMPARE(scheduler->numSteps(), int(expected.size(0)));
+        for (int i = 0; i < scheduler->numSteps(); ++i) {
+            QCOMPARE(scheduler->timesteps()[std::size_t(i)], expected[i].item<double>());
+        }
+        // The reference's lcm.latents_out cannot be replayed: LCM re-noises between steps, and the fixture
+        // does not record the generator of that noise (euler_a's seed 123 and 400 other seeds, with 0-15 draws
+        // skipped, all miss by ~15). Say so loudly rather than pass.
+        QSKIP("lcm.latents_out: the fixture's between-step noise generator is unrecorded (see comment)");
+    }
+
+    void imageToImageMatchesTheReference() {
+        requireSd15();
+        auto request = fixtureRequest(Sampler::Ddim, 7.5f, 5);
+        request.strength = 0.6f;
+        request.initImage = Image(64, 64, 3);  // marks the mode; the pixels come from the fixture below
+        sampling::CpuNoiseSource generator(0);  // draws the VAE sample, then the start noise
+        const auto image = m_sd15.at("img2img_ddim.init_image01") * 2 - 1;
+        const auto result = run(*m_folderModel, request, {}, &generator, image);
+        const double error = test::maxAbsDiff(result.latents, m_sd15.at("img2img_ddim.latents_out"));
+        QVERIFY2(error <= kPipelineTolerance, qPrintable(QString::number(error)));
+    }
+
+    void singleFileGivesTheSamePictures() {
+        requireSd15();
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-ldm.safetensors");
+        pipeline::LoadOptions options;
+        options.configFrom = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers"));
+        auto model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-ldm.safetensors")), cpu(), options);
+        for (const auto& [sampler, key] : {std::pair{Sampler::Ddim, "ddim"}, std::pair{Sampler::DpmPP2MKarras, "dpmpp2m_karras"}}) {
+            const auto result = run(*model, fixtureRequest(sampler, 7.5f), m_sd15.at("latents_in"));
+            const double error = test::maxAbsDiff(result.decoded, m_sd15.at(std::string(key) + ".image"));
+            QVERIFY2(error <= kPipelineTolerance, qPrintable(QStringLiteral("%1: %2").arg(QString::fromUtf8(key)).arg(error)));
+        }
+    }
+
+    void vPredictionMatchesTheReference() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd2v-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd2v-diffusers/model_index.json");
+        const auto reference = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd2v-ref.safetensors")));
+        auto folder = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd2v-diffusers")), cpu());
+        QCOMPARE(int(folder->prediction), int(io::Prediction::VPrediction));
+        pipeline::LoadOptions options;
+        options.configFrom = test::fixturePathStd(QStringLiteral("tiny-sd2v-diffusers"));
+        auto single = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd2v-ldm.safetensors")), cpu(), options);
+        for (auto* model : {folder.get(), single.get()}) {
+            for (const auto& [sampler, key] : {std::pair{Sampler::Ddim, "ddim"}, std::pair{Sampler::Euler, "euler"},
+                                               std::pair{Sampler::DpmPP2M, "dpmpp2m"}}) {
+                const auto result = run(*model, fixtureRequest(sampler, 7.5f), reference.at("latents_in"));
+                const double error = test::maxAbsDiff(result.latents, reference.at(std::string(key) + ".latents_out"));
+                QVERIFY2(error <= kPipelineTolerance,
+                         qPrintable(QStringLiteral("%1 (%2): %3").arg(QString::fromUtf8(key), QString::fromStdString(model->path)).arg(error)));
+            }
+        }
+    }
+
+    void cudaFp32MatchesAndFp16StaysClose() {
+        STORYBRUSH_REQUIRE_CUDA();
+        requireSd15();
+        const auto request = fixtureRequest(Sampler::DpmPP2MKarras, 7.5f);
+        const auto path = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers"));
+        auto fp32 = pipeline::loadModel(path, {torch::Device(torch::kCUDA, 0), torch::kFloat32});
+        const auto reference = m_sd15.at("dpmpp2m_karras.image");
+        const double fp32Error = test::maxAbsDiff(run(*fp32, request, m_sd15.at("latents_in")).decoded, reference);
+        QVERIFY2(fp32Error <= kPipelineTolerance, qPrintable(QString::number(fp32Error)));
+        auto fp16 = pipeline::loadModel(path, {torch::Device(torch::kCUDA, 0), torch::kFloat16});
+        const double fp16Error = test::maxAbsDiff(run(*fp16, request, m_sd15.at("latents_in")).decoded, reference);
+        qInfo("CUDA fp32 max error %.2e, fp16 max error %.2e (tolerance 2e-2)", fp32Error, fp16Error);
+        QVERIFY2(fp16Error <= 2e-2, qPrintable(QString::number(fp16Error)));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPipeline)
+#include "tst_pipeline.moc"
