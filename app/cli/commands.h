@@ -4,6 +4,7 @@
 namespace storybrush::cli {
 
 int runDevices(int argc, char** argv);
+int runGenerate(int argc, char** argv);
 int runInspect(int argc, char** argv);
 int runTokenize(int argc, char** argv);
 
