@@ -3,6 +3,7 @@
 
 namespace storybrush::cli {
 
+int runBench(int argc, char** argv);
 int runDevices(int argc, char** argv);
 int runGenerate(int argc, char** argv);
 int runInspect(int argc, char** argv);

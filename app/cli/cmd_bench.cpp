@@ -1,0 +1,167 @@
+// storybrush-cli bench: how fast and how big a generation is, as a table and one JSON line (CLI.md).
+#include "app/cli/cli_common.h"
+#include "app/cli/commands.h"
+
+#include "pipeline/generation.h"
+#include "pipeline/random_model.h"
+#include "runtime/device.h"
+#include "runtime/memory.h"
+#include "runtime/torch_compat.h"
+
+#include <storybrush/engine.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace storybrush::cli {
+
+namespace {
+
+constexpr const char* kHelp =
+    "Usage: storybrush-cli bench (--model PATH | --random sd15|sd2) [FLAGS]\n\n"
+    "Times a whole generation (text encoder, UNet steps, VAE decode) after one warm-up run and prints a table,\n"
+    "then one JSON line with the medians.\n\n"
+    "  --model PATH          a model file or folder to time\n"
+    "  --random sd15|sd2     full-size random weights made in memory (no file needed)\n"
+    "  --size N[xM]          picture size (default: the model's own)\n"
+    "  --steps N             sampling steps (default 25)\n"
+    "  --cfg X               guidance (default 7.5; above 1 runs the UNet on batch 2)\n"
+    "  --sampler NAME        default dpmpp2m\n"
+    "  --runs N              timed runs after the warm-up (default 3)\n"
+    "  --device auto|cpu|cuda, --dtype auto|fp16|bf16|fp32\n"
+    "  --prompt TEXT         default: a smiling baby dolphin playing with a ball\n";
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> values) {
+    if (values.empty()) return 0.0;
+    std::sort(values.begin(), values.end());
+    const std::size_t mid = values.size() / 2;
+    return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2.0;
+}
+
+double msSince(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
+
+}  // namespace
+
+int runBench(int argc, char** argv) {
+    Args args(argc, argv, 2);
+    std::string modelPath, randomKind, sizeText;
+    GenerationRequest request;
+    request.prompt = "a smiling baby dolphin playing with a ball";
+    request.sampler = Sampler::DpmPP2M;
+    request.seed = 1;
+    int runs = 3;
+    while (!args.done()) {
+        if (args.peek() == "--help" || args.peek() == "-h") {
+            std::cout << kHelp;
+            return kDone;
+        }
+        if (auto v = args.value("--model")) modelPath = *v;
+        else if (auto r = args.value("--random")) randomKind = *r;
+        else if (auto s = args.value("--size")) sizeText = *s;
+        else if (auto st = args.value("--steps")) request.steps = parseInt("--steps", *st, 1, 500);
+        else if (auto c = args.value("--cfg")) request.cfgScale = static_cast<float>(parseDouble("--cfg", *c, 0, 50));
+        else if (auto n = args.value("--runs")) runs = parseInt("--runs", *n, 1, 100);
+        else if (auto p = args.value("--prompt")) request.prompt = *p;
+        else if (auto sm = args.value("--sampler")) {
+            const auto sampler = samplerFromName(*sm);
+            if (!sampler) throw UsageError{"--sampler: unknown sampler '" + *sm + "'"};
+            request.sampler = *sampler;
+        } else if (auto d = args.value("--device")) {
+            if (*d == "cpu") request.device = DevicePreference::Cpu;
+            else if (*d == "cuda") request.device = DevicePreference::Cuda;
+            else if (*d != "auto") throw UsageError{"--device expects auto, cpu or cuda"};
+        } else if (auto t = args.value("--dtype")) {
+            if (*t == "fp16") request.precision = Precision::F16;
+            else if (*t == "bf16") request.precision = Precision::BF16;
+            else if (*t == "fp32") request.precision = Precision::F32;
+            else if (*t != "auto") throw UsageError{"--dtype expects auto, fp16, bf16 or fp32"};
+        } else if (args.peek() == "--batch" || args.peek() == "--write") {
+            throw UsageError{args.peek() + " is not available yet in this version"};
+        } else {
+            throw UsageError{"unknown flag '" + args.peek() + "'"};
+        }
+    }
+    if (modelPath.empty() == randomKind.empty()) throw UsageError{"give exactly one of --model PATH or --random sd15|sd2"};
+
+    const auto target = runtime::chooseTarget(request.device, request.precision);
+    runtime::InferenceGuard inference;
+    const auto coldStart = Clock::now();
+    auto model = randomKind.empty() ? pipeline::loadModel(modelPath, target) : pipeline::makeRandomModel(randomKind, target);
+    runtime::synchronize(target.device);
+    const double coldStartS = msSince(coldStart) / 1000.0;
+
+    int width = model->nativeSize, height = model->nativeSize;
+    if (!sizeText.empty()) {
+        const auto x = sizeText.find('x');
+        width = parseInt("--size", sizeText.substr(0, x), 64, 4096);
+        height = x == std::string::npos ? width : parseInt("--size", sizeText.substr(x + 1), 64, 4096);
+        if (width % 8 || height % 8) throw UsageError{"--size must be a multiple of 8"};
+    }
+
+    std::vector<double> textMs, stepMs, vaeMs, totalMs;
+    double peakAlloc = 0.0, peakDevice = 0.0;
+    bool finite = true;
+    for (int run = 0; run <= runs; ++run) {  // run 0 warms up (cuDNN algorithm choice, allocator)
+        runtime::synchronize(target.device);
+        runtime::resetPeakMemory(target.device);
+        const auto start = Clock::now();
+        pipeline::PromptCache prompts;  // a fresh cache: the text encoder is part of every timed run
+        auto t0 = Clock::now();
+        prompts.get(*model, request.prompt, request.negativePrompt, request.clipSkip, request.cfgScale > 1.0f);
+        runtime::synchronize(target.device);
+        const double text = msSince(t0);
+        std::vector<double> steps;
+        auto stepStart = Clock::now();
+        const auto onStep = [&](int, int, const torch::Tensor&) {
+            runtime::synchronize(target.device);
+            steps.push_back(msSince(stepStart));
+            stepStart = Clock::now();
+            return true;
+        };
+        pipeline::PictureOverrides overrides;
+        const auto loopStart = Clock::now();
+        stepStart = loopStart;
+        // drawPicture runs the sampler and then the decoder: time the decoder as what follows the last step.
+        auto picture = pipeline::drawPicture(*model, prompts, request, request.seed, width, height, onStep, overrides);
+        runtime::synchronize(target.device);
+        const double afterSteps = msSince(stepStart);
+        const double total = msSince(start);
+        finite = finite && torch::isfinite(picture.latents).all().item<bool>();
+        if (run == 0) continue;
+        textMs.push_back(text);
+        stepMs.push_back(median(steps));
+        vaeMs.push_back(afterSteps);
+        totalMs.push_back(total);
+        peakAlloc = std::max(peakAlloc, runtime::peakAllocatedGiB(target.device));
+        peakDevice = std::max(peakDevice, runtime::deviceUsedGiB(target.device));
+    }
+
+    const double unetStep = median(stepMs);
+    nlohmann::json line = {
+        {"model", model->name}, {"device", runtime::describeDevice(target.device)},
+        {"dtype", runtime::dtypeName(target.dtype)}, {"size", std::to_string(width) + "x" + std::to_string(height)},
+        {"steps", request.steps}, {"batch", 1}, {"cfg", request.cfgScale}, {"sampler", std::string(samplerName(request.sampler))},
+        {"text_ms", median(textMs)}, {"unet_step_ms", unetStep}, {"vae_ms", median(vaeMs)},
+        {"total_s", median(totalMs) / 1000.0}, {"it_per_s", unetStep > 0 ? 1000.0 / unetStep : 0.0},
+        {"peak_alloc_gib", peakAlloc}, {"peak_device_gib", peakDevice}, {"cold_start_s", coldStartS},
+        {"runs", runs}, {"finite", finite}};
+    std::printf("model      %s\ndevice     %s (%s)\nsize       %dx%d, %d steps, cfg %.1f, %s\n", model->name.c_str(),
+                runtime::describeDevice(target.device).c_str(), runtime::dtypeName(target.dtype).c_str(), width,
+                height, request.steps, static_cast<double>(request.cfgScale), std::string(samplerName(request.sampler)).c_str());
+    std::printf("text       %8.2f ms\nunet step  %8.2f ms  (%.2f it/s)\nvae decode %8.2f ms\ntotal      %8.3f s\n",
+                median(textMs), unetStep, unetStep > 0 ? 1000.0 / unetStep : 0.0, median(vaeMs), median(totalMs) / 1000.0);
+    std::printf("peak alloc %8.3f GiB, device %.3f GiB, cold start %.2f s, finite: %s\n", peakAlloc, peakDevice,
+                coldStartS, finite ? "yes" : "NO");
+    std::cout << line.dump() << std::endl;
+    return finite ? kDone : kFailed;
+}
+
+}  // namespace storybrush::cli

@@ -1,0 +1,116 @@
+// Random full-size SD models. The configs are the published diffusers config.json files' fields.
+#include "pipeline/random_model.h"
+
+#include "io/checkpoint.h"
+
+#include <storybrush/error.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace storybrush::pipeline {
+
+namespace {
+
+using nlohmann::json;
+
+json unetConfig(bool sd2) {
+    json config = {
+        {"in_channels", 4}, {"out_channels", 4}, {"sample_size", sd2 ? 96 : 64},
+        {"block_out_channels", {320, 640, 1280, 1280}}, {"layers_per_block", 2},
+        {"down_block_types", {"CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"}},
+        {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"}},
+        {"cross_attention_dim", sd2 ? 1024 : 768}, {"norm_num_groups", 32},
+    };
+    if (sd2) {
+        config["attention_head_dim"] = {5, 10, 20, 20};  // diffusers' SD 2 name for the head counts (64 wide)
+        config["use_linear_projection"] = true;
+    } else {
+        config["attention_head_dim"] = 8;
+    }
+    return config;
+}
+
+json vaeConfig() {
+    return {{"in_channels", 3}, {"out_channels", 3}, {"latent_channels", 4},
+            {"block_out_channels", {128, 256, 512, 512}}, {"layers_per_block", 2}, {"norm_num_groups", 32},
+            {"down_block_types", {"DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"}},
+            {"up_block_types", {"UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D"}},
+            {"sample_size", 512}, {"scaling_factor", 0.18215}};
+}
+
+json textConfig(bool sd2) {
+    return {{"hidden_size", sd2 ? 1024 : 768}, {"num_hidden_layers", sd2 ? 23 : 12},
+            {"num_attention_heads", sd2 ? 16 : 12}, {"intermediate_size", sd2 ? 4096 : 3072},
+            {"hidden_act", sd2 ? "gelu" : "quick_gelu"}, {"max_position_embeddings", 77}, {"vocab_size", 49408},
+            {"eos_token_id", 49407}, {"pad_token_id", sd2 ? 0 : 49407}};
+}
+
+json schedulerConfig(bool sd2) {
+    return {{"num_train_timesteps", 1000}, {"beta_start", 0.00085}, {"beta_end", 0.012},
+            {"beta_schedule", "scaled_linear"}, {"steps_offset", 1}, {"timestep_spacing", "leading"},
+            {"clip_sample", false}, {"set_alpha_to_one", false}, {"skip_prk_steps", true},
+            {"prediction_type", sd2 ? "v_prediction" : "epsilon"}};
+}
+
+// Norm weights 1, biases 0, everything else normal with std 1/sqrt(fan_in): activations keep their scale
+// through the network, so a random model runs the same kernels on the same value ranges as a real one.
+void randomise(torch::nn::Module& module, std::uint64_t seed) {
+    torch::NoGradGuard noGrad;
+    // Drawn in place on the model's device (fast on a GPU); the default generators are seeded for this
+    // only: generations never use them (their noise comes from explicit CPU generators).
+    torch::manual_seed(seed);
+    for (auto& item : module.named_parameters()) {
+        auto& tensor = item.value();
+        const std::string& name = item.key();
+        const bool isNorm = name.find("norm") != std::string::npos;
+        const bool isBias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+        if (isBias) {
+            tensor.zero_();
+        } else if (isNorm || tensor.dim() < 2) {
+            tensor.fill_(1.0);
+        } else {
+            const double fanIn = static_cast<double>(tensor.numel() / tensor.size(0));
+            tensor.normal_(0.0, 1.0 / std::sqrt(fanIn));
+        }
+    }
+}
+
+}  // namespace
+
+std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
+                                             std::uint64_t seed) {
+    if (kind != "sd15" && kind != "sd2") {
+        throw Error(ErrorKind::InvalidRequest, "Unknown random model '" + kind + "': use sd15 or sd2.");
+    }
+    const bool sd2 = kind == "sd2";
+    auto model = std::make_shared<LoadedModel>();
+    model->path = "random:" + kind;
+    model->name = "random-" + kind;
+    model->family = sd2 ? io::ModelFamily::SD2 : io::ModelFamily::SD1;
+    model->prediction = sd2 ? io::Prediction::VPrediction : io::Prediction::Epsilon;
+    model->schedulerConfig = schedulerConfig(sd2);
+    model->nativeSize = sd2 ? 768 : 512;
+    model->target = target;
+    model->vaeTarget = target;
+    model->vaeTarget.dtype = torch::kFloat32;  // as loadModel: the SD VAE decodes in fp32 (force_upcast)
+    const std::string dir = io::bundledClipTokenizerDir();
+    model->tokenizer = std::make_unique<text::ClipTokenizer>(dir + "/vocab.json", dir + "/merges.txt", sd2 ? "!" : "");
+
+    const auto options = torch::TensorOptions().device(target.device).dtype(target.dtype);
+    const std::string source = model->path;
+    model->textEncoder = models::ClipTextModel(models::ClipTextConfig::fromJson(textConfig(sd2), source), options);
+    randomise(*model->textEncoder, seed);
+    model->unet = models::UNet2DConditionModel(models::UNetConfig::fromJson(unetConfig(sd2), source), options);
+    randomise(*model->unet, seed + 1);
+    model->vae = models::AutoencoderKL(models::AutoencoderKLConfig::fromJson(vaeConfig(), source),
+                                       torch::TensorOptions().device(target.device).dtype(torch::kFloat32));
+    randomise(*model->vae, seed + 2);
+    model->textEncoder->eval();
+    model->unet->eval();
+    model->vae->eval();
+    return model;
+}
+
+}  // namespace storybrush::pipeline

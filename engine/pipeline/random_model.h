@@ -1,0 +1,19 @@
+// Full-size models with random weights, built in memory, for benchmarks and overflow checks on machines
+// that hold no real checkpoint (and for comparing against other engines on the same shapes).
+#pragma once
+
+#include "pipeline/loaded_model.h"
+
+#include <memory>
+#include <string>
+
+namespace storybrush::pipeline {
+
+// kind: "sd15" (SD 1.5: CLIP ViT-L text encoder, 860 M-parameter UNet, the SD VAE) or "sd2" (SD 2.x 768-v:
+// OpenCLIP-H text encoder, linear projections, head dim 64, v-prediction). Weights are drawn from a CPU
+// generator seeded `seed` (fan-in scaled normal, as PyTorch's default init keeps activations in range).
+// Throws Error(InvalidRequest) for an unknown kind.
+std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
+                                             std::uint64_t seed = 0);
+
+}  // namespace storybrush::pipeline

@@ -1,0 +1,14 @@
+// Device timing and memory figures for benchmarks: synchronising, and the allocator's and the device's
+// view of memory use (CUDA only; the CPU reports none).
+#pragma once
+
+#include <torch/types.h>
+
+namespace storybrush::runtime {
+
+void synchronize(const torch::Device& device);  // waits for queued GPU work; nothing on the CPU
+void resetPeakMemory(const torch::Device& device);
+double peakAllocatedGiB(const torch::Device& device);  // the caching allocator's peak since the reset; 0 on CPU
+double deviceUsedGiB(const torch::Device& device);     // total - free as the driver reports (context included)
+
+}  // namespace storybrush::runtime
