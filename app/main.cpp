@@ -32,9 +32,9 @@ int explainHeadless(const char* argv0) {
     const std::string cli = cliPath.toStdString();
     std::printf("Storybrush %s: no display found, so the studio window cannot open here.\n"
                 "Start it on a desktop (or with QT_QPA_PLATFORM=offscreen for tests).\n\n"
-                "Without a display, the headless tool works:\n"
-                "  %s --help      what it can do\n"
-                "  %s devices     where pictures would be computed\n",
+                "Without a display, the headless tool draws pictures:\n"
+                "  %s generate --model MODEL.safetensors --prompt \"a smiling baby dolphin\" -o dolphin.png\n"
+                "  %s --help      everything it can do\n",
                 STORYBRUSH_VERSION, cli.c_str(), cli.c_str());
     return 0;
 }
@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
     QObject::connect(worker, &storybrush::EngineWorker::finished, &window, &storybrush::MainWindow::jobFinished);
     QObject::connect(worker, &storybrush::EngineWorker::failed, &window, &storybrush::MainWindow::jobFailed);
 
+    window.setModel(settings.value(QStringLiteral("engine/model"), QStringLiteral("builtin")).toString());
+    QObject::connect(&window, &storybrush::MainWindow::modelChanged, &window,
+                     [&settings](const QString& model) { settings.setValue(QStringLiteral("engine/model"), model); });
     window.restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     window.show();
     const int status = app.exec();

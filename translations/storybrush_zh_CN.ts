@@ -100,6 +100,34 @@
         <source>Done in %1 s</source>
         <translation>画好了，用了 %1 秒</translation>
     </message>
+    <message>
+        <source>Which picture model draws</source>
+        <translation>用哪个模型来画</translation>
+    </message>
+    <message>
+        <source>Built-in model</source>
+        <translation>内置模型</translation>
+    </message>
+    <message>
+        <source>Choose a model file…</source>
+        <translation>选择模型文件…</translation>
+    </message>
+    <message>
+        <source>Choose a model folder…</source>
+        <translation>选择模型文件夹…</translation>
+    </message>
+    <message>
+        <source>Choose a model folder</source>
+        <translation>选择模型文件夹</translation>
+    </message>
+    <message>
+        <source>Choose a model file</source>
+        <translation>选择模型文件</translation>
+    </message>
+    <message>
+        <source>Safe model files (*.safetensors)</source>
+        <translation>安全的模型文件 (*.safetensors)</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::ProgressStrip</name>

@@ -6,7 +6,12 @@
 #include "ui/progress_strip.h"
 #include "ui/prompt_panel.h"
 
+#include <QtCore/QDir>
+#include <QtCore/QFileInfo>
+#include <QtWidgets/QFileDialog>
 #include <QtWidgets/QHBoxLayout>
+#include <QtWidgets/QMenu>
+#include <QtWidgets/QToolButton>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QStatusBar>
@@ -65,21 +70,44 @@ QWidget* MainWindow::buildHeader() {
     logo->setPixmap(QIcon(QStringLiteral(":/storybrush/icons/storybrush.svg")).pixmap(28, 28));
     auto* title = new QLabel(tr("Storybrush"), header);
     title->setObjectName(QStringLiteral("appTitle"));
-    m_modelLabel = new QLabel(header);
-    m_modelLabel->setObjectName(QStringLiteral("modelLabel"));
-    setModelName(tr("Built-in"));
+    // The model is chosen here until the model manager arrives: the built-in one, or a file or folder.
+    m_modelButton = new QToolButton(header);
+    m_modelButton->setObjectName(QStringLiteral("modelLabel"));
+    m_modelButton->setPopupMode(QToolButton::InstantPopup);
+    m_modelButton->setToolTip(tr("Which picture model draws"));
+    auto* modelMenu = new QMenu(m_modelButton);
+    modelMenu->addAction(tr("Built-in model"), this, [this] { setModel(QStringLiteral("builtin")); });
+    modelMenu->addAction(tr("Choose a model file…"), this, [this] { chooseModel(false); });
+    modelMenu->addAction(tr("Choose a model folder…"), this, [this] { chooseModel(true); });
+    m_modelButton->setMenu(modelMenu);
+    setModel(QStringLiteral("builtin"));
     auto* kidBadge = new QLabel(tr("Kid mode on"), header);
     kidBadge->setObjectName(QStringLiteral("kidBadge"));
     kidBadge->setToolTip(tr("Every picture is checked before anyone sees it."));
     layout->addWidget(logo);
     layout->addWidget(title);
     layout->addStretch(1);
-    layout->addWidget(m_modelLabel);
+    layout->addWidget(m_modelButton);
     layout->addWidget(kidBadge);
     return header;
 }
 
-void MainWindow::setModelName(const QString& name) { m_modelLabel->setText(tr("Model: %1").arg(name)); }
+void MainWindow::setModel(const QString& model) {
+    const QString chosen = model.isEmpty() ? QStringLiteral("builtin") : model;
+    const bool changed = chosen != m_model;
+    m_model = chosen;
+    const QString name = m_model == QStringLiteral("builtin") ? tr("Built-in") : QFileInfo(m_model).completeBaseName();
+    m_modelButton->setText(tr("Model: %1").arg(name));
+    if (changed) Q_EMIT modelChanged(m_model);
+}
+
+void MainWindow::chooseModel(bool folder) {
+    const QString start = m_model == QStringLiteral("builtin") ? QDir::homePath() : QFileInfo(m_model).absolutePath();
+    const QString path = folder ? QFileDialog::getExistingDirectory(this, tr("Choose a model folder"), start)
+                                : QFileDialog::getOpenFileName(this, tr("Choose a model file"), start,
+                                                               tr("Safe model files (*.safetensors)"));
+    if (!path.isEmpty()) setModel(path);
+}
 
 void MainWindow::setDeviceText(const QString& text) { m_progress->setDeviceText(text); }
 
@@ -90,6 +118,7 @@ void MainWindow::requestDraw() {
         return;
     }
     request.kidMode = m_kidMode;
+    request.model = m_model;
     m_canvas->hideMessage();
     m_runningPrompt = request.prompt;
     setRunning(true);

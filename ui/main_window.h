@@ -8,6 +8,7 @@
 
 class QLabel;
 class QSplitter;
+class QToolButton;
 
 namespace storybrush {
 
@@ -27,6 +28,7 @@ public:
     GalleryStrip* gallery() const { return m_gallery; }
     ProgressStrip* progressStrip() const { return m_progress; }
     bool isKidMode() const { return m_kidMode; }
+    QString model() const { return m_model; }
 
 public Q_SLOTS:
     void jobStarted(quint64 jobId);
@@ -34,24 +36,28 @@ public Q_SLOTS:
     void jobFinished(quint64 jobId, const storybrush::JobResult& result);
     void jobFailed(quint64 jobId, const QString& message);
     void setDeviceText(const QString& text);
-    void setModelName(const QString& name);
+    // "builtin" or a .safetensors file / diffusers folder; used for the next drawings.
+    void setModel(const QString& model);
 
 Q_SIGNALS:
     // The user asked for a picture; the receiver queues it and answers through the slots above.
     void drawRequested(const storybrush::JobRequest& request);
     void stopRequested();
+    void modelChanged(const QString& model);
 
 private:
     QWidget* buildHeader();
     void requestDraw();
     void setRunning(bool running);
+    void chooseModel(bool folder);
 
     PromptPanel* m_promptPanel = nullptr;
     CanvasView* m_canvas = nullptr;
     GalleryStrip* m_gallery = nullptr;
     ProgressStrip* m_progress = nullptr;
     QSplitter* m_splitter = nullptr;
-    QLabel* m_modelLabel = nullptr;
+    QToolButton* m_modelButton = nullptr;
+    QString m_model = QStringLiteral("builtin");
     QString m_runningPrompt;
     bool m_kidMode = true;
 };

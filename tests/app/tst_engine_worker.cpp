@@ -1,6 +1,8 @@
 // The engine thread contract: progress arrives in order on the GUI thread, cancel stops a job within
 // one step, a failing job reports its message and the worker keeps serving.
 #include "app/engine_thread.h"
+#include "app/real_engine_backend.h"
+#include "common/fixtures.h"
 #include "fake_backend.h"
 
 #include <QtTest/QSignalSpy>
@@ -136,6 +138,32 @@ private Q_SLOTS:
         const auto result = finished.at(0).at(1).value<JobResult>();
         QCOMPARE(result.images.size(), 1);
         QCOMPARE(result.images[0].seed, result.firstSeed);
+    }
+
+    void theShippedEngineDrawsOnItsThread() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
+        EngineThread thread(std::make_unique<RealEngineBackend>());
+        QSignalSpy finished(thread.worker(), &EngineWorker::finished);
+        QSignalSpy failed(thread.worker(), &EngineWorker::failed);
+        QSignalSpy progress(thread.worker(), &EngineWorker::progress);
+        JobRequest request = job(QStringLiteral("a cute panda"), 4);
+        request.model = test::fixturePath(QStringLiteral("tiny-sd15-diffusers"));
+        request.width = 64;
+        request.height = 64;
+        thread.worker()->submit(request);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count() + failed.count(), 1, 60000);
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(1).toString()));
+        QCOMPARE(progress.count(), 4);
+        const auto result = finished.at(0).at(1).value<JobResult>();
+        QCOMPARE(result.images.size(), 1);
+        QCOMPARE(result.images[0].image.size(), QSize(64, 64));
+        QVERIFY(result.images[0].parameters.contains(QStringLiteral("Seed: 1234")));
+
+        // Without a built-in model installed, the message says what to do instead.
+        request.model = QStringLiteral("builtin");
+        thread.worker()->submit(request);
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count() + finished.count(), 2, 60000);
+        if (!failed.isEmpty()) QVERIFY(failed.at(0).at(1).toString().contains(QStringLiteral("model")));
     }
 
     void destroyingTheThreadMidJobStopsCleanly() {

@@ -88,6 +88,23 @@ private Q_SLOTS:
         QCOMPARE(stop.count(), 1);
     }
 
+    void chosenModelGoesIntoTheRequest() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy changed(&window, &MainWindow::modelChanged);
+        window.setModel(QStringLiteral("/models/checkpoints/cartoonBook_v2.safetensors"));
+        QCOMPARE(changed.count(), 1);
+        auto* button = window.findChild<QToolButton*>(QStringLiteral("modelLabel"));
+        QVERIFY(button->text().contains(QStringLiteral("cartoonBook_v2")));
+        QSignalSpy draw(&window, &MainWindow::drawRequested);
+        window.promptPanel()->setPrompt(QStringLiteral("a kite"));
+        QTest::mouseClick(window.findChild<QPushButton*>(QStringLiteral("primaryButton")), Qt::LeftButton);
+        QCOMPARE(draw.at(0).at(0).value<JobRequest>().model, QStringLiteral("/models/checkpoints/cartoonBook_v2.safetensors"));
+        window.setModel(QString());
+        QCOMPARE(window.model(), QStringLiteral("builtin"));
+    }
+
     void exampleCardOnTheCanvasFillsThePrompt() {
         MainWindow window;
         window.show();
