@@ -22,6 +22,7 @@ struct SubCommand {
 const SubCommand kSubCommands[] = {
     {"generate", "draw pictures from a prompt (and a starting picture) into PNG files", runGenerate},
     {"bench", "time a generation (text encoder, UNet step, VAE) and its memory; random full-size models", runBench},
+    {"check-prompt", "audit the kid-safe prompt policy: one prompt per line on stdin", runCheckPrompt},
     {"devices", "where pictures would be computed (CPU threads and BLAS, GPU)", runDevices},
     {"inspect", "what a model is: family, layout, prediction, inpainting, dtypes, parameter counts", runInspect},
     {"tokenize", "how the model's tokenizer sees a prompt: tokens, weights, 75-token chunks", runTokenize},
@@ -33,7 +34,7 @@ void printHelp(std::ostream& out) {
            "Sub-commands:\n";
     for (const auto& sub : kSubCommands) {
         std::string name = sub.name;
-        name.resize(14, ' ');
+        name.resize(15, ' ');
         out << "  " << name << sub.summary << "\n";
     }
     out << "\nExit codes: 0 done, 1 failed, 2 bad usage, 3 blocked by the kid-safe policy.\n";

@@ -8,10 +8,12 @@
 #include "pipeline/parameters_text.h"
 #include "runtime/device.h"
 #include "runtime/torch_compat.h"
+#include "safety/prompt_policy.h"
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <utility>
 
 namespace storybrush {
@@ -38,6 +40,12 @@ struct Engine::Impl {
     std::shared_ptr<pipeline::LoadedModel> model;
     std::string modelKey;
     pipeline::PromptCache prompts;
+    std::optional<safety::PromptPolicy> policy;  // loaded on first use; a tampered list fails the request
+
+    const safety::PromptPolicy& promptPolicy() {
+        if (!policy) policy = safety::PromptPolicy::load(safety::PromptPolicy::defaultFolder());
+        return *policy;
+    }
 
     std::string resolveModel(const std::string& requested) const {
         if (requested != kBuiltinModel) {
@@ -92,6 +100,16 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                     "or start from a whole picture for now.");
     }
     const auto started = Clock::now();
+    if (request.safetyCheck) {
+        // Only the prompt is checked: negative prompts name what to keep out, often in exactly these words.
+        SafetyVerdict verdict = m_impl->promptPolicy().check(request.prompt);
+        if (!verdict.allowed) {
+            GenerationResult blocked;
+            blocked.promptVerdict = std::move(verdict);
+            blocked.seconds = secondsSince(started);
+            return blocked;
+        }
+    }
     const auto target = runtime::chooseTarget(request.device, request.precision);
     const std::string path = m_impl->resolveModel(request.model);
     runtime::InferenceGuard inference;
@@ -113,7 +131,8 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
         result.modelName = model.name;
         result.deviceName = runtime::describeDevice(target.device);
         result.precisionName = runtime::dtypeName(target.dtype);
-        result.promptVerdict.allowed = true;  // the kid-safe prompt policy plugs in here
+        result.promptVerdict.allowed = true;
+        result.promptVerdict.checked = request.safetyCheck;
 
         int stepsDone = 0;
         double stepSeconds = 0.0;
