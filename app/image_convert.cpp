@@ -2,6 +2,7 @@
 #include "app/image_convert.h"
 
 #include <storybrush/error.h>
+#include <storybrush/safety.h>
 
 #include <cstring>
 
@@ -68,7 +69,10 @@ JobResult toJobResult(const GenerationResult& result, quint64 firstSeed) {
     job.seconds = result.seconds;
     job.deviceName = QString::fromStdString(result.deviceName);
     job.promptBlocked = !result.promptVerdict.allowed;
-    if (job.promptBlocked) job.childMessage = QString::fromStdString(result.promptVerdict.childMessage);
+    if (job.promptBlocked) {
+        job.childMessage = QString::fromStdString(result.promptVerdict.childMessage);
+        job.blockedCategory = QString::fromUtf8(safetyCategoryName(result.promptVerdict.category).data());
+    }
     for (const auto& generated : result.images) {
         JobImage image;
         image.seed = generated.seed;

@@ -48,7 +48,8 @@ struct JobResult {
     QList<JobImage> images;
     quint64 firstSeed = 0;
     bool promptBlocked = false;
-    QString childMessage;  // kind words for the screen when something was held back
+    QString childMessage;     // kind words for the screen when something was held back (English)
+    QString blockedCategory;  // "sexual", "horror", ...: the UI words its own message in the user's language
     bool cancelled = false;
     double seconds = 0.0;
     QString deviceName;

@@ -128,6 +128,14 @@
         <source>Safe model files (*.safetensors)</source>
         <translation>安全的模型文件 (*.safetensors)</translation>
     </message>
+    <message>
+        <source>That sounds a bit too scary. Let&apos;s draw something cosy instead!</source>
+        <translation>这个听起来有点吓人。我们画点温暖可爱的吧！</translation>
+    </message>
+    <message>
+        <source>Let&apos;s try another idea! How about an animal, a place and something fun to do?</source>
+        <translation>我们换个想法试试吧！选一只小动物、一个地方，再加一件好玩的事，怎么样？</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::ProgressStrip</name>

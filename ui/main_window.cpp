@@ -140,8 +140,11 @@ void MainWindow::jobFinished(quint64, const JobResult& result) {
     setRunning(false);
     m_canvas->clearPreview();
     if (result.promptBlocked) {
+        // Our own words in the user's language; the matched term goes to the adult log, never here.
         m_progress->finishJob(tr("Ready"));
-        m_canvas->showMessage(result.childMessage.isEmpty() ? tr("Let's try another idea!") : result.childMessage);
+        m_canvas->showMessage(result.blockedCategory == QStringLiteral("horror")
+                                  ? tr("That sounds a bit too scary. Let's draw something cosy instead!")
+                                  : tr("Let's try another idea! How about an animal, a place and something fun to do?"));
         return;
     }
     int shown = 0;

@@ -205,6 +205,22 @@ private Q_SLOTS:
         QCOMPARE(english.findChild<QPushButton*>(QStringLiteral("primaryButton"))->text(), QStringLiteral("Draw it!"));
     }
 
+    void blockedPromptGetsAKindMessage() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.promptPanel()->setPrompt(QStringLiteral("something not for children"));
+        QTest::mouseClick(window.findChild<QPushButton*>(QStringLiteral("primaryButton")), Qt::LeftButton);
+        JobResult result;
+        result.promptBlocked = true;
+        result.blockedCategory = QStringLiteral("violence");
+        window.jobFinished(5, result);
+        QVERIFY(window.canvas()->message().startsWith(QStringLiteral("Let's try another idea!")));
+        QCOMPARE(window.gallery()->pictureCount(), 0);
+        QCOMPARE(window.findChild<QPushButton*>(QStringLiteral("primaryButton"))->text(), QStringLiteral("Draw it!"));
+        QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_blocked_prompt")).isEmpty());
+    }
+
     void heldBackPictureIsNeverShown() {
         MainWindow window;
         window.show();
