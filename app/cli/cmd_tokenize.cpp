@@ -2,6 +2,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 
+#include "io/checkpoint.h"
 #include "text/clip_tokenizer.h"
 #include "text/prompt_chunks.h"
 #include "text/prompt_weights.h"
@@ -39,42 +40,8 @@ bool hasFile(const fs::path& path) {
     return fs::is_regular_file(path, ec);
 }
 
-// The bundled tokenizer: resources/tokenizers/clip/ beside the program (installed or in a build folder under
-// the checkout), or, in a developer checkout where the model files are not in place yet, the reference
-// fixtures at ../shared/fixtures/clip_tokenizer.
-fs::path builtinTokenizerFolder() {
-    std::vector<fs::path> roots;
-    std::error_code ec;
-    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        for (fs::path dir = exe.parent_path(); !dir.empty() && roots.size() < 5; dir = dir.parent_path()) {
-            roots.push_back(dir);
-            if (dir == dir.root_path()) break;
-        }
-    }
-    const fs::path cwd = fs::current_path(ec);
-    if (!ec) roots.push_back(cwd);
-    std::vector<fs::path> looked;
-    for (const auto& relative : {fs::path("resources/tokenizers/clip"), fs::path("share/storybrush/tokenizers/clip")})
-        for (const auto& root : roots) {
-            looked.push_back(root / relative);
-            if (hasFile(root / relative / "vocab.json")) return root / relative;
-        }
-    for (const auto& root : roots) {
-        const fs::path fixtures = root / ".." / "shared" / "fixtures" / "clip_tokenizer";
-        if (hasFile(fixtures / "vocab.json")) {
-            std::cerr << "storybrush-cli tokenize: the bundled tokenizer (resources/tokenizers/clip/) is not in place; "
-                         "using the reference fixture "
-                      << fs::weakly_canonical(fixtures, ec).string() << "\n";
-            return fixtures;
-        }
-    }
-    std::string where;
-    for (const auto& path : looked) where += "\n  " + path.string();
-    throw Error(ErrorKind::ModelFile,
-                "the bundled CLIP tokenizer (vocab.json + merges.txt) was not found; looked in:" + where +
-                    "\nReinstall Storybrush, or pass --model with a diffusers folder or a tokenizer folder.");
-}
+// Single files and the built-in model use the CLIP vocabulary bundled with Storybrush.
+fs::path builtinTokenizerFolder() { return fs::u8path(io::bundledClipTokenizerDir()); }
 
 fs::path tokenizerFolderFor(const std::string& model) {
     if (model == "builtin") return builtinTokenizerFolder();

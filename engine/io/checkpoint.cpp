@@ -2,6 +2,8 @@
 // family / prediction / inpainting detected from names and shapes.
 #include "io/checkpoint.h"
 
+#include "runtime/resources.h"
+
 #include "io/config_infer.h"
 #include "io/name_map.h"
 #include "io/safetensors.h"
@@ -277,11 +279,6 @@ void applyConfigFolder(Checkpoint& checkpoint, const std::string& folder) {
         checkpoint.tokenizerDir = (root / "tokenizer").string();
 }
 
-std::string executableDir() {
-    std::error_code error;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", error);
-    return error ? std::string() : exe.parent_path().string();
-}
 
 }  // namespace
 
@@ -296,23 +293,14 @@ std::string_view familyName(ModelFamily family) {
 }
 
 std::string bundledClipTokenizerDir() {
-    std::vector<fs::path> places;
-    if (const char* env = std::getenv("STORYBRUSH_RESOURCES"); env && *env) places.emplace_back(env);
-#ifdef STORYBRUSH_SOURCE_RESOURCES_DIR
-    places.emplace_back(STORYBRUSH_SOURCE_RESOURCES_DIR);
-#endif
-    if (const std::string exeDir = executableDir(); !exeDir.empty())
-        places.push_back(fs::path(exeDir) / ".." / "share" / "storybrush");
     std::string tried;
-    for (const auto& place : places) {
-        const fs::path dir = place / "tokenizers" / "clip";
-        if (fs::is_regular_file(dir / "vocab.json") && fs::is_regular_file(dir / "merges.txt"))
-            return fs::weakly_canonical(dir).string();
-        tried += (tried.empty() ? "" : ", ") + dir.string();
+    const fs::path dir = runtime::findResource(fs::path("tokenizers") / "clip" / "vocab.json", &tried).parent_path();
+    if (dir.empty() || !fs::is_regular_file(dir / "merges.txt")) {
+        throw Error(ErrorKind::Internal, "The bundled CLIP tokenizer (tokenizers/clip/vocab.json and merges.txt) is "
+                                         "missing; looked in:" + tried + "\nReinstall Storybrush or set "
+                                         "STORYBRUSH_RESOURCES to its resources folder.");
     }
-    throw Error(ErrorKind::Internal, "the bundled CLIP tokenizer (tokenizers/clip/vocab.json and merges.txt) is "
-                                     "missing; looked in: " + tried + ". Reinstall Storybrush or set STORYBRUSH_RESOURCES "
-                                     "to its resources folder.");
+    return fs::weakly_canonical(dir).string();
 }
 
 Checkpoint openCheckpoint(const std::string& path, const OpenOptions& options) {

@@ -7,6 +7,7 @@
 #include "pipeline/loaded_model.h"
 #include "pipeline/parameters_text.h"
 #include "runtime/device.h"
+#include "runtime/resources.h"
 #include "runtime/torch_compat.h"
 #include "safety/prompt_policy.h"
 
@@ -54,15 +55,11 @@ struct Engine::Impl {
             }
             return requested;
         }
-        std::vector<std::string> places;
-        if (!options.builtinModelDir.empty()) places.push_back(options.builtinModelDir);
-        if (const char* resources = std::getenv("STORYBRUSH_RESOURCES")) places.push_back(std::string(resources) + "/models/builtin");
-#ifdef STORYBRUSH_SOURCE_RESOURCES
-        places.push_back(std::string(STORYBRUSH_SOURCE_RESOURCES) + "/models/builtin");
-#endif
-        for (const auto& place : places) {
-            if (fs::exists(fs::u8path(place) / "model_index.json")) return place;
+        if (!options.builtinModelDir.empty() && fs::exists(fs::u8path(options.builtinModelDir) / "model_index.json")) {
+            return options.builtinModelDir;
         }
+        const fs::path builtin = runtime::findResource(fs::path("models") / "builtin" / "model_index.json");
+        if (!builtin.empty()) return builtin.parent_path().u8string();
         throw Error(ErrorKind::ModelFile,
                     "The built-in model is not installed in this build yet. Draw with a model file of your own: "
                     "give a Stable Diffusion 1.x or 2.x .safetensors file or diffusers folder (--model PATH).");

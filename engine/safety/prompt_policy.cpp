@@ -3,6 +3,8 @@
 
 #include "safety/text_normalizer.h"
 
+#include "runtime/resources.h"
+
 #include <storybrush/error.h>
 
 #include <sodium.h>
@@ -95,20 +97,10 @@ std::string childMessageFor(SafetyCategory category) {
 }
 
 std::string PromptPolicy::defaultFolder() {
-    std::vector<fs::path> places;
-    if (const char* resources = std::getenv("STORYBRUSH_RESOURCES")) places.emplace_back(fs::u8path(resources) / "safety");
-#ifdef STORYBRUSH_SOURCE_RESOURCES
-    places.emplace_back(fs::u8path(STORYBRUSH_SOURCE_RESOURCES) / "safety");
-#endif
-    std::error_code error;
-    const fs::path self = fs::read_symlink("/proc/self/exe", error);
-    if (!error) places.push_back(self.parent_path().parent_path() / "share" / "storybrush" / "safety");
     std::string tried;
-    for (const auto& place : places) {
-        if (fs::exists(place / "MANIFEST.sha256")) return place.u8string();
-        tried += "\n  " + place.u8string();
-    }
-    throw Error(ErrorKind::Internal, "The kid-safe word lists were not found. Looked in:" + tried);
+    const fs::path manifest = runtime::findResource(fs::path("safety") / "MANIFEST.sha256", &tried);
+    if (manifest.empty()) throw Error(ErrorKind::Internal, "The kid-safe word lists were not found. Looked in:" + tried);
+    return manifest.parent_path().u8string();
 }
 
 void PromptPolicy::addTerm(const std::string& line, SafetyCategory category, bool chinese) {
