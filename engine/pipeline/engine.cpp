@@ -61,8 +61,9 @@ struct Engine::Impl {
         const fs::path builtin = runtime::findResource(fs::path("models") / "builtin" / "model_index.json");
         if (!builtin.empty()) return builtin.parent_path().u8string();
         throw Error(ErrorKind::ModelFile,
-                    "The built-in model is not installed in this build yet. Draw with a model file of your own: "
-                    "give a Stable Diffusion 1.x or 2.x .safetensors file or diffusers folder (--model PATH).");
+                    "The built-in model is not installed in this version yet. Choose a Stable Diffusion 1.x or 2.x "
+                    "model of your own (a .safetensors file or a diffusers folder): in the studio with Model > "
+                    "Choose a model file, on the command line with --model PATH.");
     }
 
     pipeline::LoadedModel& load(const std::string& path, const runtime::ComputeTarget& target) {
