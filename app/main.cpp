@@ -2,8 +2,11 @@
 // the headless tool can do instead of failing.
 #include "app/engine_thread.h"
 #include "app/real_engine_backend.h"
+
+#include <storybrush/safety.h>
 #include "ui/language.h"
 #include "ui/main_window.h"
+#include "ui/prompt_panel.h"
 #include "ui/theme.h"
 
 #include <QtCore/QCoreApplication>
@@ -68,6 +71,8 @@ int main(int argc, char** argv) {
     QObject::connect(worker, &storybrush::EngineWorker::finished, &window, &storybrush::MainWindow::jobFinished);
     QObject::connect(worker, &storybrush::EngineWorker::failed, &window, &storybrush::MainWindow::jobFailed);
 
+    window.promptPanel()->setKidModeNegative(QString::fromUtf8(storybrush::kidModeNegativePrompt().data(),
+                                                               static_cast<int>(storybrush::kidModeNegativePrompt().size())));
     window.setModel(settings.value(QStringLiteral("engine/model"), QStringLiteral("builtin")).toString());
     QObject::connect(&window, &storybrush::MainWindow::modelChanged, &window,
                      [&settings](const QString& model) { settings.setValue(QStringLiteral("engine/model"), model); });

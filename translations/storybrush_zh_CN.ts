@@ -310,5 +310,9 @@
         <source>Esc</source>
         <translation>Esc</translation>
     </message>
+    <message>
+        <source>Kid mode also leaves out: %1</source>
+        <translation>儿童模式还会避开：%1</translation>
+    </message>
 </context>
 </TS>

@@ -12,6 +12,7 @@
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QPlainTextEdit>
 #include <QtWidgets/QPushButton>
+#include <QtWidgets/QScrollArea>
 #include <QtWidgets/QSpinBox>
 #include <QtWidgets/QToolButton>
 #include <QtWidgets/QVBoxLayout>
@@ -32,8 +33,20 @@ const Shape kShapes[] = {{QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Square")
 
 PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     setObjectName(QStringLiteral("promptPanel"));
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(16, 16, 16, 16);
+    // Everything but the Draw button scrolls, so the Advanced fold never squeezes its fields on a small
+    // screen and the one big button stays in the same place.
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 16);
+    outer->setSpacing(8);
+    auto* scroll = new QScrollArea(this);
+    scroll->setObjectName(QStringLiteral("promptScroll"));
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    auto* content = new QWidget(scroll);
+    content->setObjectName(QStringLiteral("promptPanelContent"));
+    auto* layout = new QVBoxLayout(content);
+    layout->setContentsMargins(16, 16, 16, 8);
     layout->setSpacing(12);
 
     auto* heading = new QLabel(tr("What shall we draw?"), this);
@@ -78,6 +91,11 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     m_negative->setPlaceholderText(tr("Things to leave out"));
     m_negative->setMaximumHeight(56);
     form->addRow(tr("Leave out"), m_negative);
+    m_kidNegative = new QLabel(m_advanced);
+    m_kidNegative->setObjectName(QStringLiteral("kidNegative"));
+    m_kidNegative->setWordWrap(true);
+    m_kidNegative->hide();
+    form->addRow(QString(), m_kidNegative);
     m_shape = new QComboBox(m_advanced);
     for (const auto& shape : kShapes) m_shape->addItem(tr(shape.name), QSize(shape.width, shape.height));
     form->addRow(tr("Shape"), m_shape);
@@ -110,12 +128,17 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     connect(m_advancedToggle, &QToolButton::toggled, this, &PromptPanel::setAdvancedVisible);
 
     layout->addStretch(1);
+    scroll->setWidget(content);
+    outer->addWidget(scroll, 1);
 
     m_drawButton = new QPushButton(tr("Draw it!"), this);
     m_drawButton->setObjectName(QStringLiteral("primaryButton"));
     m_drawButton->setMinimumHeight(56);
     m_drawButton->setToolTip(tr("Ctrl+Enter"));
-    layout->addWidget(m_drawButton);
+    auto* buttonRow = new QHBoxLayout;
+    buttonRow->setContentsMargins(16, 0, 16, 0);
+    buttonRow->addWidget(m_drawButton);
+    outer->addLayout(buttonRow);
     connect(m_drawButton, &QPushButton::clicked, this, [this] {
         if (m_running) {
             Q_EMIT stopClicked();
@@ -187,6 +210,11 @@ JobRequest PromptPanel::request() const {
     job.seed = seedOk ? seed : 0;
     job.sampler = m_sampler->currentText();
     return job;
+}
+
+void PromptPanel::setKidModeNegative(const QString& words) {
+    m_kidNegative->setText(tr("Kid mode also leaves out: %1").arg(words));
+    m_kidNegative->setVisible(!words.isEmpty());
 }
 
 void PromptPanel::showUsedSeed(quint64 seed) {

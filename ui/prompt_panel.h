@@ -30,6 +30,8 @@ public:
     // While a job runs the Draw button turns into Stop.
     void setRunning(bool running);
     bool isRunning() const { return m_running; }
+    // Kid mode's own "leave out" words, shown under the box so nothing is hidden from the adult.
+    void setKidModeNegative(const QString& words);
     // Shows the seed a finished picture used, unless the user keeps their own.
     void showUsedSeed(quint64 seed);
 
@@ -43,6 +45,7 @@ private:
 
     QPlainTextEdit* m_prompt = nullptr;
     QPlainTextEdit* m_negative = nullptr;
+    QLabel* m_kidNegative = nullptr;
     QToolButton* m_advancedToggle = nullptr;
     QWidget* m_advanced = nullptr;
     QComboBox* m_shape = nullptr;

@@ -110,6 +110,12 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
     }
     const auto target = runtime::chooseTarget(request.device, request.precision);
     const std::string path = m_impl->resolveModel(request.model);
+    GenerationRequest effective = request;  // what is drawn, and what the parameters text records
+    if (request.kidMode) {
+        effective.negativePrompt = request.negativePrompt.empty()
+                                       ? std::string(kidModeNegativePrompt())
+                                       : request.negativePrompt + ", " + std::string(kidModeNegativePrompt());
+    }
     runtime::InferenceGuard inference;
     try {
         pipeline::LoadedModel& model = m_impl->load(path, target);
@@ -164,7 +170,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                 const bool keepGoing = request.onProgress(progress);
                 return keepGoing && !request.cancel.isCancelled();
             };
-            pipeline::Picture picture = pipeline::drawPicture(model, m_impl->prompts, request, seed, width, height, onStep);
+            pipeline::Picture picture = pipeline::drawPicture(model, m_impl->prompts, effective, seed, width, height, onStep);
             if (picture.stopped) {
                 result.cancelled = true;
                 break;
@@ -173,7 +179,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
             generated.image = std::move(picture.image);
             generated.seed = seed;
             generated.verdict.allowed = true;  // the picture classifier plugs in here
-            generated.parameters = pipeline::parametersText(request, seed, width, height, model.name);
+            generated.parameters = pipeline::parametersText(effective, seed, width, height, model.name);
             result.images.push_back(std::move(generated));
         }
         result.seconds = secondsSince(started);

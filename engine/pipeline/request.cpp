@@ -80,6 +80,11 @@ std::string_view safetyCategoryName(SafetyCategory category) {
     return "";
 }
 
+std::string_view kidModeNegativePrompt() {
+    return "nsfw, nude, naked, sexy, blood, gore, violence, weapon, gun, scary, horror, creepy, dark, "
+           "cigarette, alcohol, text, watermark";
+}
+
 void validateRequest(const GenerationRequest& request) {
     if (request.model.empty()) invalid("No model was chosen: give a model file or folder, or \"builtin\".");
     for (const auto& [side, value] : {std::pair<const char*, int>{"width", request.width}, {"height", request.height}}) {

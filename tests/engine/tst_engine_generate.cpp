@@ -55,6 +55,17 @@ private Q_SLOTS:
         QVERIFY(QString::fromStdString(result.images[0].parameters).contains(QStringLiteral("Seed: 321, Size: 64x64")));
     }
 
+    void kidModeAddsGentleNegativesAndRecordsThem() {
+        auto request = tinyRequest();
+        request.negativePrompt = "rain";
+        const auto plain = m_engine.generate(request);
+        request.kidMode = true;
+        const auto kid = m_engine.generate(request);
+        const QString parameters = QString::fromStdString(kid.images[0].parameters);
+        QVERIFY2(parameters.contains(QStringLiteral("Negative prompt: rain, nsfw")), qPrintable(parameters));
+        QVERIFY(plain.images[0].image.pixels != kid.images[0].image.pixels);  // the defaults reach the model
+    }
+
     void cancelStopsAtTheNextStep() {
         auto request = tinyRequest();
         request.steps = 20;

@@ -14,6 +14,7 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QtTest>
 #include <QtWidgets/QApplication>
+#include <QtWidgets/QLabel>
 #include <QtWidgets/QPlainTextEdit>
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QToolButton>
@@ -63,6 +64,13 @@ private Q_SLOTS:
         QCOMPARE(window.progressStrip()->statusText(), QStringLiteral("Ready"));
         auto* advanced = findByObjectName(window, QStringLiteral("negativeEdit"));
         QVERIFY(advanced && !advanced->isVisible());  // parameters stay folded away
+        window.promptPanel()->setKidModeNegative(QStringLiteral("scary things"));
+        auto* toggle = window.findChild<QToolButton*>(QStringLiteral("advancedToggle"));
+        QTest::mouseClick(toggle, Qt::LeftButton);
+        auto* kidWords = window.findChild<QLabel*>(QStringLiteral("kidNegative"));
+        QVERIFY(kidWords && kidWords->isVisible() && kidWords->text().contains(QStringLiteral("scary things")));
+        QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_advanced")).isEmpty());
+        QTest::mouseClick(toggle, Qt::LeftButton);
         QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_empty")).isEmpty());
     }
 

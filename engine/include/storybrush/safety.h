@@ -13,6 +13,10 @@ enum class SafetyCategory { None, Sexual, Minors, Violence, Weapons, SelfHarm, D
 // (None has no name: JSON writes null).
 std::string_view safetyCategoryName(SafetyCategory category);
 
+// What kid mode adds to every negative prompt (the studio shows it under "Leave out"), so pictures stay
+// gentle even when a prompt slips through.
+std::string_view kidModeNegativePrompt();
+
 struct SafetyVerdict {
     bool allowed = true;
     bool checked = false;  // false when no check ran (adult mode with the check switched off)
