@@ -2,6 +2,7 @@
 // PyTorch's 2.x (CUDA, the GPU machine). Everything else calls these and never checks versions.
 #pragma once
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -28,5 +29,31 @@ inline torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const tor
 // Inference guard: InferenceMode exists since 1.9, so both versions have it; kept here so the
 // choice is made once.
 using InferenceGuard = c10::InferenceMode;
+
+// Mixed precision on CUDA for training: inside the guard, matrix products and convolutions run in `dtype`
+// (BF16) while reductions stay FP32, as torch.autocast does. 2.4 renamed the switches to take a device type.
+class CudaAutocastGuard {
+public:
+    explicit CudaAutocastGuard(c10::ScalarType dtype) {
+#if STORYBRUSH_TORCH_AT_LEAST(2, 4)
+        at::autocast::set_autocast_enabled(at::kCUDA, true);
+        at::autocast::set_autocast_dtype(at::kCUDA, dtype);
+#else
+        at::autocast::set_enabled(true);
+        at::autocast::set_autocast_gpu_dtype(dtype);
+#endif
+        at::autocast::increment_nesting();
+    }
+    ~CudaAutocastGuard() {
+        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#if STORYBRUSH_TORCH_AT_LEAST(2, 4)
+        at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+        at::autocast::set_enabled(false);
+#endif
+    }
+    CudaAutocastGuard(const CudaAutocastGuard&) = delete;
+    CudaAutocastGuard& operator=(const CudaAutocastGuard&) = delete;
+};
 
 }  // namespace storybrush::runtime

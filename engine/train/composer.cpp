@@ -1,0 +1,213 @@
+// Background painting and sticker compositing in tensor ops (affine_grid + grid_sample, premultiplied "over").
+#include "train/composer.h"
+
+#include "imaging/png_io.h"
+
+#include <storybrush/error.h>
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace storybrush::train {
+namespace {
+
+namespace F = torch::nn::functional;
+
+float uniform(std::mt19937& rng, float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng); }
+
+// [B,1,1,1] tensor of per-picture values on `device`.
+torch::Tensor perPicture(const std::vector<float>& values, const torch::Device& device) {
+    return torch::tensor(values).view({-1, 1, 1, 1}).to(device);
+}
+
+torch::Tensor colour(float r, float g, float b, const torch::Device& device) {
+    return torch::tensor({r, g, b}).view({1, 3, 1, 1}).to(device);
+}
+
+}  // namespace
+
+StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& concepts, const torch::Device& device,
+                        const std::vector<std::string>& excludeStickers) {
+    namespace fs = std::filesystem;
+    const fs::path index = fs::path(folder) / "stickers.tsv";
+    std::ifstream in(index);
+    if (!in) throw Error(ErrorKind::ModelFile, "No sticker index at " + index.string() + ": run `storybrush-train prepare` first");
+    StickerSet set;
+    set.byConcept.resize(concepts.size());
+    std::vector<torch::Tensor> images;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::stringstream row(line);
+        std::string file, key;
+        std::getline(row, file, '\t');
+        std::getline(row, key, '\t');
+        if (std::find(excludeStickers.begin(), excludeStickers.end(), file) != excludeStickers.end()) continue;
+        int conceptIndex = -1;
+        for (std::size_t c = 0; c < concepts.size(); ++c) {
+            if (concepts[c].key == key) conceptIndex = static_cast<int>(c);
+        }
+        if (conceptIndex < 0) continue;  // a concept dropped from the table since the stickers were prepared
+        const Image image = imaging::readPng((fs::path(folder) / file).string());
+        if (image.channels != 4) throw Error(ErrorKind::ModelFile, "Sticker " + file + " has no alpha channel");
+        auto pixels = torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()), {image.height, image.width, 4},
+                                       torch::kUInt8)
+                          .permute({2, 0, 1})
+                          .to(torch::kFloat32)
+                          .div(255.0f);
+        auto alpha = pixels.slice(0, 3, 4);
+        images.push_back(torch::cat({pixels.slice(0, 0, 3) * alpha, alpha}, 0));
+        set.byConcept[static_cast<std::size_t>(conceptIndex)].push_back(static_cast<int>(set.conceptOf.size()));
+        set.conceptOf.push_back(conceptIndex);
+    }
+    if (images.empty()) throw Error(ErrorKind::ModelFile, "No stickers listed in " + index.string());
+    set.pixels = torch::stack(images).to(device);
+    for (std::size_t c = 0; c < set.byConcept.size(); ++c) {
+        if (!set.byConcept[c].empty()) set.usableConcepts.push_back(static_cast<int>(c));
+    }
+    return set;
+}
+
+torch::Tensor drawBackgrounds(const std::vector<Background>& kinds, int size, std::mt19937& rng,
+                              const torch::Device& device) {
+    const auto batch = static_cast<std::int64_t>(kinds.size());
+    const auto opts = torch::TensorOptions().device(device).dtype(torch::kFloat32);
+    const auto ys = torch::linspace(0.0, 1.0, size, opts).view({1, 1, size, 1});
+    const auto xs = torch::linspace(0.0, 1.0, size, opts).view({1, 1, 1, size});
+
+    std::vector<float> horizon, jitter, phase, hueShift;
+    for (std::int64_t i = 0; i < batch; ++i) {
+        horizon.push_back(uniform(rng, 0.45f, 0.7f));
+        jitter.push_back(uniform(rng, -0.06f, 0.06f));
+        phase.push_back(uniform(rng, 0.0f, 6.28f));
+        hueShift.push_back(uniform(rng, 0.0f, 1.0f));
+    }
+    const auto h = perPicture(horizon, device);
+    const auto j = perPicture(jitter, device);
+    const auto ph = perPicture(phase, device);
+    const auto hue = perPicture(hueShift, device);
+
+    const auto skyTop = colour(0.45f, 0.72f, 0.95f, device) + j;
+    const auto skyBottom = colour(0.85f, 0.94f, 1.0f, device) + j;
+    const auto sky = skyTop + (skyBottom - skyTop) * (ys / h).clamp(0, 1);
+    const auto below = (ys > h + 0.015f * torch::sin(xs * 12.0f + ph)).to(torch::kFloat32);
+
+    const auto grass = colour(0.45f, 0.78f, 0.35f, device) + j + 0.08f * (ys - h);
+    const auto meadow = sky * (1 - below) + grass * below;
+
+    const auto waves = 0.05f * torch::sin(xs * 30.0f + ys * 8.0f + ph) * torch::sin(ys * 40.0f);
+    const auto water = colour(0.15f, 0.45f, 0.8f, device) + j + waves + 0.15f * (ys - h);
+    const auto sea = sky * (1 - below) + water * below;
+
+    // Clouds: three soft ellipses per picture.
+    auto clouds = torch::zeros({batch, 1, size, size}, opts);
+    for (int c = 0; c < 3; ++c) {
+        std::vector<float> cx, cy, r;
+        for (std::int64_t i = 0; i < batch; ++i) {
+            cx.push_back(uniform(rng, 0.05f, 0.95f));
+            cy.push_back(uniform(rng, 0.08f, 0.8f));
+            r.push_back(uniform(rng, 0.06f, 0.14f));
+        }
+        const auto d = ((xs - perPicture(cx, device)) / (perPicture(r, device) * 1.8f)).pow(2) +
+                       ((ys - perPicture(cy, device)) / perPicture(r, device)).pow(2);
+        clouds = torch::maximum(clouds, (1.0f - d).clamp(0, 1).mul(4.0f).clamp(0, 1));
+    }
+    const auto blueSky = colour(0.4f, 0.68f, 0.95f, device) + j + 0.25f * ys;
+    const auto skyScene = blueSky * (1 - clouds) + colour(1.0f, 1.0f, 1.0f, device) * clouds;
+
+    // Night: navy gradient with sparse star dots.
+    const auto dots = (torch::rand({batch, 1, size, size}, opts) > 0.9975f).to(torch::kFloat32);
+    const auto starDots = F::max_pool2d(dots, F::MaxPool2dFuncOptions(3).stride(1).padding(1));
+    const auto navy = colour(0.05f, 0.08f, 0.25f, device) + 0.5f * j + 0.12f * ys;
+    const auto night = navy * (1 - starDots) + colour(1.0f, 0.95f, 0.6f, device) * starDots;
+
+    const auto snowSky = colour(0.78f, 0.85f, 0.92f, device) + j;
+    const auto snowGround = colour(0.97f, 0.98f, 1.0f, device) - 0.05f * (ys - h);
+    const auto flakes = (torch::rand({batch, 1, size, size}, opts) > 0.996f).to(torch::kFloat32);
+    const auto snow = (snowSky * (1 - below) + snowGround * below) * (1 - flakes) + flakes;
+
+    // Room: a pastel wall whose tint varies per picture, a wooden floor with planks.
+    const auto wall = 0.75f + 0.2f * torch::cat({torch::sin(hue * 6.28f), torch::sin(hue * 6.28f + 2.1f),
+                                                 torch::sin(hue * 6.28f + 4.2f)}, 1) * 0.5f;
+    const auto planks = 0.04f * torch::sign(torch::sin(ys * 60.0f));
+    const auto floor = colour(0.62f, 0.42f, 0.25f, device) + j + planks;
+    const auto room = wall * (1 - below) + floor * below;
+
+    const auto plain = 0.82f + 0.15f * torch::cat({torch::sin(hue * 6.28f + 1.0f), torch::sin(hue * 6.28f + 3.0f),
+                                                   torch::sin(hue * 6.28f + 5.0f)}, 1);
+
+    const std::vector<torch::Tensor> scenes{meadow, sea, skyScene, night, snow, room, plain};
+    auto out = torch::zeros({batch, 3, size, size}, opts);
+    for (int k = 0; k < kBackgroundCount; ++k) {
+        std::vector<float> select;
+        for (auto kind : kinds) select.push_back(static_cast<int>(kind) == k ? 1.0f : 0.0f);
+        out = out + perPicture(select, device) * scenes[static_cast<std::size_t>(k)].expand({batch, 3, size, size});
+    }
+    return out.clamp(0, 1);
+}
+
+ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std::mt19937& rng, int maxStickers) {
+    const auto device = stickers.pixels.device();
+    ComposedBatch result;
+    result.scenes.resize(static_cast<std::size_t>(batch));
+    std::vector<Background> kinds;
+    for (auto& scene : result.scenes) {
+        scene.background = static_cast<Background>(std::uniform_int_distribution<int>(0, kBackgroundCount - 1)(rng));
+        kinds.push_back(scene.background);
+        const int count = std::uniform_int_distribution<int>(1, maxStickers)(rng);
+        const auto& usable = stickers.usableConcepts;
+        const int first = usable[std::uniform_int_distribution<std::size_t>(0, usable.size() - 1)(rng)];
+        for (int s = 0; s < count; ++s) {
+            // A second sticker repeats the first thing a third of the time ("two frogs").
+            const bool repeat = s > 0 && std::uniform_real_distribution<float>(0, 1)(rng) < 0.33f;
+            scene.concepts.push_back(repeat ? first
+                                            : (s == 0 ? first
+                                                      : usable[std::uniform_int_distribution<std::size_t>(
+                                                            0, usable.size() - 1)(rng)]));
+        }
+    }
+    auto canvas = drawBackgrounds(kinds, size, rng, device);
+
+    for (int slot = 0; slot < maxStickers; ++slot) {
+        std::vector<std::int64_t> which;
+        std::vector<float> theta, present, saturation, brightness;
+        for (const auto& scene : result.scenes) {
+            const auto count = static_cast<int>(scene.concepts.size());
+            const bool here = slot < count;
+            present.push_back(here ? 1.0f : 0.0f);
+            const int conceptIndex = here ? scene.concepts[static_cast<std::size_t>(slot)] : scene.concepts[0];
+            const auto& pool = stickers.byConcept[static_cast<std::size_t>(conceptIndex)];
+            which.push_back(pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)]);
+            // Size as a fraction of the canvas; several stickers share the width left to right.
+            const float scale = count == 1 ? uniform(rng, 0.45f, 0.8f) : count == 2 ? uniform(rng, 0.35f, 0.5f)
+                                                                                     : uniform(rng, 0.28f, 0.4f);
+            const float slotCentre = count == 1 ? 0.0f : -0.55f + 1.1f * static_cast<float>(slot) / static_cast<float>(count - 1);
+            const float cx = std::clamp(slotCentre + uniform(rng, -0.12f, 0.12f), -1.0f + scale, 1.0f - scale);
+            const float cy = std::clamp(uniform(rng, -0.15f, 0.35f), -1.0f + scale, 1.0f - scale);
+            const float flip = std::uniform_int_distribution<int>(0, 1)(rng) ? -1.0f : 1.0f;
+            // grid_sample's theta maps output coordinates to sticker coordinates.
+            theta.insert(theta.end(), {flip / scale, 0.0f, -flip * cx / scale, 0.0f, 1.0f / scale, -cy / scale});
+            saturation.push_back(uniform(rng, 0.8f, 1.2f));
+            brightness.push_back(uniform(rng, 0.9f, 1.1f));
+        }
+        const auto index = torch::tensor(which, torch::kInt64).to(device);
+        const auto chosen = stickers.pixels.index_select(0, index);
+        const auto grid = F::affine_grid(torch::tensor(theta).view({batch, 2, 3}).to(device), {batch, 4, size, size},
+                                         /*align_corners=*/false);
+        const auto placed = F::grid_sample(chosen, grid,
+                                           F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+        const auto alpha = placed.slice(1, 3, 4) * perPicture(present, device);
+        auto rgb = placed.slice(1, 0, 3) * perPicture(present, device);
+        const auto grey = rgb.mean(1, true);
+        rgb = ((grey + (rgb - grey) * perPicture(saturation, device)) * perPicture(brightness, device)).clamp_min(0);
+        rgb = torch::minimum(rgb, alpha);  // premultiplied colour never exceeds its alpha
+        canvas = canvas * (1 - alpha) + rgb;
+    }
+    result.images = canvas.clamp(0, 1) * 2 - 1;
+    return result;
+}
+
+}  // namespace storybrush::train

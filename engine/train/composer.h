@@ -1,0 +1,41 @@
+// Training pictures made on the fly: 1-3 clipart stickers placed, scaled, flipped and lightly recoloured on a
+// drawn background (meadow, sea, sky, night, snow, room, plain). Runs on the training device, so the data is
+// effectively unlimited and only the stickers travel.
+#pragma once
+
+#include "train/captions.h"
+
+#include <torch/types.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace storybrush::train {
+
+struct StickerSet {
+    torch::Tensor pixels;                       // [N, 4, S, S] float: premultiplied RGB in [0,1], then alpha
+    std::vector<int> conceptOf;                 // per sticker, index into the concept table
+    std::vector<std::vector<int>> byConcept;    // per concept, its stickers (some may be empty)
+    std::vector<int> usableConcepts;            // concepts that have at least one sticker
+};
+
+// Reads `folder`/stickers.tsv (file, concept key) and the PNGs it lists (written by `storybrush-train prepare`).
+// Concepts listed in `excludeStickers` (file names) are skipped: the evaluation holds some stickers out.
+StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& concepts, const torch::Device& device,
+                        const std::vector<std::string>& excludeStickers = {});
+
+struct ComposedBatch {
+    torch::Tensor images;  // [B, 3, size, size] in [-1, 1]
+    std::vector<Scene> scenes;
+};
+
+// maxStickers: 1-3; training uses 3, the adherence evaluation 1.
+ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std::mt19937& rng,
+                           int maxStickers = 3);
+
+// Draws the backgrounds alone ([B,3,size,size] in [0,1]); `kinds` per picture.
+torch::Tensor drawBackgrounds(const std::vector<Background>& kinds, int size, std::mt19937& rng,
+                              const torch::Device& device);
+
+}  // namespace storybrush::train

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Runs on the GPU machine (see README.md here): builds the trainer and the CLI with CUDA, then one stage.
+#   gpu_train.sh build
+#   gpu_train.sh vae MINUTES                 -> build-cuda/model/vae
+#   gpu_train.sh diffusion MINUTES [detach]  -> build-cuda/model/{unet,text_encoder}
+#   gpu_train.sh collect                     -> $OUT: the model (large files split in 15 MiB parts), samples
+set -eu
+MODEL=build-cuda/model
+T="--concepts engine/train/data/concepts.tsv --data .trainingdata --template engine/train/data/model --model $MODEL"
+case "$1" in
+  build)
+    cmake -S . -B build-cuda -G Ninja -DSTORYBRUSH_GUI=OFF -DSTORYBRUSH_CUDA=ON -DSTORYBRUSH_TRAINER=ON \
+      -DSTORYBRUSH_TESTS=OFF -DICU_ROOT=/opt/dd/usr >/dev/null
+    cmake --build build-cuda -j16 --target storybrush-train storybrush-cli | tail -n 2 ;;
+  vae)
+    ./build-cuda/storybrush-train vae $T --minutes "$2" --batch 64 --seed 1 ;;
+  diffusion)
+    if [ "${3:-}" = detach ]; then
+      setsid nohup ./build-cuda/storybrush-train diffusion $T --minutes "$2" --batch 128 --lr 3e-4 --seed 2 \
+        > build-cuda/diffusion.log 2>&1 &
+      sleep 20; tail -n 3 build-cuda/diffusion.log
+    else
+      ./build-cuda/storybrush-train diffusion $T --minutes "$2" --batch 128 --lr 3e-4 --seed 2
+    fi ;;
+  collect)
+    mkdir -p "$OUT"
+    tar -C "$MODEL" -cf - . | split -b 15m - "$OUT/model.tar.part-"
+    cp build-cuda/*.log "$OUT/" 2>/dev/null || true ;;
+esac

@@ -1,0 +1,97 @@
+// storybrush-train: prepares the sticker set and trains the built-in model, stage by stage. Every command and
+// figure of the shipped model is in engine/train/README.md.
+#include "train/captions.h"
+#include "train/composer.h"
+#include "train/concepts.h"
+#include "train/prepare_stickers.h"
+#include "train/stages.h"
+#include "train/train_common.h"
+
+#include "imaging/png_io.h"
+
+#include <storybrush/error.h>
+
+#include <torch/torch.h>
+
+#include <cstring>
+
+#include <iostream>
+
+namespace {
+
+const char* kUsage =
+    "storybrush-train prepare --concepts engine/train/data/concepts.tsv --out DATA\n"
+    "storybrush-train captions --concepts FILE [--count N] [--seed S]     (for train_bpe.py)\n"
+    "storybrush-train preview --concepts FILE --data DATA --out SHEET.png [--seed S]\n"
+    "storybrush-train vae --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes M]\n"
+    "storybrush-train diffusion --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes M]\n";
+
+int printCaptions(const storybrush::train::Arguments& args) {
+    using namespace storybrush::train;
+    const auto concepts = loadConcepts(args.required("concepts"));
+    std::mt19937 rng(static_cast<std::uint32_t>(args.integer("seed", 1)));
+    const int count = args.integer("count", 100000);
+    for (int i = 0; i < count; ++i) {
+        Scene scene;
+        scene.background = static_cast<Background>(std::uniform_int_distribution<int>(0, kBackgroundCount - 1)(rng));
+        const int stickers = std::uniform_int_distribution<int>(1, 3)(rng);
+        for (int s = 0; s < stickers; ++s) {
+            scene.concepts.push_back(std::uniform_int_distribution<int>(0, static_cast<int>(concepts.size()) - 1)(rng));
+        }
+        std::cout << caption(scene, concepts, i % 2 ? CaptionLanguage::Chinese : CaptionLanguage::English, rng) << '\n';
+    }
+    return 0;
+}
+
+// A contact sheet of composed training pictures and their captions: how to look at what the model is taught.
+int writePreview(const storybrush::train::Arguments& args) {
+    using namespace storybrush::train;
+    const auto concepts = loadConcepts(args.required("concepts"));
+    const auto stickers = loadStickers(args.required("data"), concepts, torch::Device(torch::kCPU));
+    std::mt19937 rng(static_cast<std::uint32_t>(args.integer("seed", 1)));
+    const int columns = args.integer("columns", 5), rows = args.integer("rows", 4), size = args.integer("size", 256);
+    const auto batch = composeBatch(stickers, columns * rows, size, rng);
+    for (std::size_t i = 0; i < batch.scenes.size(); ++i) {
+        std::cout << i << ": " << caption(batch.scenes[i], concepts, CaptionLanguage::English, rng) << " / "
+                  << caption(batch.scenes[i], concepts, CaptionLanguage::Chinese, rng) << '\n';
+    }
+    const auto sheet = batch.images.add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8)
+                           .view({rows, columns, 3, size, size}).permute({0, 3, 1, 4, 2}).reshape({rows * size, columns * size, 3})
+                           .contiguous();
+    storybrush::Image image(columns * size, rows * size, 3);
+    std::memcpy(image.pixels.data(), sheet.data_ptr<std::uint8_t>(), image.pixels.size());
+    storybrush::imaging::writePng(args.required("out"), image);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace storybrush::train;
+    if (argc < 2) {
+        std::cerr << kUsage;
+        return 2;
+    }
+    const std::string command = argv[1];
+    try {
+        const Arguments args(argc, argv, 2);
+        if (command == "prepare") {
+            PrepareOptions options;
+            options.outDir = args.required("out");
+            options.maxPerConcept = args.integer("max-per-concept", options.maxPerConcept);
+            options.size = args.integer("size", options.size);
+            const int written = prepareStickers(loadConcepts(args.required("concepts")), options);
+            std::cout << written << " stickers in " << options.outDir << '\n';
+            return written > 0 ? 0 : 1;
+        }
+        if (command == "captions") return printCaptions(args);
+        if (command == "preview") return writePreview(args);
+        if (command == "vae") return trainVae(args);
+        if (command == "diffusion") return trainDiffusion(args);
+    } catch (const std::exception& error) {
+        std::cerr << "storybrush-train " << command << ": " << error.what() << '\n';
+        return 1;
+    }
+    std::cerr << kUsage;
+    return 2;
+}

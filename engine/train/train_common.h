@@ -1,0 +1,75 @@
+// What every training stage shares: command-line values, weight initialisation, the EMA copy, saving and loading
+// a component's weights in the diffusers folder layout, a wall-clock budget.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace storybrush::train {
+
+// "--name value" pairs after the subcommand; flags without a value read "1".
+class Arguments {
+public:
+    Arguments(int argc, char** argv, int first);
+    std::string text(const std::string& name, const std::string& fallback = "") const;
+    std::string required(const std::string& name) const;
+    double number(const std::string& name, double fallback) const;
+    int integer(const std::string& name, int fallback) const;
+    bool has(const std::string& name) const { return m_values.count(name) > 0; }
+
+private:
+    std::map<std::string, std::string> m_values;
+};
+
+class Budget {
+public:
+    explicit Budget(double minutes) : m_minutes(minutes), m_start(std::chrono::steady_clock::now()) {}
+    double elapsedMinutes() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count() / 60.0;
+    }
+    double fraction() const { return elapsedMinutes() / m_minutes; }
+    bool over() const { return elapsedMinutes() >= m_minutes; }
+
+private:
+    double m_minutes;
+    std::chrono::steady_clock::time_point m_start;
+};
+
+// PyTorch's default layer initialisation (uniform +-1/sqrt(fan_in)) for weights and biases, ones/zeros for
+// normalisation layers, N(0, 0.02) for embeddings; output convolutions of residual branches start at zero so
+// a fresh network is close to the identity (as diffusion codebases do for stability).
+void initialiseWeights(torch::nn::Module& module, std::uint64_t seed);
+
+// The engine builds its modules for inference (no gradients); training turns them back on.
+void makeTrainable(torch::nn::Module& module);
+
+// Exponential moving average of the parameters, in FP32, on the parameters' device.
+class Ema {
+public:
+    Ema(torch::nn::Module& module, double decay);
+    void update(torch::nn::Module& module, double decay);
+    void copyTo(torch::nn::Module& module) const;
+    void swap(torch::nn::Module& module);
+
+private:
+    std::vector<torch::Tensor> m_shadow;
+};
+
+// Writes the module's parameters as `path` (.safetensors) in `dtype`, keys = diffusers names.
+void saveWeights(torch::nn::Module& module, const std::string& path, torch::ScalarType dtype);
+// Reads `path` into the module (every parameter present with its shape; nothing else); returns false when the
+// file does not exist.
+bool loadWeights(torch::nn::Module& module, const std::string& path);
+
+// Copies the model template (configs, tokenizer) from `templateDir` into `outDir` unless present.
+void prepareModelFolder(const std::string& templateDir, const std::string& outDir);
+
+// The learning rate of a run that lasts a fixed time: linear warm-up, flat, then down to 10 % over the last
+// fifth of the budget.
+double learningRate(double base, int step, int warmupSteps, double budgetFraction);
+
+}  // namespace storybrush::train

@@ -1,0 +1,109 @@
+// Stage 1: the autoencoder (see stages.h).
+#include "train/composer.h"
+#include "train/concepts.h"
+#include "train/stages.h"
+
+#include "models/autoencoder_kl.h"
+#include "runtime/torch_compat.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace storybrush::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Horizontal and vertical differences: flat clipart lives or dies by its edges.
+torch::Tensor edges(const torch::Tensor& x) {
+    const auto dx = x.slice(3, 1) - x.slice(3, 0, -1);
+    const auto dy = x.slice(2, 1) - x.slice(2, 0, -1);
+    return torch::cat({dx.flatten(1), dy.flatten(1)}, 1);
+}
+
+}  // namespace
+
+int trainVae(const Arguments& args) {
+    const std::string modelDir = args.required("model");
+    prepareModelFolder(args.required("template"), modelDir);
+    const auto concepts = loadConcepts(args.required("concepts"));
+    const torch::Device device(args.text("device", torch::cuda::is_available() ? "cuda" : "cpu"));
+    const auto stickers = loadStickers(args.required("data"), concepts, device);
+    const int batch = args.integer("batch", 32);
+    const int size = args.integer("size", 256);
+    const Budget budget(args.number("minutes", 4.0));
+    const double baseLr = args.number("lr", 3e-4);
+    std::mt19937 rng(static_cast<std::uint32_t>(args.integer("seed", 1)));
+
+    const auto config = models::AutoencoderKLConfig::fromFile((fs::path(modelDir) / "vae" / "config.json").string());
+    models::AutoencoderKL vae(config, torch::TensorOptions().device(device).dtype(torch::kFloat32));
+    const std::string weightsPath = (fs::path(modelDir) / "vae" / "diffusion_pytorch_model.safetensors").string();
+    if (loadWeights(*vae, weightsPath)) {
+        std::cout << "resumed from " << weightsPath << '\n';
+    } else {
+        initialiseWeights(*vae, static_cast<std::uint64_t>(args.integer("seed", 1)));
+    }
+    makeTrainable(*vae);
+    Ema ema(*vae, 0.999);
+    torch::optim::AdamW optimizer(vae->parameters(), torch::optim::AdamWOptions(baseLr).betas({0.9, 0.99}).weight_decay(0.0));
+    std::cout << "vae parameters: " << [&] { std::int64_t n = 0; for (auto& p : vae->parameters()) n += p.numel(); return n; }()
+              << '\n';
+
+    int step = 0;
+    while (!budget.over()) {
+        for (auto& group : optimizer.param_groups()) {
+            static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learningRate(baseLr, step, 200, budget.fraction()));
+        }
+        const auto images = composeBatch(stickers, batch, size, rng).images;
+        torch::Tensor loss, rec, kl;
+        {
+            runtime::CudaAutocastGuard autocast(torch::kBFloat16);
+            const auto dist = vae->encode(images);
+            const auto z = dist.mean + dist.std * torch::randn_like(dist.std);
+            rec = vae->decode(z).to(torch::kFloat32);
+            const auto var = dist.std.to(torch::kFloat32).pow(2);
+            kl = 0.5 * (dist.mean.to(torch::kFloat32).pow(2) + var - 1 - var.clamp_min(1e-8).log()).mean();
+        }
+        loss = (rec - images).abs().mean() + (rec - images).pow(2).mean() +
+               0.5 * (edges(rec) - edges(images)).abs().mean() + 1e-5 * kl;
+        optimizer.zero_grad();
+        loss.backward();
+        torch::nn::utils::clip_grad_norm_(vae->parameters(), 1.0);
+        optimizer.step();
+        ema.update(*vae, std::min(0.999, (1.0 + step) / (10.0 + step)));
+        if (step % 100 == 0) {
+            std::cout << "vae step " << step << " loss " << loss.item<double>() << " kl " << kl.item<double>() << " min "
+                      << budget.elapsedMinutes() << std::endl;
+        }
+        ++step;
+    }
+
+    ema.copyTo(*vae);
+    vae->eval();
+    // scaling_factor: 1/std of the latents the UNet will see (SD computed its 0.18215 the same way).
+    double sumSq = 0.0;
+    std::int64_t count = 0;
+    {
+        torch::NoGradGuard noGrad;
+        for (int i = 0; i < 16; ++i) {
+            const auto dist = vae->encode(composeBatch(stickers, batch, size, rng).images);
+            const auto z = (dist.mean + dist.std * torch::randn_like(dist.std)).to(torch::kFloat32);
+            sumSq += z.pow(2).sum().item<double>();
+            count += z.numel();
+        }
+    }
+    const double scaling = 1.0 / std::sqrt(sumSq / static_cast<double>(count));
+    const auto configPath = fs::path(modelDir) / "vae" / "config.json";
+    nlohmann::json json;
+    std::ifstream(configPath) >> json;
+    json["scaling_factor"] = scaling;
+    std::ofstream(configPath) << json.dump(2) << '\n';
+    saveWeights(*vae, weightsPath, torch::kFloat16);
+    std::cout << "vae done: " << step << " steps, scaling_factor " << scaling << ", saved " << weightsPath << std::endl;
+    return 0;
+}
+
+}  // namespace storybrush::train
