@@ -28,8 +28,8 @@ constexpr const char* kHelp =
     "Usage: storybrush-cli tokenize [--model PATH|builtin] [--raw] [--json] TEXT\n\n"
     "Shows how the model's CLIP tokenizer sees a prompt, as A1111's token counter does.\n\n"
     "  --model PATH|builtin  a diffusers folder (its tokenizer/ is used), a tokenizer folder (vocab.json +\n"
-    "                        merges.txt), or a single-file checkpoint / builtin: the bundled CLIP tokenizer\n"
-    "                        that SD 1.x, 2.x and XL share (default: builtin)\n"
+    "                        merges.txt), a single-file checkpoint (the bundled CLIP tokenizer that SD 1.x,\n"
+    "                        2.x and XL share), or builtin: the built-in model's own (default: builtin)\n"
     "  --raw                 tokenize the text exactly as given, without the weight syntax (word:1.2), BREAK\n"
     "  --json                one line: {\"ids\": [...], \"tokens\": [...], \"weights\": [...], \"chunks\": N}\n"
     "                        ids are BOS ... EOS, no padding, no truncation\n\n"
@@ -40,11 +40,15 @@ bool hasFile(const fs::path& path) {
     return fs::is_regular_file(path, ec);
 }
 
-// Single files and the built-in model use the CLIP vocabulary bundled with Storybrush.
+// Single-file checkpoints carry no tokenizer: they use the CLIP vocabulary bundled with Storybrush.
 fs::path builtinTokenizerFolder() { return fs::u8path(io::bundledClipTokenizerDir()); }
 
 fs::path tokenizerFolderFor(const std::string& model) {
-    if (model == "builtin") return builtinTokenizerFolder();
+    if (model == "builtin") {
+        // The built-in model has its own small vocabulary; without it, show SD's CLIP view.
+        const std::string builtin = io::builtinModelDir();
+        return builtin.empty() ? builtinTokenizerFolder() : fs::u8path(builtin) / "tokenizer";
+    }
     std::error_code ec;
     const fs::path path(model);
     if (!fs::exists(path, ec))

@@ -133,6 +133,8 @@ void openFolder(Checkpoint& checkpoint) {
     const bool openClip = checkpoint.textEncoderConfig.value("hidden_act", std::string()) == "gelu";
     const bool linear = checkpoint.unetConfig.value("use_linear_projection", false);
     checkpoint.family = openClip || linear ? ModelFamily::SD2 : ModelFamily::SD1;
+    // Our own small model (engine/train) says so in its index; it runs through the SD 1.x path.
+    if (index.value("_storybrush_family", std::string()) == "builtin") checkpoint.family = ModelFamily::Builtin;
     checkpoint.prediction = checkpoint.schedulerConfig.value("prediction_type", std::string()) == "v_prediction"
                                 ? Prediction::VPrediction
                                 : Prediction::Epsilon;
@@ -287,9 +289,15 @@ std::string_view familyName(ModelFamily family) {
     case ModelFamily::SD1: return "sd1";
     case ModelFamily::SD2: return "sd2";
     case ModelFamily::SDXL: return "sdxl";
+    case ModelFamily::Builtin: return "builtin";
     case ModelFamily::Unknown: break;
     }
     return "unknown";
+}
+
+std::string builtinModelDir() {
+    const fs::path index = runtime::findResource(fs::path("models") / "builtin" / "model_index.json");
+    return index.empty() ? std::string() : index.parent_path().u8string();
 }
 
 std::string bundledClipTokenizerDir() {

@@ -12,7 +12,8 @@
 
 namespace storybrush::io {
 
-enum class ModelFamily { SD1, SD2, SDXL, Unknown };  // Builtin comes later
+// Builtin: the small model that ships with Storybrush (SD 1.x architecture, own tokenizer, 256x256).
+enum class ModelFamily { SD1, SD2, SDXL, Builtin, Unknown };
 enum class Prediction { Epsilon, VPrediction };
 enum class Layout { DiffusersFolder, SingleFile };
 
@@ -45,5 +46,8 @@ std::string_view familyName(ModelFamily family);  // "sd1", "sd2", "sdxl", "unkn
 // The bundled CLIP tokenizer folder (resources/tokenizers/clip): $STORYBRUSH_RESOURCES, the source tree's
 // resources/, then ../share/storybrush beside the executable. Throws Error(Internal) with the places tried.
 std::string bundledClipTokenizerDir();
+
+// The folder of the built-in model (resources/models/builtin), found the same way; "" when not installed.
+std::string builtinModelDir();
 
 }  // namespace storybrush::io

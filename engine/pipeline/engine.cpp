@@ -58,8 +58,8 @@ struct Engine::Impl {
         if (!options.builtinModelDir.empty() && fs::exists(fs::u8path(options.builtinModelDir) / "model_index.json")) {
             return options.builtinModelDir;
         }
-        const fs::path builtin = runtime::findResource(fs::path("models") / "builtin" / "model_index.json");
-        if (!builtin.empty()) return builtin.parent_path().u8string();
+        const std::string builtin = io::builtinModelDir();
+        if (!builtin.empty()) return builtin;
         throw Error(ErrorKind::ModelFile,
                     "The built-in model is not installed in this version yet. Choose a Stable Diffusion 1.x or 2.x "
                     "model of your own (a .safetensors file or a diffusers folder): in the studio with Model > "

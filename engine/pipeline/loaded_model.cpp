@@ -14,7 +14,8 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
     io::OpenOptions open;
     open.configFrom = options.configFrom;
     io::Checkpoint checkpoint = io::openCheckpoint(path, open);
-    if (checkpoint.family != io::ModelFamily::SD1 && checkpoint.family != io::ModelFamily::SD2) {
+    if (checkpoint.family != io::ModelFamily::SD1 && checkpoint.family != io::ModelFamily::SD2 &&
+        checkpoint.family != io::ModelFamily::Builtin) {
         throw Error(ErrorKind::UnsupportedModel, "The model " + path + " is a " +
                                                      std::string(io::familyName(checkpoint.family)) +
                                                      " model; Storybrush draws with SD 1.x and 2.x models so far.");

@@ -15,12 +15,14 @@ case "$1" in
   vae)
     ./build-cuda/storybrush-train vae $T --minutes "$2" --batch 64 --seed 1 ;;
   diffusion)
+    # Resume from a model carried in (.trainingdata/model, the previous session's collect) on a fresh machine.
+    if [ -d .trainingdata/model/unet ] && [ ! -d "$MODEL/unet" ]; then mkdir -p "$MODEL" && cp -r .trainingdata/model/. "$MODEL/"; fi
     if [ "${3:-}" = detach ]; then
-      setsid nohup ./build-cuda/storybrush-train diffusion $T --minutes "$2" --batch 128 --lr 3e-4 --seed 2 \
+      setsid nohup ./build-cuda/storybrush-train diffusion $T --minutes "$2" --batch "${BATCH:-256}" --lr 3e-4 --seed "${SEED:-2}" \
         > build-cuda/diffusion.log 2>&1 &
       sleep 20; tail -n 3 build-cuda/diffusion.log
     else
-      ./build-cuda/storybrush-train diffusion $T --minutes "$2" --batch 128 --lr 3e-4 --seed 2
+      ./build-cuda/storybrush-train diffusion $T --minutes "$2" --batch "${BATCH:-256}" --lr 3e-4 --seed "${SEED:-2}"
     fi ;;
   collect)
     mkdir -p "$OUT"

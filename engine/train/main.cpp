@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include <cstring>
+#include <sstream>
 
 #include <iostream>
 
@@ -64,6 +65,30 @@ int writePreview(const storybrush::train::Arguments& args) {
     return 0;
 }
 
+// Pictures side by side (same size, RGB), for looking at samples: --images a.png,b.png,... --columns N.
+int writeSheet(const storybrush::train::Arguments& args) {
+    std::vector<torch::Tensor> tiles;
+    std::stringstream list(args.required("images"));
+    std::string file;
+    while (std::getline(list, file, ',')) {
+        const auto image = storybrush::imaging::readPng(file);
+        tiles.push_back(torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()), {image.height, image.width, image.channels},
+                                         torch::kUInt8).slice(2, 0, 3).clone());
+    }
+    const int columns = args.integer("columns", 5);
+    while (tiles.size() % static_cast<std::size_t>(columns) != 0) tiles.push_back(torch::full_like(tiles[0], 255));
+    std::vector<torch::Tensor> rows;
+    for (std::size_t i = 0; i < tiles.size(); i += static_cast<std::size_t>(columns)) {
+        rows.push_back(torch::cat(std::vector<torch::Tensor>(tiles.begin() + static_cast<std::ptrdiff_t>(i),
+                                                             tiles.begin() + static_cast<std::ptrdiff_t>(i) + columns), 1));
+    }
+    const auto sheet = torch::cat(rows, 0).contiguous();
+    storybrush::Image image(static_cast<int>(sheet.size(1)), static_cast<int>(sheet.size(0)), 3);
+    std::memcpy(image.pixels.data(), sheet.data_ptr<std::uint8_t>(), image.pixels.size());
+    storybrush::imaging::writePng(args.required("out"), image);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,6 +111,7 @@ int main(int argc, char** argv) {
         }
         if (command == "captions") return printCaptions(args);
         if (command == "preview") return writePreview(args);
+        if (command == "sheet") return writeSheet(args);
         if (command == "vae") return trainVae(args);
         if (command == "diffusion") return trainDiffusion(args);
     } catch (const std::exception& error) {
