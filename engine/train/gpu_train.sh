@@ -15,8 +15,12 @@ case "$1" in
   vae)
     ./build-cuda/storybrush-train vae $T --minutes "$2" --batch 64 --seed 1 ;;
   diffusion)
-    # Resume from a model carried in (.trainingdata/model, the previous session's collect) on a fresh machine.
-    if [ -d .trainingdata/model/unet ] && [ ! -d "$MODEL/unet" ]; then mkdir -p "$MODEL" && cp -r .trainingdata/model/. "$MODEL/"; fi
+    # A fresh machine resumes from the shipped model (resources/models/builtin), or from .trainingdata/model
+    # when a newer collect was carried in; RESTART=1 trains the text encoder and UNet from scratch.
+    if [ ! -d "$MODEL/unet" ] && [ -z "${RESTART:-}" ]; then
+      from=resources/models/builtin; [ -d .trainingdata/model/unet ] && from=.trainingdata/model
+      mkdir -p "$MODEL" && cp -r "$from/." "$MODEL/" && chmod -R u+w "$MODEL"
+    fi
     if [ "${3:-}" = detach ]; then
       setsid nohup ./build-cuda/storybrush-train diffusion $T --minutes "$2" --batch "${BATCH:-256}" --lr 3e-4 --seed "${SEED:-2}" \
         > build-cuda/diffusion.log 2>&1 &
