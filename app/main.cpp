@@ -2,14 +2,13 @@
 // with the built-in model and says what the headless tool can do, instead of failing.
 #include "app/engine_thread.h"
 #include "app/real_engine_backend.h"
+#include "app/studio.h"
 
 #include "imaging/png_io.h"
 
 #include <storybrush/engine.h>
-#include <storybrush/safety.h>
 #include "ui/language.h"
 #include "ui/main_window.h"
-#include "ui/prompt_panel.h"
 #include "ui/theme.h"
 
 #include <QtCore/QCoreApplication>
@@ -83,21 +82,9 @@ int main(int argc, char** argv) {
     storybrush::installLanguage(app, language);
 
     storybrush::EngineThread engineThread(std::make_unique<storybrush::RealEngineBackend>());
-    storybrush::EngineWorker* worker = engineThread.worker();
 
     storybrush::MainWindow window;
-    // submit() and cancelAll() are thread-safe: call them right here on the GUI thread (a queued call
-    // would wait behind the job the engine thread is running).
-    QObject::connect(&window, &storybrush::MainWindow::drawRequested, &window,
-                     [worker](const storybrush::JobRequest& request) { worker->submit(request); });
-    QObject::connect(&window, &storybrush::MainWindow::stopRequested, &window, [worker] { worker->cancelAll(); });
-    QObject::connect(worker, &storybrush::EngineWorker::started, &window, &storybrush::MainWindow::jobStarted);
-    QObject::connect(worker, &storybrush::EngineWorker::progress, &window, &storybrush::MainWindow::jobProgress);
-    QObject::connect(worker, &storybrush::EngineWorker::finished, &window, &storybrush::MainWindow::jobFinished);
-    QObject::connect(worker, &storybrush::EngineWorker::failed, &window, &storybrush::MainWindow::jobFailed);
-
-    window.promptPanel()->setKidModeNegative(QString::fromUtf8(storybrush::kidModeNegativePrompt().data(),
-                                                               static_cast<int>(storybrush::kidModeNegativePrompt().size())));
+    storybrush::connectStudio(window, *engineThread.worker());
     window.setModel(settings.value(QStringLiteral("engine/model"), QStringLiteral("builtin")).toString());
     QObject::connect(&window, &storybrush::MainWindow::modelChanged, &window,
                      [&settings](const QString& model) { settings.setValue(QStringLiteral("engine/model"), model); });

@@ -1,0 +1,60 @@
+// The whole studio as a person meets it: the real window, the real engine thread and the built-in model. Type a
+// prompt, press Draw, and a picture arrives on the canvas and in the gallery; the screenshot is saved for review.
+#include "app/engine_thread.h"
+#include "app/real_engine_backend.h"
+#include "app/studio.h"
+#include "ui/canvas_view.h"
+#include "ui/main_window.h"
+#include "ui/prompt_panel.h"
+#include "ui/theme.h"
+
+#include "common/fixtures.h"
+#include "io/checkpoint.h"
+
+#include <QtCore/QDir>
+#include <QtTest/QtTest>
+#include <QtWidgets/QApplication>
+#include <QtWidgets/QListWidget>
+#include <QtWidgets/QPushButton>
+
+using namespace storybrush;
+
+class TestStudio : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() {
+        if (io::builtinModelDir().empty()) QSKIP("the built-in model (resources/models/builtin) is not installed");
+        applyTheme(*qApp);
+    }
+
+    void drawingWithTheBuiltinModelShowsThePicture() {
+        EngineThread engineThread(std::make_unique<RealEngineBackend>());
+        MainWindow window;
+        connectStudio(window, *engineThread.worker());
+        window.setModel(QStringLiteral("builtin"));
+        window.resize(1280, 800);
+        window.show();
+
+        window.promptPanel()->setPrompt(QStringLiteral("a hot-air balloon in the sky"));
+        auto* drawButton = window.findChild<QPushButton*>(QStringLiteral("primaryButton"));
+        QVERIFY(drawButton);
+        QTest::mouseClick(drawButton, Qt::LeftButton);
+        // Finished when the one button reads Draw again.
+        QTRY_VERIFY_WITH_TIMEOUT(drawButton->text() != QStringLiteral("Stop"), 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.canvas()->picture().isNull(), 5000);
+        QCOMPARE(window.canvas()->picture().size(), QSize(256, 256));
+        QVERIFY(!window.canvas()->isShowingEmptyState());
+        auto* gallery = window.findChild<QListWidget*>(QStringLiteral("galleryList"));
+        QVERIFY(gallery);
+        QCOMPARE(gallery->count(), 1);
+
+        const QString dir = test::testOutputDir() + QStringLiteral("/screenshots");
+        QDir().mkpath(dir);
+        QApplication::processEvents();
+        QVERIFY(window.grab().toImage().save(dir + QStringLiteral("/studio_builtin.png")));
+    }
+};
+
+QTEST_MAIN(TestStudio)
+#include "tst_studio.moc"
