@@ -1,5 +1,6 @@
 // storybrush-train: prepares the sticker set and trains the built-in model, stage by stage. Every command and
 // figure of the shipped model is in engine/train/README.md.
+#include "train/adherence.h"
 #include "train/captions.h"
 #include "train/composer.h"
 #include "train/concepts.h"
@@ -24,6 +25,7 @@ const char* kUsage =
     "storybrush-train prepare --concepts engine/train/data/concepts.tsv --out DATA\n"
     "storybrush-train captions --concepts FILE [--count N] [--seed S]     (for train_bpe.py)\n"
     "storybrush-train preview --concepts FILE --data DATA --out SHEET.png [--seed S]\n"
+    "storybrush-train adherence --concepts FILE --data DATA [--model builtin] [--generations 100]\n"
     "storybrush-train vae --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes M]\n"
     "storybrush-train diffusion --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes M]\n";
 
@@ -113,6 +115,7 @@ int main(int argc, char** argv) {
         if (command == "preview") return writePreview(args);
         if (command == "sheet") return writeSheet(args);
         if (command == "vae") return trainVae(args);
+        if (command == "adherence") return measureAdherence(args);
         if (command == "diffusion") return trainDiffusion(args);
     } catch (const std::exception& error) {
         std::cerr << "storybrush-train " << command << ": " << error.what() << '\n';
