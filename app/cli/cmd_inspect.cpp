@@ -82,8 +82,7 @@ int runInspect(int argc, char** argv) {
     }
     if (path.empty()) throw UsageError{"inspect needs a PATH (a diffusers folder or a .safetensors file)"};
 
-    const std::string builtin = path == "builtin" ? io::builtinModelDir() : std::string();
-    const io::Checkpoint checkpoint = io::openCheckpoint(builtin.empty() ? path : builtin);  // Error -> main prints it, exit 1
+    const io::Checkpoint checkpoint = io::openCheckpoint(path);  // Error -> main prints it, exit 1
     const bool folder = checkpoint.layout == io::Layout::DiffusersFolder;
     const bool vPrediction = checkpoint.prediction == io::Prediction::VPrediction;
     nlohmann::json components = nlohmann::json::object();

@@ -311,7 +311,11 @@ std::string bundledClipTokenizerDir() {
     return fs::weakly_canonical(dir).string();
 }
 
-Checkpoint openCheckpoint(const std::string& path, const OpenOptions& options) {
+Checkpoint openCheckpoint(const std::string& requested, const OpenOptions& options) {
+    const std::string path = requested == "builtin" ? builtinModelDir() : requested;
+    if (path.empty())
+        throw Error(ErrorKind::ModelFile, "The built-in model is not installed (resources/models/builtin). Choose a "
+                                          "Stable Diffusion 1.x or 2.x model of your own with --model PATH.");
     if (isPicklePath(path)) throw Error(ErrorKind::ModelFile, pickleRefusal(path, "is a pickle file"));
     Checkpoint checkpoint;
     checkpoint.path = path;

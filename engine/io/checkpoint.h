@@ -37,7 +37,7 @@ struct OpenOptions {
     std::string configFrom;
 };
 
-// A diffusers folder or a single .safetensors file. Throws Error(ModelFile) naming the path and the problem
+// A diffusers folder or a single .safetensors file; "builtin" is the built-in model. Throws Error(ModelFile) naming the path and the problem
 // (missing, not a model, a component folder missing, pickle files), Error(UnsupportedModel) for SDXL (for now).
 Checkpoint openCheckpoint(const std::string& path, const OpenOptions& options = {});
 
