@@ -136,8 +136,13 @@ torch::Tensor drawBackgrounds(const std::vector<Background>& kinds, int size, st
     const auto floor = colour(0.62f, 0.42f, 0.25f, device) + j + planks;
     const auto room = wall * (1 - below) + floor * below;
 
-    const auto plain = 0.82f + 0.15f * torch::cat({torch::sin(hue * 6.28f + 1.0f), torch::sin(hue * 6.28f + 3.0f),
-                                                   torch::sin(hue * 6.28f + 5.0f)}, 1);
+    // Plain: half pastel, half any colour with a soft diagonal gradient, so the VAE also learns flat and dark
+    // colours that users' own pictures bring to image-to-image and repainting.
+    const auto pastel = 0.82f + 0.15f * torch::cat({torch::sin(hue * 6.28f + 1.0f), torch::sin(hue * 6.28f + 3.0f),
+                                                    torch::sin(hue * 6.28f + 5.0f)}, 1);
+    const auto anyColour = torch::rand({batch, 3, 1, 1}, opts) + 0.2f * j * (xs + ys - 1.0f);
+    const auto usePastel = (torch::rand({batch, 1, 1, 1}, opts) < 0.5f).to(torch::kFloat32);
+    const auto plain = pastel * usePastel + anyColour * (1 - usePastel);
 
     const std::vector<torch::Tensor> scenes{meadow, sea, skyScene, night, snow, room, plain};
     auto out = torch::zeros({batch, 3, size, size}, opts);
