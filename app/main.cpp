@@ -1,12 +1,14 @@
 // storybrush: the studio. Starts the window and the engine thread; without a display it draws a first picture
 // with the built-in model and says what the headless tool can do, instead of failing.
 #include "app/engine_thread.h"
+#include "app/gallery_store.h"
 #include "app/real_engine_backend.h"
 #include "app/studio.h"
 
 #include "imaging/png_io.h"
 
 #include <storybrush/engine.h>
+#include "ui/canvas_view.h"
 #include "ui/language.h"
 #include "ui/main_window.h"
 #include "ui/theme.h"
@@ -84,7 +86,15 @@ int main(int argc, char** argv) {
     storybrush::EngineThread engineThread(std::make_unique<storybrush::RealEngineBackend>());
 
     storybrush::MainWindow window;
-    storybrush::connectStudio(window, *engineThread.worker());
+    // Pictures are kept in the user's data folder; without it the studio still draws, and says so.
+    storybrush::GalleryStore gallery(storybrush::GalleryStore::defaultFolder());
+    QString galleryError;
+    const bool galleryOpen = gallery.open(&galleryError);
+    storybrush::connectStudio(window, *engineThread.worker(), galleryOpen ? &gallery : nullptr);
+    if (!galleryOpen) {
+        window.canvas()->showMessage(QCoreApplication::translate("storybrush::Studio", "Pictures cannot be kept this time: %1")
+                                         .arg(galleryError));
+    }
     window.setModel(settings.value(QStringLiteral("engine/model"), QStringLiteral("builtin")).toString());
     QObject::connect(&window, &storybrush::MainWindow::modelChanged, &window,
                      [&settings](const QString& model) { settings.setValue(QStringLiteral("engine/model"), model); });

@@ -2,14 +2,43 @@
 #include "app/studio.h"
 
 #include "app/engine_worker.h"
+#include "app/gallery_store.h"
+#include "ui/canvas_view.h"
+#include "ui/gallery_strip.h"
 #include "ui/main_window.h"
 #include "ui/prompt_panel.h"
 
 #include <storybrush/safety.h>
 
+#include <QtCore/QCoreApplication>
+
 namespace storybrush {
 
-void connectStudio(MainWindow& window, EngineWorker& worker) {
+namespace {
+
+// The gallery opens with at most this many pictures; older ones stay in the store (search finds them later).
+constexpr int kPicturesShownAtStart = 200;
+
+void keepPictures(MainWindow& window, EngineWorker& worker, GalleryStore& store) {
+    const auto records = store.list().mid(0, kPicturesShownAtStart);
+    for (auto it = records.crbegin(); it != records.crend(); ++it) {  // oldest first: the strip puts each on top
+        window.gallery()->addPicture(QImage(it->file), it->prompt);
+    }
+    QObject::connect(&worker, &EngineWorker::finished, &window, [&window, &store](quint64, const JobResult& result) {
+        for (const auto& image : result.images) {
+            if (image.blocked || image.image.isNull()) continue;
+            QString error;
+            if (!store.add(image.image, image.parameters, &error)) {
+                window.canvas()->showMessage(QCoreApplication::translate("storybrush::Studio",
+                                                                         "This picture could not be kept: %1").arg(error));
+            }
+        }
+    });
+}
+
+}  // namespace
+
+void connectStudio(MainWindow& window, EngineWorker& worker, GalleryStore* store) {
     EngineWorker* engine = &worker;
     QObject::connect(&window, &MainWindow::drawRequested, &window, [engine](const JobRequest& request) { engine->submit(request); });
     QObject::connect(&window, &MainWindow::stopRequested, &window, [engine] { engine->cancelAll(); });
@@ -19,6 +48,7 @@ void connectStudio(MainWindow& window, EngineWorker& worker) {
     QObject::connect(engine, &EngineWorker::failed, &window, &MainWindow::jobFailed);
     const auto words = kidModeNegativePrompt();
     window.promptPanel()->setKidModeNegative(QString::fromUtf8(words.data(), static_cast<int>(words.size())));
+    if (store) keepPictures(window, worker, *store);
 }
 
 }  // namespace storybrush

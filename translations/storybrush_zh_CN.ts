@@ -315,4 +315,15 @@
         <translation>儿童模式还会避开：%1</translation>
     </message>
 </context>
+<context>
+    <name>storybrush::Studio</name>
+    <message>
+        <source>Pictures cannot be kept this time: %1</source>
+        <translation>这次画的画没法保存：%1</translation>
+    </message>
+    <message>
+        <source>This picture could not be kept: %1</source>
+        <translation>这张画没能保存：%1</translation>
+    </message>
+</context>
 </TS>

@@ -1,6 +1,7 @@
 // The whole studio as a person meets it: the real window, the real engine thread and the built-in model. Type a
 // prompt, press Draw, and a picture arrives on the canvas and in the gallery; the screenshot is saved for review.
 #include "app/engine_thread.h"
+#include "app/gallery_store.h"
 #include "app/real_engine_backend.h"
 #include "app/studio.h"
 #include "ui/canvas_view.h"
@@ -12,6 +13,7 @@
 #include "io/checkpoint.h"
 
 #include <QtCore/QDir>
+#include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QListWidget>
@@ -29,9 +31,12 @@ private Q_SLOTS:
     }
 
     void drawingWithTheBuiltinModelShowsThePicture() {
+        QTemporaryDir pictures;
+        GalleryStore store(pictures.path());
+        QVERIFY(store.open());
         EngineThread engineThread(std::make_unique<RealEngineBackend>());
         MainWindow window;
-        connectStudio(window, *engineThread.worker());
+        connectStudio(window, *engineThread.worker(), &store);
         window.setModel(QStringLiteral("builtin"));
         window.resize(1280, 800);
         window.show();
@@ -48,6 +53,13 @@ private Q_SLOTS:
         auto* gallery = window.findChild<QListWidget*>(QStringLiteral("galleryList"));
         QVERIFY(gallery);
         QCOMPARE(gallery->count(), 1);
+
+        // Kept: the picture is in the store, and a studio opened later starts with it in its gallery.
+        QTRY_COMPARE_WITH_TIMEOUT(store.list().size(), 1, 5000);
+        QCOMPARE(store.list().at(0).prompt, QStringLiteral("a hot-air balloon in the sky"));
+        MainWindow later;
+        connectStudio(later, *engineThread.worker(), &store);
+        QCOMPARE(later.findChild<QListWidget*>(QStringLiteral("galleryList"))->count(), 1);
 
         const QString dir = test::testOutputDir() + QStringLiteral("/screenshots");
         QDir().mkpath(dir);
