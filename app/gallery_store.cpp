@@ -162,6 +162,10 @@ bool GalleryStore::setFavourite(qint64 id, bool favourite) {
 
 bool GalleryStore::moveToTrash(qint64 id) { return exec(QStringLiteral("UPDATE pictures SET trashed = 1 WHERE id = ?"), {id}); }
 
+bool GalleryStore::moveToTrash(const QString& file) {
+    return exec(QStringLiteral("UPDATE pictures SET trashed = 1 WHERE file = ?"), {file});
+}
+
 bool GalleryStore::restore(qint64 id) { return exec(QStringLiteral("UPDATE pictures SET trashed = 0 WHERE id = ?"), {id}); }
 
 int GalleryStore::emptyTrash() {

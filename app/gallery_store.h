@@ -48,6 +48,7 @@ public:
     QList<GalleryRecord> list(const QString& search = {}, bool trashed = false) const;
     bool setFavourite(qint64 id, bool favourite);
     bool moveToTrash(qint64 id);
+    bool moveToTrash(const QString& file);
     bool restore(qint64 id);
     int emptyTrash();  // deletes the trashed pictures' files; returns how many
     int rebuildIndex();  // returns how many pictures were indexed

@@ -22,13 +22,17 @@ constexpr int kPicturesShownAtStart = 200;
 void keepPictures(MainWindow& window, EngineWorker& worker, GalleryStore& store) {
     const auto records = store.list().mid(0, kPicturesShownAtStart);
     for (auto it = records.crbegin(); it != records.crend(); ++it) {  // oldest first: the strip puts each on top
-        window.gallery()->addPicture(QImage(it->file), it->prompt);
+        window.gallery()->addPicture(QImage(it->file), it->prompt, it->file);
     }
+    QObject::connect(window.gallery(), &GalleryStrip::trashRequested, &window,
+                     [&store](const QString& file) { store.moveToTrash(file); });
     QObject::connect(&worker, &EngineWorker::finished, &window, [&window, &store](quint64, const JobResult& result) {
         for (const auto& image : result.images) {
             if (image.blocked || image.image.isNull()) continue;
             QString error;
-            if (!store.add(image.image, image.parameters, &error)) {
+            if (const auto kept = store.add(image.image, image.parameters, &error)) {
+                window.gallery()->setPictureFile(image.image, kept->file);
+            } else {
                 window.canvas()->showMessage(QCoreApplication::translate("storybrush::Studio",
                                                                          "This picture could not be kept: %1").arg(error));
             }

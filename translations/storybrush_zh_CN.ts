@@ -57,6 +57,34 @@
         <source>Pictures you make will appear here.</source>
         <translation>画好的画会出现在这里。</translation>
     </message>
+    <message>
+        <source>Show it big</source>
+        <translation>放大看看</translation>
+    </message>
+    <message>
+        <source>Use these words again</source>
+        <translation>用这些话再画</translation>
+    </message>
+    <message>
+        <source>Save a copy…</source>
+        <translation>另存一份…</translation>
+    </message>
+    <message>
+        <source>Save a copy</source>
+        <translation>另存一份</translation>
+    </message>
+    <message>
+        <source>Pictures (*.png)</source>
+        <translation>图片 (*.png)</translation>
+    </message>
+    <message>
+        <source>The copy could not be saved there. Try another folder.</source>
+        <translation>这里存不了，换个文件夹试试吧。</translation>
+    </message>
+    <message>
+        <source>Move to the bin</source>
+        <translation>放进回收站</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::MainWindow</name>

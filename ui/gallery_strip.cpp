@@ -1,11 +1,16 @@
 // The gallery strip: newest first, filtered by prompt text as the user types.
 #include "ui/gallery_strip.h"
 
+#include <QtCore/QFile>
+#include <QtCore/QStandardPaths>
 #include <QtGui/QIcon>
 #include <QtGui/QPixmap>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
+#include <QtWidgets/QFileDialog>
 #include <QtWidgets/QListWidget>
+#include <QtWidgets/QMenu>
+#include <QtWidgets/QMessageBox>
 #include <QtWidgets/QVBoxLayout>
 
 namespace storybrush {
@@ -13,6 +18,7 @@ namespace storybrush {
 namespace {
 constexpr int kThumbnail = 104;
 constexpr int kPictureRole = Qt::UserRole + 1;
+constexpr int kFileRole = Qt::UserRole + 2;
 }  // namespace
 
 GalleryStrip::GalleryStrip(QWidget* parent) : QWidget(parent) {
@@ -46,12 +52,14 @@ GalleryStrip::GalleryStrip(QWidget* parent) : QWidget(parent) {
     m_list->hide();
 
     connect(m_search, &QLineEdit::textChanged, this, &GalleryStrip::applyFilter);
+    m_list->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_list, &QListWidget::customContextMenuRequested, this, &GalleryStrip::showMenu);
     connect(m_list, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) {
         Q_EMIT pictureActivated(item->data(kPictureRole).value<QImage>());
     });
 }
 
-void GalleryStrip::addPicture(const QImage& picture, const QString& prompt) {
+void GalleryStrip::addPicture(const QImage& picture, const QString& prompt, const QString& file) {
     if (picture.isNull()) return;
     const QPixmap thumbnail = QPixmap::fromImage(
         picture.scaled(kThumbnail, kThumbnail, Qt::KeepAspectRatio, Qt::SmoothTransformation));
@@ -59,6 +67,7 @@ void GalleryStrip::addPicture(const QImage& picture, const QString& prompt) {
     item->setToolTip(prompt);
     item->setData(Qt::UserRole, prompt);
     item->setData(kPictureRole, picture);
+    item->setData(kFileRole, file);
     m_list->insertItem(0, item);  // newest first
     m_list->show();
     m_emptyHint->hide();
@@ -66,6 +75,68 @@ void GalleryStrip::addPicture(const QImage& picture, const QString& prompt) {
 }
 
 int GalleryStrip::pictureCount() const { return m_list->count(); }
+
+bool GalleryStrip::setPictureFile(const QImage& picture, const QString& file) {
+    for (int i = 0; i < m_list->count(); ++i) {
+        QListWidgetItem* item = m_list->item(i);
+        if (item->data(kPictureRole).value<QImage>().cacheKey() == picture.cacheKey()) {
+            item->setData(kFileRole, file);
+            return true;
+        }
+    }
+    return false;
+}
+
+QString GalleryStrip::pictureFile(int row) const {
+    const QListWidgetItem* item = m_list->item(row);
+    return item ? item->data(kFileRole).toString() : QString();
+}
+
+void GalleryStrip::trashPicture(int row) {
+    QListWidgetItem* item = m_list->takeItem(row);
+    if (!item) return;
+    const QString file = item->data(kFileRole).toString();
+    delete item;
+    if (m_list->count() == 0) {
+        m_list->hide();
+        m_emptyHint->show();
+    }
+    if (!file.isEmpty()) Q_EMIT trashRequested(file);
+}
+
+bool GalleryStrip::savePictureCopy(int row, const QString& target) const {
+    const QListWidgetItem* item = m_list->item(row);
+    if (!item || target.isEmpty()) return false;
+    const QString file = item->data(kFileRole).toString();
+    QFile::remove(target);
+    // The kept PNG carries the settings; a picture not kept (yet) is saved from memory.
+    return file.isEmpty() ? item->data(kPictureRole).value<QImage>().save(target, "PNG") : QFile::copy(file, target);
+}
+
+void GalleryStrip::reusePrompt(int row) {
+    if (const QListWidgetItem* item = m_list->item(row)) Q_EMIT reuseRequested(item->data(Qt::UserRole).toString());
+}
+
+void GalleryStrip::showMenu(const QPoint& position) {
+    QListWidgetItem* item = m_list->itemAt(position);
+    if (!item) return;
+    const int row = m_list->row(item);
+    QMenu menu(this);
+    menu.addAction(tr("Show it big"), this, [this, item] { Q_EMIT pictureActivated(item->data(kPictureRole).value<QImage>()); });
+    menu.addAction(tr("Use these words again"), this, [this, row] { reusePrompt(row); });
+    menu.addAction(tr("Save a copy…"), this, [this, row] {
+        const QString target = QFileDialog::getSaveFileName(this, tr("Save a copy"),
+                                                            QStandardPaths::writableLocation(QStandardPaths::PicturesLocation) +
+                                                                QStringLiteral("/storybrush.png"),
+                                                            tr("Pictures (*.png)"));
+        if (!target.isEmpty() && !savePictureCopy(row, target)) {
+            QMessageBox::warning(this, tr("Save a copy"), tr("The copy could not be saved there. Try another folder."));
+        }
+    });
+    menu.addSeparator();
+    menu.addAction(tr("Move to the bin"), this, [this, row] { trashPicture(row); });
+    menu.exec(m_list->viewport()->mapToGlobal(position));
+}
 
 void GalleryStrip::applyFilter(const QString& text) {
     for (int i = 0; i < m_list->count(); ++i) {

@@ -17,14 +17,26 @@ class GalleryStrip : public QWidget {
 public:
     explicit GalleryStrip(QWidget* parent = nullptr);
 
-    void addPicture(const QImage& picture, const QString& prompt);
+    // `file`: where the picture is kept, when it is (GalleryStore); the bin and "save a copy" need it.
+    void addPicture(const QImage& picture, const QString& prompt, const QString& file = QString());
+    // Attaches the kept file to the thumbnail showing `picture` (matched by QImage::cacheKey).
+    bool setPictureFile(const QImage& picture, const QString& file);
     int pictureCount() const;
+    QString pictureFile(int row) const;
+
+    // What the thumbnail menu does; public so the app and tests can do the same.
+    void trashPicture(int row);
+    bool savePictureCopy(int row, const QString& target) const;
+    void reusePrompt(int row);
 
 Q_SIGNALS:
     void pictureActivated(const QImage& picture);
+    void trashRequested(const QString& file);
+    void reuseRequested(const QString& prompt);
 
 private:
     void applyFilter(const QString& text);
+    void showMenu(const QPoint& position);
 
     QLineEdit* m_search = nullptr;
     QListWidget* m_list = nullptr;

@@ -58,6 +58,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_progress, &ProgressStrip::stopClicked, this, &MainWindow::stopRequested);
     connect(m_canvas, &CanvasView::exampleChosen, m_promptPanel, &PromptPanel::setPrompt);
     connect(m_gallery, &GalleryStrip::pictureActivated, m_canvas, &CanvasView::setPicture);
+    connect(m_gallery, &GalleryStrip::reuseRequested, m_promptPanel, &PromptPanel::setPrompt);
 }
 
 QWidget* MainWindow::buildHeader() {

@@ -5,6 +5,7 @@
 #include "app/real_engine_backend.h"
 #include "app/studio.h"
 #include "ui/canvas_view.h"
+#include "ui/gallery_strip.h"
 #include "ui/main_window.h"
 #include "ui/prompt_panel.h"
 #include "ui/theme.h"
@@ -57,14 +58,30 @@ private Q_SLOTS:
         // Kept: the picture is in the store, and a studio opened later starts with it in its gallery.
         QTRY_COMPARE_WITH_TIMEOUT(store.list().size(), 1, 5000);
         QCOMPARE(store.list().at(0).prompt, QStringLiteral("a hot-air balloon in the sky"));
-        MainWindow later;
-        connectStudio(later, *engineThread.worker(), &store);
-        QCOMPARE(later.findChild<QListWidget*>(QStringLiteral("galleryList"))->count(), 1);
+        QCOMPARE(window.gallery()->pictureFile(0), store.list().at(0).file);
+        {
+            MainWindow later;
+            connectStudio(later, *engineThread.worker(), &store);
+            QCOMPARE(later.findChild<QListWidget*>(QStringLiteral("galleryList"))->count(), 1);
+            QCOMPARE(later.gallery()->pictureFile(0), store.list().at(0).file);
+        }
+        // The thumbnail's menu: save a copy (with its settings), use the words again, move to the bin.
+        const QString copy = pictures.filePath(QStringLiteral("copy.png"));
+        QVERIFY(window.gallery()->savePictureCopy(0, copy));
+        QCOMPARE(QImage(copy).size(), QSize(256, 256));
+        window.promptPanel()->setPrompt(QString());
+        window.gallery()->reusePrompt(0);
+        QCOMPARE(window.promptPanel()->prompt(), QStringLiteral("a hot-air balloon in the sky"));
 
         const QString dir = test::testOutputDir() + QStringLiteral("/screenshots");
         QDir().mkpath(dir);
         QApplication::processEvents();
         QVERIFY(window.grab().toImage().save(dir + QStringLiteral("/studio_builtin.png")));
+
+        window.gallery()->trashPicture(0);
+        QCOMPARE(window.gallery()->pictureCount(), 0);
+        QCOMPARE(store.list().size(), 0);
+        QCOMPARE(store.list({}, true).size(), 1);
     }
 };
 
