@@ -235,48 +235,16 @@
         <translation>小兔子</translation>
     </message>
     <message>
-        <source>a little bunny in red overalls picking carrots</source>
-        <translation>一只穿红色背带裤的小兔子在拔萝卜</translation>
-    </message>
-    <message>
-        <source>Panda</source>
-        <translation>熊猫</translation>
-    </message>
-    <message>
-        <source>a cute panda eating bamboo in a sunny forest</source>
-        <translation>阳光森林里一只可爱的熊猫在吃竹子</translation>
-    </message>
-    <message>
         <source>Dolphin</source>
         <translation>海豚</translation>
-    </message>
-    <message>
-        <source>a smiling baby dolphin playing with a ball</source>
-        <translation>一只微笑的小海豚在玩球</translation>
     </message>
     <message>
         <source>Giraffe</source>
         <translation>长颈鹿</translation>
     </message>
     <message>
-        <source>a friendly giraffe reading a book under a tree</source>
-        <translation>一只友好的长颈鹿在树下看书</translation>
-    </message>
-    <message>
         <source>Elephant</source>
         <translation>大象</translation>
-    </message>
-    <message>
-        <source>a baby elephant splashing in a pond</source>
-        <translation>一头小象在池塘里玩水</translation>
-    </message>
-    <message>
-        <source>Fox</source>
-        <translation>狐狸</translation>
-    </message>
-    <message>
-        <source>a little fox with a kite on a windy hill</source>
-        <translation>一只小狐狸在有风的山坡上放风筝</translation>
     </message>
     <message>
         <source>Advanced</source>
@@ -341,6 +309,38 @@
     <message>
         <source>Kid mode also leaves out: %1</source>
         <translation>儿童模式还会避开：%1</translation>
+    </message>
+    <message>
+        <source>a cute little rabbit on a sunny meadow</source>
+        <translation>草地上的一只可爱的兔子</translation>
+    </message>
+    <message>
+        <source>Penguin</source>
+        <translation>企鹅</translation>
+    </message>
+    <message>
+        <source>a happy penguin in the snow</source>
+        <translation>雪地里的一只快乐的企鹅</translation>
+    </message>
+    <message>
+        <source>a smiling dolphin in the blue sea</source>
+        <translation>蓝色的大海上的一只海豚</translation>
+    </message>
+    <message>
+        <source>a friendly giraffe on a sunny meadow</source>
+        <translation>草地上的一只长颈鹿</translation>
+    </message>
+    <message>
+        <source>a baby elephant on the grass</source>
+        <translation>草坪上的一头小小的大象</translation>
+    </message>
+    <message>
+        <source>Balloon</source>
+        <translation>热气球</translation>
+    </message>
+    <message>
+        <source>a hot-air balloon in a blue sky with clouds</source>
+        <translation>蓝天上的一个热气球</translation>
     </message>
 </context>
 <context>

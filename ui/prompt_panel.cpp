@@ -66,12 +66,14 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(ideasLabel);
     auto* ideas = new QGridLayout;
     ideas->setSpacing(8);
-    addIdea(ideas, QStringLiteral("🐰"), tr("Bunny"), tr("a little bunny in red overalls picking carrots"));
-    addIdea(ideas, QStringLiteral("🐼"), tr("Panda"), tr("a cute panda eating bamboo in a sunny forest"));
-    addIdea(ideas, QStringLiteral("🐬"), tr("Dolphin"), tr("a smiling baby dolphin playing with a ball"));
-    addIdea(ideas, QStringLiteral("🦒"), tr("Giraffe"), tr("a friendly giraffe reading a book under a tree"));
-    addIdea(ideas, QStringLiteral("🐘"), tr("Elephant"), tr("a baby elephant splashing in a pond"));
-    addIdea(ideas, QStringLiteral("🦊"), tr("Fox"), tr("a little fox with a kite on a windy hill"));
+    // Things and places every model knows, the built-in one included (engine/train/data/concepts.tsv), so the
+    // first click draws something a child recognises whichever model is chosen.
+    addIdea(ideas, QStringLiteral("🐰"), tr("Bunny"), tr("a cute little rabbit on a sunny meadow"));
+    addIdea(ideas, QStringLiteral("🐧"), tr("Penguin"), tr("a happy penguin in the snow"));
+    addIdea(ideas, QStringLiteral("🐬"), tr("Dolphin"), tr("a smiling dolphin in the blue sea"));
+    addIdea(ideas, QStringLiteral("🦒"), tr("Giraffe"), tr("a friendly giraffe on a sunny meadow"));
+    addIdea(ideas, QStringLiteral("🐘"), tr("Elephant"), tr("a baby elephant on the grass"));
+    addIdea(ideas, QStringLiteral("🎈"), tr("Balloon"), tr("a hot-air balloon in a blue sky with clouds"));
     layout->addLayout(ideas);
 
     m_advancedToggle = new QToolButton(this);

@@ -82,13 +82,13 @@ private Q_SLOTS:
         const auto cards = window.findChildren<QToolButton*>(QStringLiteral("ideaCard"));
         QVERIFY(cards.size() >= 3);
         QTest::mouseClick(cards.at(1), Qt::LeftButton);
-        QVERIFY(window.promptPanel()->prompt().contains(QStringLiteral("panda")));
+        QVERIFY(window.promptPanel()->prompt().contains(QStringLiteral("penguin")));
         auto* drawButton = window.findChild<QPushButton*>(QStringLiteral("primaryButton"));
         QVERIFY(drawButton);
         QTest::mouseClick(drawButton, Qt::LeftButton);
         QCOMPARE(draw.count(), 1);
         const auto request = draw.at(0).at(0).value<JobRequest>();
-        QVERIFY(request.prompt.contains(QStringLiteral("panda")));
+        QVERIFY(request.prompt.contains(QStringLiteral("penguin")));
         QVERIFY(request.kidMode);
         QCOMPARE(drawButton->text(), QStringLiteral("Stop"));  // the one button becomes Stop while drawing
         QSignalSpy stop(&window, &MainWindow::stopRequested);
