@@ -160,6 +160,10 @@ bool GalleryStore::setFavourite(qint64 id, bool favourite) {
     return exec(QStringLiteral("UPDATE pictures SET favourite = ? WHERE id = ?"), {favourite ? 1 : 0, id});
 }
 
+bool GalleryStore::setFavourite(const QString& file, bool favourite) {
+    return exec(QStringLiteral("UPDATE pictures SET favourite = ? WHERE file = ?"), {favourite ? 1 : 0, file});
+}
+
 bool GalleryStore::moveToTrash(qint64 id) { return exec(QStringLiteral("UPDATE pictures SET trashed = 1 WHERE id = ?"), {id}); }
 
 bool GalleryStore::moveToTrash(const QString& file) {

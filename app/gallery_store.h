@@ -47,6 +47,7 @@ public:
     // Newest first; `search` matches the prompt (case-insensitive, any part).
     QList<GalleryRecord> list(const QString& search = {}, bool trashed = false) const;
     bool setFavourite(qint64 id, bool favourite);
+    bool setFavourite(const QString& file, bool favourite);
     bool moveToTrash(qint64 id);
     bool moveToTrash(const QString& file);
     bool restore(qint64 id);

@@ -22,10 +22,12 @@ constexpr int kPicturesShownAtStart = 200;
 void keepPictures(MainWindow& window, EngineWorker& worker, GalleryStore& store) {
     const auto records = store.list().mid(0, kPicturesShownAtStart);
     for (auto it = records.crbegin(); it != records.crend(); ++it) {  // oldest first: the strip puts each on top
-        window.gallery()->addPicture(QImage(it->file), it->prompt, it->file);
+        window.gallery()->addPicture(QImage(it->file), it->prompt, it->file, it->favourite);
     }
     QObject::connect(window.gallery(), &GalleryStrip::trashRequested, &window,
                      [&store](const QString& file) { store.moveToTrash(file); });
+    QObject::connect(window.gallery(), &GalleryStrip::favouriteChanged, &window,
+                     [&store](const QString& file, bool favourite) { store.setFavourite(file, favourite); });
     QObject::connect(&worker, &EngineWorker::finished, &window, [&window, &store](quint64, const JobResult& result) {
         for (const auto& image : result.images) {
             if (image.blocked || image.image.isNull()) continue;

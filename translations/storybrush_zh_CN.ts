@@ -85,6 +85,14 @@
         <source>Move to the bin</source>
         <translation>放进回收站</translation>
     </message>
+    <message>
+        <source>Not a favourite any more</source>
+        <translation>不再是最爱</translation>
+    </message>
+    <message>
+        <source>A favourite ★</source>
+        <translation>设为最爱 ★</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::MainWindow</name>

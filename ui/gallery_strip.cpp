@@ -19,6 +19,7 @@ namespace {
 constexpr int kThumbnail = 104;
 constexpr int kPictureRole = Qt::UserRole + 1;
 constexpr int kFileRole = Qt::UserRole + 2;
+constexpr int kFavouriteRole = Qt::UserRole + 3;
 }  // namespace
 
 GalleryStrip::GalleryStrip(QWidget* parent) : QWidget(parent) {
@@ -59,7 +60,7 @@ GalleryStrip::GalleryStrip(QWidget* parent) : QWidget(parent) {
     });
 }
 
-void GalleryStrip::addPicture(const QImage& picture, const QString& prompt, const QString& file) {
+void GalleryStrip::addPicture(const QImage& picture, const QString& prompt, const QString& file, bool favourite) {
     if (picture.isNull()) return;
     const QPixmap thumbnail = QPixmap::fromImage(
         picture.scaled(kThumbnail, kThumbnail, Qt::KeepAspectRatio, Qt::SmoothTransformation));
@@ -68,6 +69,8 @@ void GalleryStrip::addPicture(const QImage& picture, const QString& prompt, cons
     item->setData(Qt::UserRole, prompt);
     item->setData(kPictureRole, picture);
     item->setData(kFileRole, file);
+    item->setData(kFavouriteRole, favourite);
+    item->setText(favourite ? QStringLiteral("★") : QString());
     m_list->insertItem(0, item);  // newest first
     m_list->show();
     m_emptyHint->hide();
@@ -117,6 +120,20 @@ void GalleryStrip::reusePrompt(int row) {
     if (const QListWidgetItem* item = m_list->item(row)) Q_EMIT reuseRequested(item->data(Qt::UserRole).toString());
 }
 
+void GalleryStrip::setFavourite(int row, bool favourite) {
+    QListWidgetItem* item = m_list->item(row);
+    if (!item || item->data(kFavouriteRole).toBool() == favourite) return;
+    item->setData(kFavouriteRole, favourite);
+    item->setText(favourite ? QStringLiteral("★") : QString());
+    const QString file = item->data(kFileRole).toString();
+    if (!file.isEmpty()) Q_EMIT favouriteChanged(file, favourite);
+}
+
+bool GalleryStrip::isFavourite(int row) const {
+    const QListWidgetItem* item = m_list->item(row);
+    return item && item->data(kFavouriteRole).toBool();
+}
+
 void GalleryStrip::showMenu(const QPoint& position) {
     QListWidgetItem* item = m_list->itemAt(position);
     if (!item) return;
@@ -124,6 +141,9 @@ void GalleryStrip::showMenu(const QPoint& position) {
     QMenu menu(this);
     menu.addAction(tr("Show it big"), this, [this, item] { Q_EMIT pictureActivated(item->data(kPictureRole).value<QImage>()); });
     menu.addAction(tr("Use these words again"), this, [this, row] { reusePrompt(row); });
+    const bool favourite = isFavourite(row);
+    menu.addAction(favourite ? tr("Not a favourite any more") : tr("A favourite ★"), this,
+                   [this, row, favourite] { setFavourite(row, !favourite); });
     menu.addAction(tr("Save a copy…"), this, [this, row] {
         const QString target = QFileDialog::getSaveFileName(this, tr("Save a copy"),
                                                             QStandardPaths::writableLocation(QStandardPaths::PicturesLocation) +

@@ -18,7 +18,7 @@ public:
     explicit GalleryStrip(QWidget* parent = nullptr);
 
     // `file`: where the picture is kept, when it is (GalleryStore); the bin and "save a copy" need it.
-    void addPicture(const QImage& picture, const QString& prompt, const QString& file = QString());
+    void addPicture(const QImage& picture, const QString& prompt, const QString& file = QString(), bool favourite = false);
     // Attaches the kept file to the thumbnail showing `picture` (matched by QImage::cacheKey).
     bool setPictureFile(const QImage& picture, const QString& file);
     int pictureCount() const;
@@ -28,11 +28,14 @@ public:
     void trashPicture(int row);
     bool savePictureCopy(int row, const QString& target) const;
     void reusePrompt(int row);
+    void setFavourite(int row, bool favourite);  // a star on the thumbnail
+    bool isFavourite(int row) const;
 
 Q_SIGNALS:
     void pictureActivated(const QImage& picture);
     void trashRequested(const QString& file);
     void reuseRequested(const QString& prompt);
+    void favouriteChanged(const QString& file, bool favourite);
 
 private:
     void applyFilter(const QString& text);

@@ -59,11 +59,14 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(store.list().size(), 1, 5000);
         QCOMPARE(store.list().at(0).prompt, QStringLiteral("a hot-air balloon in the sky"));
         QCOMPARE(window.gallery()->pictureFile(0), store.list().at(0).file);
+        window.gallery()->setFavourite(0, true);
+        QVERIFY(store.list().at(0).favourite);
         {
             MainWindow later;
             connectStudio(later, *engineThread.worker(), &store);
             QCOMPARE(later.findChild<QListWidget*>(QStringLiteral("galleryList"))->count(), 1);
             QCOMPARE(later.gallery()->pictureFile(0), store.list().at(0).file);
+            QVERIFY(later.gallery()->isFavourite(0));
         }
         // The thumbnail's menu: save a copy (with its settings), use the words again, move to the bin.
         const QString copy = pictures.filePath(QStringLiteral("copy.png"));
