@@ -172,6 +172,10 @@ bool GalleryStore::moveToTrash(const QString& file) {
 
 bool GalleryStore::restore(qint64 id) { return exec(QStringLiteral("UPDATE pictures SET trashed = 0 WHERE id = ?"), {id}); }
 
+bool GalleryStore::restore(const QString& file) {
+    return exec(QStringLiteral("UPDATE pictures SET trashed = 0 WHERE file = ?"), {file});
+}
+
 int GalleryStore::emptyTrash() {
     int removed = 0;
     for (const auto& record : list({}, true)) {

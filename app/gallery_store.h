@@ -51,6 +51,7 @@ public:
     bool moveToTrash(qint64 id);
     bool moveToTrash(const QString& file);
     bool restore(qint64 id);
+    bool restore(const QString& file);
     int emptyTrash();  // deletes the trashed pictures' files; returns how many
     int rebuildIndex();  // returns how many pictures were indexed
 

@@ -3,6 +3,7 @@
 
 #include "app/engine_worker.h"
 #include "app/gallery_store.h"
+#include "ui/bin_dialog.h"
 #include "ui/canvas_view.h"
 #include "ui/gallery_strip.h"
 #include "ui/main_window.h"
@@ -26,6 +27,7 @@ void keepPictures(MainWindow& window, EngineWorker& worker, GalleryStore& store)
     }
     QObject::connect(window.gallery(), &GalleryStrip::trashRequested, &window,
                      [&store](const QString& file) { store.moveToTrash(file); });
+    QObject::connect(window.gallery(), &GalleryStrip::binRequested, &window, [&window, &store] { showBin(window, store); });
     QObject::connect(window.gallery(), &GalleryStrip::favouriteChanged, &window,
                      [&store](const QString& file, bool favourite) { store.setFavourite(file, favourite); });
     QObject::connect(&worker, &EngineWorker::finished, &window, [&window, &store](quint64, const JobResult& result) {
@@ -43,6 +45,21 @@ void keepPictures(MainWindow& window, EngineWorker& worker, GalleryStore& store)
 }
 
 }  // namespace
+
+void showBin(MainWindow& window, GalleryStore& store) {
+    QList<BinnedPicture> pictures;
+    for (const auto& record : store.list({}, true)) pictures.append({QImage(record.file), record.prompt, record.file});
+    auto* dialog = new BinDialog(pictures, &window);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    QObject::connect(dialog, &BinDialog::restoreRequested, &window, [&window, &store](const QString& file) {
+        if (!store.restore(file)) return;
+        for (const auto& record : store.list()) {
+            if (record.file == file) window.gallery()->addPicture(QImage(file), record.prompt, file, record.favourite);
+        }
+    });
+    QObject::connect(dialog, &BinDialog::emptyRequested, &window, [&store] { store.emptyTrash(); });
+    dialog->open();
+}
 
 void connectStudio(MainWindow& window, EngineWorker& worker, GalleryStore* store) {
     EngineWorker* engine = &worker;

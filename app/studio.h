@@ -14,4 +14,7 @@ class MainWindow;
 // message on the canvas) and the gallery starts with the newest pictures kept before.
 void connectStudio(MainWindow& window, EngineWorker& worker, GalleryStore* store = nullptr);
 
+// Opens the bin (non-modal, deleted on close): pictures put back return to the gallery; emptying deletes them.
+void showBin(MainWindow& window, GalleryStore& store);
+
 }  // namespace storybrush

@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>storybrush::BinDialog</name>
+    <message>
+        <source>The bin</source>
+        <translation>回收站</translation>
+    </message>
+    <message>
+        <source>Pictures you moved to the bin. Put one back, or empty the bin to delete them for good.</source>
+        <translation>这里是放进回收站的画。可以放回去，也可以清空回收站，永远删掉它们。</translation>
+    </message>
+    <message>
+        <source>Put back</source>
+        <translation>放回去</translation>
+    </message>
+    <message>
+        <source>Empty the bin</source>
+        <translation>清空回收站</translation>
+    </message>
+    <message>
+        <source>Delete these pictures for good?</source>
+        <translation>真的要永远删掉这些画吗？</translation>
+    </message>
+</context>
+<context>
     <name>storybrush::CanvasView</name>
     <message>
         <source>OK</source>
@@ -92,6 +115,10 @@
     <message>
         <source>A favourite ★</source>
         <translation>设为最爱 ★</translation>
+    </message>
+    <message>
+        <source>The bin…</source>
+        <translation>回收站…</translation>
     </message>
 </context>
 <context>

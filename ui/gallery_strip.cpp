@@ -11,6 +11,7 @@
 #include <QtWidgets/QListWidget>
 #include <QtWidgets/QMenu>
 #include <QtWidgets/QMessageBox>
+#include <QtWidgets/QPushButton>
 #include <QtWidgets/QVBoxLayout>
 
 namespace storybrush {
@@ -50,6 +51,11 @@ GalleryStrip::GalleryStrip(QWidget* parent) : QWidget(parent) {
     m_emptyHint->setAlignment(Qt::AlignCenter);
     layout->addWidget(m_emptyHint);
     layout->addStretch(0);
+    auto* bin = new QPushButton(tr("The bin…"), this);
+    bin->setObjectName(QStringLiteral("binButton"));
+    bin->setFlat(true);
+    connect(bin, &QPushButton::clicked, this, &GalleryStrip::binRequested);
+    layout->addWidget(bin, 0, Qt::AlignRight);
     m_list->hide();
 
     connect(m_search, &QLineEdit::textChanged, this, &GalleryStrip::applyFilter);

@@ -36,6 +36,7 @@ Q_SIGNALS:
     void trashRequested(const QString& file);
     void reuseRequested(const QString& prompt);
     void favouriteChanged(const QString& file, bool favourite);
+    void binRequested();
 
 private:
     void applyFilter(const QString& text);

@@ -4,6 +4,7 @@
 #include "app/gallery_store.h"
 #include "app/real_engine_backend.h"
 #include "app/studio.h"
+#include "ui/bin_dialog.h"
 #include "ui/canvas_view.h"
 #include "ui/gallery_strip.h"
 #include "ui/main_window.h"
@@ -85,6 +86,27 @@ private Q_SLOTS:
         QCOMPARE(window.gallery()->pictureCount(), 0);
         QCOMPARE(store.list().size(), 0);
         QCOMPARE(store.list({}, true).size(), 1);
+
+        // The bin puts it back; emptying deletes only what is in the bin.
+        QTest::mouseClick(window.findChild<QPushButton*>(QStringLiteral("binButton")), Qt::LeftButton);
+        auto* bin = window.findChild<BinDialog*>();
+        QVERIFY(bin);
+        QCOMPARE(bin->pictureCount(), 1);
+        bin->select(0);
+        QApplication::processEvents();
+        QVERIFY(bin->grab().toImage().save(dir + QStringLiteral("/bin.png")));
+        bin->restoreSelected();
+        QCOMPARE(store.list().size(), 1);
+        QCOMPARE(window.gallery()->pictureCount(), 1);
+        QVERIFY(window.gallery()->isFavourite(0));
+        bin->close();
+        const QString file = store.list().at(0).file;
+        window.gallery()->trashPicture(0);
+        showBin(window, store);
+        QTRY_VERIFY(window.findChildren<BinDialog*>().size() == 1);
+        window.findChild<BinDialog*>()->emptyBin();
+        QCOMPARE(store.list({}, true).size(), 0);
+        QVERIFY(!QFile::exists(file));
     }
 };
 
