@@ -2,6 +2,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 
+#include "imaging/repaint.h"
 #include "pipeline/generation.h"
 #include "pipeline/random_model.h"
 #include "runtime/device.h"
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,11 +26,13 @@ namespace storybrush::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "Usage: storybrush-cli bench (--model PATH | --random sd15|sd2) [FLAGS]\n\n"
+    "Usage: storybrush-cli bench (--model PATH | --random sd15|sd15-inpaint|sd2) [FLAGS]\n\n"
     "Times a whole generation (text encoder, UNet steps, VAE decode) after one warm-up run and prints a table,\n"
     "then one JSON line with the medians.\n\n"
     "  --model PATH          a model file or folder to time\n"
-    "  --random sd15|sd2     full-size random weights made in memory (no file needed)\n"
+    "  --random KIND         full-size random weights made in memory (no file needed): sd15, sd15-inpaint, sd2\n"
+    "  --inpaint             repaint a centred square of a made-up picture of --size (mask blur 8)\n"
+    "  --outpaint N          extend a made-up picture of --size by N pixels on the right\n"
     "  --size N[xM]          picture size (default: the model's own)\n"
     "  --steps N             sampling steps (default 25)\n"
     "  --cfg X               guidance (default 7.5; above 1 runs the UNet on batch 2)\n"
@@ -58,6 +62,8 @@ int runBench(int argc, char** argv) {
     request.sampler = Sampler::DpmPP2M;
     request.seed = 1;
     int runs = 3;
+    bool inpaint = false;
+    int outpaint = 0;
     while (!args.done()) {
         if (args.peek() == "--help" || args.peek() == "-h") {
             std::cout << kHelp;
@@ -70,6 +76,8 @@ int runBench(int argc, char** argv) {
         else if (auto c = args.value("--cfg")) request.cfgScale = static_cast<float>(parseDouble("--cfg", *c, 0, 50));
         else if (auto n = args.value("--runs")) runs = parseInt("--runs", *n, 1, 100);
         else if (auto p = args.value("--prompt")) request.prompt = *p;
+        else if (args.flag("--inpaint")) inpaint = true;
+        else if (auto o = args.value("--outpaint")) outpaint = parseInt("--outpaint", *o, 8, 4096);
         else if (auto sm = args.value("--sampler")) {
             const auto sampler = samplerFromName(*sm);
             if (!sampler) throw UsageError{"--sampler: unknown sampler '" + *sm + "'"};
@@ -89,7 +97,8 @@ int runBench(int argc, char** argv) {
             throw UsageError{"unknown flag '" + args.peek() + "'"};
         }
     }
-    if (modelPath.empty() == randomKind.empty()) throw UsageError{"give exactly one of --model PATH or --random sd15|sd2"};
+    if (modelPath.empty() == randomKind.empty()) throw UsageError{"give exactly one of --model PATH or --random KIND"};
+    if (inpaint && outpaint > 0) throw UsageError{"choose one of --inpaint and --outpaint"};
 
     const auto target = runtime::chooseTarget(request.device, request.precision);
     runtime::InferenceGuard inference;
@@ -109,6 +118,39 @@ int runBench(int argc, char** argv) {
     std::vector<double> textMs, stepMs, vaeMs, totalMs;
     double peakAlloc = 0.0, peakDevice = 0.0;
     bool finite = true;
+    // Repainting: a made-up picture (gradient), planned exactly as the engine plans a user's request.
+    std::optional<imaging::RepaintPlan> plan;
+    pipeline::PictureInputs inputs;
+    std::string mode = "txt2img";
+    if (inpaint || outpaint > 0) {
+        mode = inpaint ? "inpaint" : "outpaint";
+        GenerationRequest repaint = request;
+        Image picture(width, height, 3);
+        for (int y = 0; y < height; ++y) {
+            for (int x = 0; x < width; ++x) {
+                std::uint8_t* p = picture.pixel(x, y);
+                p[0] = std::uint8_t(255 * x / width), p[1] = std::uint8_t(255 * y / height), p[2] = 128;
+            }
+        }
+        repaint.initImage = picture;
+        repaint.strength = 1.0f;
+        if (inpaint) {
+            Image mask(width, height, 1);
+            for (int y = height / 4; y < 3 * height / 4; ++y) {
+                for (int x = width / 4; x < 3 * width / 4; ++x) *mask.pixel(x, y) = 255;
+            }
+            repaint.mask = mask;
+            repaint.maskOptions.blurPixels = 8;
+        } else {
+            repaint.outpaint.right = outpaint;
+        }
+        request = repaint;
+        plan = imaging::planRepaint(request, model->nativeSize);
+        width = plan->drawSize.width;
+        height = plan->drawSize.height;
+        inputs.image = pipeline::imageToTensor(imaging::resizeImage(imaging::cropImage(plan->canvas, plan->box), width, height));
+        inputs.mask = pipeline::maskToTensor(imaging::resizeImage(imaging::cropImage(plan->mask, plan->box), width, height));
+    }
     for (int run = 0; run <= runs; ++run) {  // run 0 warms up (cuDNN algorithm choice, allocator)
         runtime::synchronize(target.device);
         runtime::resetPeakMemory(target.device);
@@ -130,7 +172,8 @@ int runBench(int argc, char** argv) {
         const auto loopStart = Clock::now();
         stepStart = loopStart;
         // drawPicture runs the sampler and then the decoder: time the decoder as what follows the last step.
-        auto picture = pipeline::drawPicture(*model, prompts, request, request.seed, width, height, onStep, overrides);
+        auto picture = pipeline::drawPicture(*model, prompts, request, request.seed, width, height, onStep, inputs, overrides);
+        if (plan) picture.image = imaging::finishRepaint(*plan, picture.image, false);
         runtime::synchronize(target.device);
         const double afterSteps = msSince(stepStart);
         const double total = msSince(start);
@@ -152,7 +195,8 @@ int runBench(int argc, char** argv) {
         {"text_ms", median(textMs)}, {"unet_step_ms", unetStep}, {"vae_ms", median(vaeMs)},
         {"total_s", median(totalMs) / 1000.0}, {"it_per_s", unetStep > 0 ? 1000.0 / unetStep : 0.0},
         {"peak_alloc_gib", peakAlloc}, {"peak_device_gib", peakDevice}, {"cold_start_s", coldStartS},
-        {"runs", runs}, {"finite", finite}};
+        {"runs", runs}, {"finite", finite}, {"mode", mode}};
+    if (plan) std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan->canvas.width, plan->canvas.height);
     std::printf("model      %s\ndevice     %s (%s)\nsize       %dx%d, %d steps, cfg %.1f, %s\n", model->name.c_str(),
                 runtime::describeDevice(target.device).c_str(), runtime::dtypeName(target.dtype).c_str(), width,
                 height, request.steps, static_cast<double>(request.cfgScale), std::string(samplerName(request.sampler)).c_str());

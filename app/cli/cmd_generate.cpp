@@ -3,6 +3,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 
+#include "imaging/image_ops.h"
 #include "imaging/png_io.h"
 
 #include <storybrush/engine.h>
@@ -32,8 +33,19 @@ constexpr const char* kHelp =
     "  --seed N               the picture's seed (default: random, printed); picture i of a batch uses N+i\n"
     "  --batch N              how many pictures (default 1)\n"
     "  --sampler NAME         euler|euler_a|ddim|dpmpp2m|dpmpp2m_karras|lcm|pndm (default dpmpp2m_karras)\n"
-    "  --init IMG.png         start from this picture (image-to-image)\n"
-    "  --strength X           how much of the starting picture is repainted, 0..1 (default 0.75)\n"
+    "  --init IMG             start from this picture (PNG, JPEG or WebP): image-to-image\n"
+    "  --strength X           how much of the starting picture is repainted, 0..1 (default 0.75;\n"
+    "                         1 with --mask or --outpaint)\n"
+    "  --mask MASK            repaint only where the mask is white (grey repaints partly); a PNG with\n"
+    "                         transparency uses its painted (opaque) strokes. Same size as --init\n"
+    "  --mask-blur N          feather the mask edge over N pixels (default 4)\n"
+    "  --mask-grow N          grow the mask by N pixels (negative shrinks; default 0)\n"
+    "  --only-masked          draw only a box around the mask, at the model's own size, and paste it back\n"
+    "  --padding N            context around the mask for --only-masked (default 32)\n"
+    "  --color-match          match the repainted colours to the pixels around them\n"
+    "  --outpaint L,T,R,B     extend the canvas by these many pixels left, top, right, bottom\n"
+    "  --outpaint-fill telea|edge  how the new area is pre-filled (default telea)\n"
+    "  --outpaint-blend N     pixels of the old picture blended into the new area (default 16)\n"
     "  --clip-skip N          1 = last text-encoder layer (default), 2 = penultimate (as A1111 counts)\n"
     "  --device auto|cpu|cuda where to compute (default auto: the GPU when there is one)\n"
     "  --dtype auto|fp16|bf16|fp32  precision (default auto: fp16 on the GPU, fp32 on the CPU)\n"
@@ -57,6 +69,22 @@ Precision parsePrecision(const std::string& text) {
     throw UsageError{"--dtype expects auto, fp16, bf16 or fp32, got '" + text + "'"};
 }
 
+OutpaintMargins parseOutpaint(const std::string& text) {
+    OutpaintMargins margins;
+    int* sides[] = {&margins.left, &margins.top, &margins.right, &margins.bottom};
+    std::size_t start = 0;
+    for (int i = 0; i < 4; ++i) {
+        const auto comma = text.find(',', start);
+        if ((i < 3) == (comma == std::string::npos)) {
+            throw UsageError{"--outpaint expects four numbers LEFT,TOP,RIGHT,BOTTOM (pixels), got '" + text + "'"};
+        }
+        *sides[i] = parseInt("--outpaint", text.substr(start, comma == std::string::npos ? std::string::npos : comma - start), 0, 4096);
+        start = comma + 1;
+    }
+    if (!margins.any()) throw UsageError{"--outpaint: at least one side must grow (e.g. 0,0,256,0)"};
+    return margins;
+}
+
 std::string outputPath(const std::string& base, int index, int batch) {
     if (batch == 1) return base;
     const auto dot = base.rfind('.');
@@ -72,7 +100,7 @@ int runGenerate(int argc, char** argv) {
     Args args(argc, argv, 2);
     GenerationRequest request;
     std::string output;
-    std::string initPath;
+    std::string initPath, maskPath;
     bool seedGiven = false;
     bool haveStrength = false;
     while (!args.done()) {
@@ -109,9 +137,22 @@ int runGenerate(int argc, char** argv) {
         else if (auto o = args.value("-o")) output = *o;
         else if (args.flag("--kid-mode")) request.kidMode = true;
         else if (args.flag("--no-safety-check")) request.safetyCheck = false;
-        else if (args.peek() == "--mask" || args.peek() == "--outpaint" || args.peek() == "--lora" ||
-                 args.peek() == "--vae" || args.peek() == "--mask-blur" || args.peek() == "--mask-grow" ||
-                 args.peek() == "--only-masked" || args.peek() == "--padding") {
+        else if (auto mask = args.value("--mask")) maskPath = *mask;
+        else if (auto blur = args.value("--mask-blur")) request.maskOptions.blurPixels = parseInt("--mask-blur", *blur, 0, 256);
+        else if (auto grow = args.value("--mask-grow")) request.maskOptions.growPixels = parseInt("--mask-grow", *grow, -256, 256);
+        else if (args.flag("--only-masked")) request.maskOptions.onlyMasked = true;
+        else if (auto padding = args.value("--padding")) request.maskOptions.paddingPixels = parseInt("--padding", *padding, 0, 4096);
+        else if (args.flag("--color-match")) request.maskOptions.colorMatch = true;
+        else if (auto outpaint = args.value("--outpaint")) {
+            const OutpaintMargins margins = parseOutpaint(*outpaint);
+            request.outpaint.left = margins.left, request.outpaint.top = margins.top;
+            request.outpaint.right = margins.right, request.outpaint.bottom = margins.bottom;
+        } else if (auto fill = args.value("--outpaint-fill")) {
+            if (*fill == "telea") request.outpaint.fill = OutpaintFill::Telea;
+            else if (*fill == "edge") request.outpaint.fill = OutpaintFill::EdgeExtend;
+            else throw UsageError{"--outpaint-fill expects telea or edge, got '" + *fill + "'"};
+        } else if (auto band = args.value("--outpaint-blend")) request.outpaint.blendPixels = parseInt("--outpaint-blend", *band, 0, 256);
+        else if (args.peek() == "--lora" || args.peek() == "--vae") {
             throw UsageError{args.peek() + " is not available yet in this version"};
         } else {
             throw UsageError{"unknown flag '" + args.peek() + "'"};
@@ -120,6 +161,14 @@ int runGenerate(int argc, char** argv) {
     if (request.prompt.empty()) throw UsageError{"--prompt is required: say what to draw"};
     if (output.empty()) throw UsageError{"--output is required: where should the picture go?"};
     if (haveStrength && initPath.empty()) throw UsageError{"--strength needs --init (a starting picture)"};
+    if ((!maskPath.empty() || request.outpaint.any()) && initPath.empty()) {
+        throw UsageError{"--mask and --outpaint need --init (the picture to repaint or extend)"};
+    }
+    if (request.maskOptions.onlyMasked && maskPath.empty() && !request.outpaint.any()) {
+        throw UsageError{"--only-masked needs --mask (or --outpaint)"};
+    }
+    // Repainting starts from noise unless asked otherwise, as diffusers' inpainting does.
+    if (!haveStrength && (!maskPath.empty() || request.outpaint.any())) request.strength = 1.0f;
     {
         // Check where the pictures go before drawing them, so no work is lost to a typo in the path.
         const auto folder = std::filesystem::u8path(output).parent_path();
@@ -129,7 +178,8 @@ int runGenerate(int argc, char** argv) {
                                            ": the folder does not exist or is not writable. Create it or choose another --output.");
         }
     }
-    if (!initPath.empty()) request.initImage = imaging::readPng(initPath);
+    if (!initPath.empty()) request.initImage = imaging::readImage(initPath);
+    if (!maskPath.empty()) request.mask = imaging::maskFromImage(imaging::readImage(maskPath));
     if (!seedGiven) request.seed = std::random_device{}() % 4294967296ULL;
     std::cerr << "seed: " << request.seed << "\n";
 

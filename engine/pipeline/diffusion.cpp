@@ -9,7 +9,7 @@ namespace storybrush::pipeline {
 
 torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch::Tensor latents,
                       const TextConditioning& conditioning, double cfgScale, int startIndex,
-                      const StepCallback& onStep, bool* stopped) {
+                      const StepCallback& onStep, bool* stopped, const LatentInpaint* inpaint) {
     const auto device = model.target.device;
     const auto dtype = model.target.dtype;
     const bool guided = conditioning.uncond.defined();
@@ -18,8 +18,12 @@ torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch:
     const int total = scheduler.numSteps() - startIndex;
     latents = latents.to(device, torch::kFloat32);
     if (stopped) *stopped = false;
+    const bool concatenates = inpaint && inpaint->unetExtra.defined();
+    const bool blends = inpaint && inpaint->blendMask.defined();
+    const torch::Tensor extra = concatenates ? inpaint->unetExtra.to(device, dtype) : torch::Tensor();
     for (int i = startIndex; i < scheduler.numSteps(); ++i) {
-        const auto input = scheduler.scaleModelInput(latents, i).to(dtype);
+        auto input = scheduler.scaleModelInput(latents, i).to(dtype);
+        if (concatenates) input = torch::cat({input, extra}, 1);
         const auto batch = guided ? torch::cat({input, input}, 0) : input;
         const auto timestep = torch::full({batch.size(0)}, scheduler.timesteps()[static_cast<std::size_t>(i)],
                                           torch::TensorOptions().dtype(torch::kFloat32).device(device));
@@ -29,6 +33,13 @@ torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch:
             output = sampling::applyCfg(halves[0].to(torch::kFloat32), halves[1].to(torch::kFloat32), cfgScale);
         }
         latents = scheduler.step(output, i, latents);
+        if (blends) {
+            const bool last = i + 1 == scheduler.numSteps();
+            const torch::Tensor kept = last ? inpaint->imageLatents : scheduler.addNoise(inpaint->imageLatents, inpaint->noise, i + 1);
+            const double freedShare = 1.0 - double(i - startIndex + 1) / total;
+            const torch::Tensor repaint = (inpaint->blendMask > freedShare).to(torch::kFloat32);
+            latents = (1 - repaint) * kept + repaint * latents;
+        }
         if (onStep && !onStep(i - startIndex + 1, total, latents)) {
             if (stopped) *stopped = i + 1 < scheduler.numSteps();
             break;
@@ -74,6 +85,14 @@ torch::Tensor imageToTensor(const Image& image) {
     if (image.channels == 4) pixels = pixels.narrow(2, 0, 3);
     if (image.channels == 1) pixels = pixels.expand({image.height, image.width, 3});
     return (pixels.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32) / 255.0 * 2.0 - 1.0).contiguous();
+}
+
+torch::Tensor maskToTensor(const Image& mask) {
+    if (!mask.isConsistent() || mask.channels != 1) {
+        throw Error(ErrorKind::InvalidRequest, "The mask must be a complete one-channel (grey) picture.");
+    }
+    auto pixels = torch::from_blob(const_cast<std::uint8_t*>(mask.pixels.data()), {1, 1, mask.height, mask.width}, torch::kUInt8);
+    return (pixels.to(torch::kFloat32) / 255.0).contiguous();
 }
 
 }  // namespace storybrush::pipeline

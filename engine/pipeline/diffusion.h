@@ -16,13 +16,26 @@ namespace storybrush::pipeline {
 // Called after each step with the steps done so far (1-based) and the current latents; false stops.
 using StepCallback = std::function<bool(int stepsDone, int totalSteps, const torch::Tensor& latents)>;
 
+// What inpainting adds to the denoise loop (ref: StableDiffusionInpaintPipeline.__call__).
+struct LatentInpaint {
+    // Inpainting UNets (9 input channels): [1, 5, h, w] = binarised mask and the masked picture's latents,
+    // concatenated to every UNet input.
+    torch::Tensor unetExtra;
+    // Ordinary UNets: after every step the kept part is put back at the next step's noise level. mask
+    // [1, 1, h, w] in [0, 1] (1 = repaint); grey values repaint for the last `value` share of the steps
+    // (differential diffusion), so 0/1 masks blend exactly as the reference does.
+    torch::Tensor blendMask;
+    torch::Tensor imageLatents;  // the clean latents of the picture
+    torch::Tensor noise;         // the noise the start latents were made with
+};
+
 // Runs the sampler from `startIndex` to the end on `latents` (already at that step's noise level), with
 // classifier-free guidance when conditioning.uncond is defined (ref: StableDiffusionPipeline.__call__:
 // one batched UNet call on [uncond, cond], then uncond + cfg * (cond - uncond)). Returns float32 latents;
 // stopped early, it returns the latents reached so far and sets *stopped.
 torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch::Tensor latents,
                       const TextConditioning& conditioning, double cfgScale, int startIndex,
-                      const StepCallback& onStep, bool* stopped = nullptr);
+                      const StepCallback& onStep, bool* stopped = nullptr, const LatentInpaint* inpaint = nullptr);
 
 // The VAE decoder on scaled latents: decode(latents / scaling_factor), float32 [B, 3, H, W] about [-1, 1].
 torch::Tensor decodeLatents(LoadedModel& model, const torch::Tensor& latents);
@@ -34,5 +47,6 @@ torch::Tensor encodeImageLatents(LoadedModel& model, const torch::Tensor& image,
 // [1, 3, H, W] in [-1, 1] <-> 8-bit RGB (ref: VaeImageProcessor: (x / 2 + 0.5).clamp(0, 1), * 255, round).
 Image tensorToImage(const torch::Tensor& image);
 torch::Tensor imageToTensor(const Image& image);  // RGB or RGBA (alpha dropped) or grey; float32 CPU
+torch::Tensor maskToTensor(const Image& mask);    // 1-channel 0..255 -> [1, 1, H, W] in [0, 1], float32 CPU
 
 }  // namespace storybrush::pipeline

@@ -1,6 +1,7 @@
 // The Engine facade: validates a request, keeps the loaded model, and draws each picture of the batch.
 #include <storybrush/engine.h>
 
+#include "imaging/repaint.h"
 #include "io/checkpoint.h"
 #include "pipeline/generation.h"
 #include "pipeline/latent_preview.h"
@@ -92,11 +93,6 @@ std::string Engine::deviceDescription(DevicePreference preference) const {
 
 GenerationResult Engine::generate(const GenerationRequest& request) {
     validateRequest(request);
-    if (request.mode() == GenerationMode::Inpaint || request.mode() == GenerationMode::Outpaint) {
-        throw Error(ErrorKind::UnsupportedModel,
-                    "Repainting part of a picture and extending the canvas are not available yet: draw a new picture "
-                    "or start from a whole picture for now.");
-    }
     const auto started = Clock::now();
     if (request.safetyCheck) {
         // Only the prompt is checked: negative prompts name what to keep out, often in exactly these words.
@@ -122,12 +118,27 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
 
         int width = request.width > 0 ? request.width : model.nativeSize;
         int height = request.height > 0 ? request.height : model.nativeSize;
-        if (request.initImage) {
+        pipeline::PictureInputs inputs;
+        std::optional<imaging::RepaintPlan> repaint;
+        const GenerationMode mode = request.mode();
+        if (mode == GenerationMode::Inpaint || mode == GenerationMode::Outpaint) {
+            repaint = imaging::planRepaint(request, model.nativeSize);
+            width = repaint->drawSize.width;
+            height = repaint->drawSize.height;
+            const Image boxPicture = imaging::cropImage(repaint->canvas, repaint->box);
+            const Image boxMask = imaging::cropImage(repaint->mask, repaint->box);
+            inputs.image = pipeline::imageToTensor(imaging::resizeImage(boxPicture, width, height));
+            inputs.mask = pipeline::maskToTensor(imaging::resizeImage(boxMask, width, height));
+        } else if (request.initImage) {
             // Image-to-image draws at the picture's own size, rounded down to the latent grid of 8 pixels.
             width = request.initImage->width / 8 * 8;
             height = request.initImage->height / 8 * 8;
             if (width < 64 || height < 64) {
                 throw Error(ErrorKind::InvalidRequest, "The starting picture is too small: it needs at least 64x64 pixels.");
+            }
+            inputs.image = pipeline::imageToTensor(*request.initImage);
+            if (inputs.image.size(2) != height || inputs.image.size(3) != width) {
+                inputs.image = torch::upsample_bilinear2d(inputs.image, {height, width}, /*align_corners=*/false);
             }
         }
 
@@ -170,16 +181,19 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                 const bool keepGoing = request.onProgress(progress);
                 return keepGoing && !request.cancel.isCancelled();
             };
-            pipeline::Picture picture = pipeline::drawPicture(model, m_impl->prompts, effective, seed, width, height, onStep);
+            pipeline::Picture picture =
+                pipeline::drawPicture(model, m_impl->prompts, effective, seed, width, height, onStep, inputs);
             if (picture.stopped) {
                 result.cancelled = true;
                 break;
             }
             GeneratedImage generated;
-            generated.image = std::move(picture.image);
+            generated.image = repaint ? imaging::finishRepaint(*repaint, picture.image, request.maskOptions.colorMatch)
+                                      : std::move(picture.image);
             generated.seed = seed;
             generated.verdict.allowed = true;  // the picture classifier plugs in here
-            generated.parameters = pipeline::parametersText(effective, seed, width, height, model.name);
+            generated.parameters =
+                pipeline::parametersText(effective, seed, generated.image.width, generated.image.height, model.name);
             result.images.push_back(std::move(generated));
         }
         result.seconds = secondsSince(started);

@@ -35,13 +35,14 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
     model->schedulerConfig = checkpoint.schedulerConfig;
     model->target = target;
     model->nativeSize = static_cast<int>(checkpoint.unetConfig.value("sample_size", 64)) * 8;
-    model->latentChannels = static_cast<int>(checkpoint.unetConfig.value("in_channels", 4));
-    if (model->latentChannels != 4) {
+    model->latentChannels = static_cast<int>(checkpoint.vaeConfig.value("latent_channels", 4));
+    const int unetChannels = static_cast<int>(checkpoint.unetConfig.value("in_channels", 4));
+    model->inpaintingUnet = unetChannels == 2 * model->latentChannels + 1;
+    if (unetChannels != model->latentChannels && !model->inpaintingUnet) {
         throw Error(ErrorKind::UnsupportedModel,
-                    "The model " + path + " is an inpainting model (its UNet takes " +
-                        std::to_string(model->latentChannels) +
-                        " channels): it repaints masked regions, which Storybrush does not do yet. Use an "
-                        "ordinary model for now.");
+                    "The model " + path + " has a UNet taking " + std::to_string(unetChannels) +
+                        " channels; Storybrush runs ordinary (" + std::to_string(model->latentChannels) +
+                        ") and inpainting (" + std::to_string(2 * model->latentChannels + 1) + ") UNets.");
     }
 
     // Single files carry no tokenizer: the bundled CLIP vocabulary is the one every SD 1.x/2.x model uses;

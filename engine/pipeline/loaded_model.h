@@ -20,7 +20,8 @@ struct LoadedModel {
     io::Prediction prediction = io::Prediction::Epsilon;
     nlohmann::json schedulerConfig;
     int nativeSize = 512;  // pixels: the UNet's sample_size x 8 (SD 1.x 512, SD 2.x-v 768)
-    int latentChannels = 4;
+    int latentChannels = 4;       // the VAE's latent channels
+    bool inpaintingUnet = false;  // the UNet takes 9 channels: latents, mask, masked picture's latents
     runtime::ComputeTarget target;
     runtime::ComputeTarget vaeTarget;  // fp32 when the VAE config asks for force_upcast
     std::unique_ptr<text::ClipTokenizer> tokenizer;
@@ -34,7 +35,7 @@ struct LoadOptions {
 };
 
 // Opens `path` and builds the networks on `target`. Throws Error(ModelFile / UnsupportedModel) naming the
-// path; only SD 1.x and 2.x (also their inpainting UNets) are drawn with here.
+// path; only SD 1.x and 2.x (also their inpainting UNets) and the built-in model are drawn with here.
 std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
                                        const LoadOptions& options = {});
 

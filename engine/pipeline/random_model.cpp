@@ -81,10 +81,11 @@ void randomise(torch::nn::Module& module, std::uint64_t seed) {
 
 std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
                                              std::uint64_t seed) {
-    if (kind != "sd15" && kind != "sd2") {
-        throw Error(ErrorKind::InvalidRequest, "Unknown random model '" + kind + "': use sd15 or sd2.");
+    if (kind != "sd15" && kind != "sd15-inpaint" && kind != "sd2") {
+        throw Error(ErrorKind::InvalidRequest, "Unknown random model '" + kind + "': use sd15, sd15-inpaint or sd2.");
     }
     const bool sd2 = kind == "sd2";
+    const bool inpainting = kind == "sd15-inpaint";
     auto model = std::make_shared<LoadedModel>();
     model->path = "random:" + kind;
     model->name = "random-" + kind;
@@ -102,7 +103,10 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     const std::string source = model->path;
     model->textEncoder = models::ClipTextModel(models::ClipTextConfig::fromJson(textConfig(sd2), source), options);
     randomise(*model->textEncoder, seed);
-    model->unet = models::UNet2DConditionModel(models::UNetConfig::fromJson(unetConfig(sd2), source), options);
+    auto unetJson = unetConfig(sd2);
+    if (inpainting) unetJson["in_channels"] = 9;
+    model->inpaintingUnet = inpainting;
+    model->unet = models::UNet2DConditionModel(models::UNetConfig::fromJson(unetJson, source), options);
     randomise(*model->unet, seed + 1);
     model->vae = models::AutoencoderKL(models::AutoencoderKLConfig::fromJson(vaeConfig(), source),
                                        torch::TensorOptions().device(target.device).dtype(torch::kFloat32));

@@ -9,7 +9,8 @@
 
 namespace storybrush::pipeline {
 
-// kind: "sd15" (SD 1.5: CLIP ViT-L text encoder, 860 M-parameter UNet, the SD VAE) or "sd2" (SD 2.x 768-v:
+// kind: "sd15" (SD 1.5: CLIP ViT-L text encoder, 860 M-parameter UNet, the SD VAE), "sd15-inpaint" (the
+// same with the 9-channel inpainting UNet) or "sd2" (SD 2.x 768-v:
 // OpenCLIP-H text encoder, linear projections, head dim 64, v-prediction). Weights are drawn from a CPU
 // generator seeded `seed` (fan-in scaled normal, as PyTorch's default init keeps activations in range).
 // Throws Error(InvalidRequest) for an unknown kind.

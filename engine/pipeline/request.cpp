@@ -130,8 +130,16 @@ void validateRequest(const GenerationRequest& request) {
                               request.initImage->height + m.top + m.bottom > kMaxSide)) {
         invalid("The extended canvas would be larger than " + std::to_string(kMaxSide) + " pixels on a side.");
     }
-    if (request.maskOptions.blurPixels < 0 || request.maskOptions.paddingPixels < 0) {
-        invalid("Mask blur and padding cannot be negative.");
+    const auto& mo = request.maskOptions;
+    if (mo.blurPixels < 0 || mo.blurPixels > 256) invalid("mask blur " + std::to_string(mo.blurPixels) + " is out of range: use 0 to 256 pixels.");
+    if (mo.growPixels < -256 || mo.growPixels > 256) {
+        invalid("mask grow " + std::to_string(mo.growPixels) + " is out of range: use -256 (shrink) to 256 pixels.");
+    }
+    if (mo.paddingPixels < 0 || mo.paddingPixels > kMaxSide) {
+        invalid("padding " + std::to_string(mo.paddingPixels) + " is out of range: use 0 to " + std::to_string(kMaxSide) + " pixels.");
+    }
+    if (m.blendPixels < 0 || m.blendPixels > 256) {
+        invalid("the outpaint blend band " + std::to_string(m.blendPixels) + " is out of range: use 0 to 256 pixels.");
     }
     for (const auto& lora : request.loras) {
         if (lora.path.empty()) invalid("A style add-on (LoRA) was given without a file.");

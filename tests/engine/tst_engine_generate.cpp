@@ -1,5 +1,5 @@
 // The engine's public API end to end on the tiny SD 1.5 model: progress in order, cancel within a step,
-// batch seeds, image-to-image, and clear errors for bad models.
+// batch seeds, image-to-image, inpaint and outpaint, and clear errors for bad models.
 #include <storybrush/engine.h>
 
 #include "common/fixtures.h"
@@ -132,15 +132,68 @@ private Q_SLOTS:
         QCOMPARE(m_engine.generate(tinyRequest()).images.size(), std::size_t(1));
     }
 
-    void repaintingIsNotOfferedYet() {
+    void repaintKeepsEveryPixelOutsideTheMask() {
         auto request = tinyRequest();
+        Image picture(90, 70, 3);
+        for (int y = 0; y < 70; ++y) {
+            for (int x = 0; x < 90; ++x) {
+                std::uint8_t* p = picture.pixel(x, y);
+                p[0] = std::uint8_t(x * 2), p[1] = std::uint8_t(y * 3), p[2] = std::uint8_t((x ^ y) & 0xff);
+            }
+        }
+        Image mask(90, 70, 1);
+        for (int y = 20; y < 40; ++y) {
+            for (int x = 30; x < 60; ++x) *mask.pixel(x, y) = 255;
+        }
+        request.initImage = picture;
+        request.mask = mask;
+        request.strength = 1.0f;
+        request.maskOptions.blurPixels = 3;
+        for (const bool onlyMasked : {false, true}) {
+            request.maskOptions.onlyMasked = onlyMasked;
+            const auto result = m_engine.generate(request);
+            const Image& out = result.images.at(0).image;
+            QCOMPARE(out.width, 90);
+            QCOMPARE(out.height, 70);
+            int changedInside = 0;
+            for (int y = 0; y < 70; ++y) {
+                for (int x = 0; x < 90; ++x) {
+                    const bool nearMask = x >= 30 - 3 && x < 60 + 3 && y >= 20 - 3 && y < 40 + 3;
+                    const bool same = std::memcmp(out.pixel(x, y), picture.pixel(x, y), 3) == 0;
+                    if (!nearMask) QVERIFY2(same, qPrintable(QStringLiteral("(%1, %2) changed").arg(x).arg(y)));
+                    if (*mask.pixel(x, y) && !same) ++changedInside;
+                }
+            }
+            QVERIFY(changedInside > 500);
+        }
+    }
+
+    void outpaintExtendsTheCanvas() {
+        auto request = tinyRequest();
+        request.initImage = Image(64, 64, 3, 120);
+        request.outpaint.right = 32;
+        request.outpaint.bottom = 8;
+        request.outpaint.fill = OutpaintFill::EdgeExtend;
+        const auto result = m_engine.generate(request);
+        const Image& out = result.images.at(0).image;
+        QCOMPARE(out.width, 96);
+        QCOMPARE(out.height, 72);
+        QCOMPARE(int(out.pixel(10, 10)[0]), 120);  // far from the new area: the old picture exactly
+        QVERIFY(QString::fromStdString(result.images[0].parameters).contains(QStringLiteral("Size: 96x72")));
+    }
+
+    void inpaintingModelDrawsWholePicturesToo() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-diffusers/model_index.json");
+        auto request = tinyRequest();
+        request.model = test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers"));
+        QCOMPARE(m_engine.generate(request).images.at(0).image.width, 64);
         request.initImage = Image(64, 64, 3, 10);
-        request.mask = Image(64, 64, 1, 255);
+        request.mask = Image(64, 64, 1);
         try {
             m_engine.generate(request);
-            QFAIL("inpainting is not implemented yet and must say so");
+            QFAIL("an empty mask must be refused");
         } catch (const Error& error) {
-            QCOMPARE(error.kind(), ErrorKind::UnsupportedModel);
+            QCOMPARE(error.kind(), ErrorKind::InvalidRequest);
         }
     }
 };

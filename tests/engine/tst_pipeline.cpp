@@ -38,8 +38,9 @@ Run run(pipeline::LoadedModel& model, const GenerationRequest& request, const to
     pipeline::PictureOverrides overrides;
     overrides.latents = latentsIn;
     overrides.noise = noise;
-    overrides.initImage = initImage;
-    const auto picture = pipeline::drawPicture(model, prompts, request, 0, 64, 64, {}, overrides);
+    pipeline::PictureInputs inputs;
+    inputs.image = initImage;
+    const auto picture = pipeline::drawPicture(model, prompts, request, 0, 64, 64, {}, inputs, overrides);
     return {picture.latents.cpu(), pipeline::decodeLatents(model, picture.latents).cpu()};
 }
 

@@ -31,14 +31,21 @@ struct LoraRef {
 };
 
 struct MaskOptions {
-    int blurPixels = 4;        // feather the mask edge before use
+    int blurPixels = 4;        // feather: the mask edge fades out over this many pixels beyond the mask
     int growPixels = 0;        // negative shrinks
     bool onlyMasked = false;   // repaint a padded crop around the mask at the model's native size
     int paddingPixels = 32;    // context kept around the mask for onlyMasked
+    bool colorMatch = false;   // shift the repainted colours to match the untouched pixels around them
 };
+
+// How the new area of an extended canvas is filled before the model repaints it: ordinary models start
+// from this (at strength < 1) and inpainting models see its edges.
+enum class OutpaintFill { Telea, EdgeExtend };
 
 struct OutpaintMargins {
     int left = 0, top = 0, right = 0, bottom = 0;
+    OutpaintFill fill = OutpaintFill::Telea;
+    int blendPixels = 16;  // band of the old picture, next to the new area, repainted with fading strength
     bool any() const { return left > 0 || top > 0 || right > 0 || bottom > 0; }
 };
 
@@ -59,8 +66,9 @@ struct GenerationRequest {
     int clipSkip = 1;  // 1: last layer; 2: penultimate (as A1111 counts)
 
     std::optional<Image> initImage;  // image-to-image, inpaint, outpaint
-    float strength = 0.75f;          // image-to-image: how much of the init image is repainted
-    std::optional<Image> mask;       // 1-channel, same size as initImage; 255 = repaint
+    float strength = 0.75f;          // how much of the init image (inpaint: of the masked part) is repainted
+    // 1-channel, same size as initImage; 255 = repaint, 0 = keep exactly, values between repaint partly.
+    std::optional<Image> mask;
     MaskOptions maskOptions;
     OutpaintMargins outpaint;        // extends initImage; the new area is repainted
 
