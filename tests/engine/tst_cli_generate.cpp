@@ -1,4 +1,6 @@
-// storybrush-cli generate as a script uses it: a PNG with its settings, and the documented exit codes.
+// storybrush-cli generate as a script uses it: a PNG with its settings, repainting and extending a picture
+// from files, and the documented exit codes.
+#include "imaging/image_ops.h"
 #include "imaging/png_io.h"
 
 #include "common/fixtures.h"
@@ -42,6 +44,66 @@ private Q_SLOTS:
         QVERIFY(parameters.contains(QStringLiteral("Seed: 100")));
         QVERIFY(parameters.contains(QStringLiteral("Sampler: DPM++ 2M Karras")));
         QCOMPARE(imaging::readPng(second.toStdString()).width, 64);
+    }
+
+    void repaintsAndExtendsPicturesFromFiles() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
+        QTemporaryDir dir;
+        Image picture(80, 64, 3);
+        for (int y = 0; y < 64; ++y) {
+            for (int x = 0; x < 80; ++x) {
+                std::uint8_t* p = picture.pixel(x, y);
+                p[0] = std::uint8_t(3 * x), p[1] = std::uint8_t(4 * y), p[2] = 90;
+            }
+        }
+        const std::string picturePath = dir.filePath(QStringLiteral("page.jpg")).toStdString();
+        imaging::writeImage(picturePath, picture);
+        Image strokes(80, 64, 4, 0);  // painted on a transparent layer, as a drawing program saves a mask
+        for (int y = 10; y < 30; ++y) {
+            for (int x = 40; x < 70; ++x) strokes.pixel(x, y)[3] = 255;
+        }
+        const QString maskPath = dir.filePath(QStringLiteral("mask.png"));
+        imaging::writePng(maskPath.toStdString(), strokes);
+        const QStringList common{QStringLiteral("generate"), QStringLiteral("--model"), test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
+                                 QStringLiteral("--prompt"), QStringLiteral("a red hat"), QStringLiteral("--steps"), QStringLiteral("3"),
+                                 QStringLiteral("--seed"), QStringLiteral("5"), QStringLiteral("--init"), QString::fromStdString(picturePath)};
+        const Image original = imaging::readImage(picturePath);  // as JPEG gave it back
+
+        const QString repainted = dir.filePath(QStringLiteral("hat.png"));
+        QString err;
+        int code = runCli(common + QStringList{QStringLiteral("--mask"), maskPath, QStringLiteral("--mask-blur"), QStringLiteral("2"),
+                                               QStringLiteral("--only-masked"), QStringLiteral("--padding"), QStringLiteral("8"),
+                                               QStringLiteral("--color-match"), QStringLiteral("-o"), repainted},
+                          &err);
+        QVERIFY2(code == 0, qPrintable(err));
+        const Image hat = imaging::readPng(repainted.toStdString());
+        QCOMPARE(hat.width, 80);
+        QCOMPARE(std::memcmp(hat.pixel(5, 50), original.pixel(5, 50), 3), 0);  // far from the mask: untouched
+        QVERIFY(std::memcmp(hat.pixel(55, 20), original.pixel(55, 20), 3) != 0);
+
+        const QString extended = dir.filePath(QStringLiteral("wider.png"));
+        code = runCli(common + QStringList{QStringLiteral("--outpaint"), QStringLiteral("0,8,32,0"), QStringLiteral("--outpaint-fill"),
+                                           QStringLiteral("edge"), QStringLiteral("-o"), extended},
+                      &err);
+        QVERIFY2(code == 0, qPrintable(err));
+        const Image wider = imaging::readPng(extended.toStdString());
+        QCOMPARE(wider.width, 112);
+        QCOMPARE(wider.height, 72);
+        QCOMPARE(std::memcmp(wider.pixel(5, 8 + 30), original.pixel(5, 30), 3), 0);
+
+        // Bad repaint requests: a clear message and no file.
+        const QString none = dir.filePath(QStringLiteral("none.png"));
+        QCOMPARE(runCli(common + QStringList{QStringLiteral("--outpaint"), QStringLiteral("10,20"), QStringLiteral("-o"), none}, &err), 2);
+        QVERIFY(err.contains(QStringLiteral("LEFT,TOP,RIGHT,BOTTOM")));
+        imaging::writePng(maskPath.toStdString(), Image(80, 64, 1));
+        QCOMPARE(runCli(common + QStringList{QStringLiteral("--mask"), maskPath, QStringLiteral("-o"), none}, &err), 1);
+        QVERIFY2(err.contains(QStringLiteral("empty")), qPrintable(err));
+        imaging::writePng(maskPath.toStdString(), Image(160, 128, 1, 255));
+        QCOMPARE(runCli(common + QStringList{QStringLiteral("--mask"), maskPath, QStringLiteral("-o"), none}, &err), 1);
+        QVERIFY2(err.contains(QStringLiteral("160x128")), qPrintable(err));
+        QCOMPARE(runCli({QStringLiteral("generate"), QStringLiteral("--prompt"), QStringLiteral("a cat"), QStringLiteral("--mask"), maskPath,
+                         QStringLiteral("-o"), none}, &err), 2);
+        QVERIFY(!QFile::exists(none));
     }
 
     void exitCodesSayWhatWentWrong() {
