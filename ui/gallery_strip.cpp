@@ -146,6 +146,7 @@ void GalleryStrip::showMenu(const QPoint& position) {
     const int row = m_list->row(item);
     QMenu menu(this);
     menu.addAction(tr("Show it big"), this, [this, item] { Q_EMIT pictureActivated(item->data(kPictureRole).value<QImage>()); });
+    menu.addAction(tr("Change a part of it"), this, [this, item] { Q_EMIT editRequested(item->data(kPictureRole).value<QImage>()); });
     menu.addAction(tr("Use these words again"), this, [this, row] { reusePrompt(row); });
     const bool favourite = isFavourite(row);
     menu.addAction(favourite ? tr("Not a favourite any more") : tr("A favourite ★"), this,

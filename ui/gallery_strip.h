@@ -35,6 +35,7 @@ Q_SIGNALS:
     void pictureActivated(const QImage& picture);
     void trashRequested(const QString& file);
     void reuseRequested(const QString& prompt);
+    void editRequested(const QImage& picture);  // put it on the canvas to change a part or make it bigger
     void favouriteChanged(const QString& file, bool favourite);
     void binRequested();
 

@@ -1,6 +1,7 @@
 // The studio window's layout and its reactions to the job lifecycle.
 #include "ui/main_window.h"
 
+#include "ui/canvas_tools.h"
 #include "ui/canvas_view.h"
 #include "ui/gallery_strip.h"
 #include "ui/progress_strip.h"
@@ -35,12 +36,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_splitter->setObjectName(QStringLiteral("mainSplitter"));
     m_splitter->setChildrenCollapsible(false);
     m_promptPanel = new PromptPanel(m_splitter);
-    m_canvas = new CanvasView(m_splitter);
+    auto* canvasArea = new QWidget(m_splitter);
+    canvasArea->setObjectName(QStringLiteral("canvasArea"));
+    auto* canvasLayout = new QVBoxLayout(canvasArea);
+    canvasLayout->setContentsMargins(0, 0, 0, 0);
+    canvasLayout->setSpacing(0);
+    m_canvas = new CanvasView(canvasArea);
+    m_canvasTools = new CanvasTools(m_canvas, canvasArea);
+    canvasLayout->addWidget(m_canvas, 1);
+    canvasLayout->addWidget(m_canvasTools);
     m_gallery = new GalleryStrip(m_splitter);
     m_promptPanel->setMinimumWidth(320);
     m_gallery->setMinimumWidth(200);
     m_splitter->addWidget(m_promptPanel);
-    m_splitter->addWidget(m_canvas);
+    m_splitter->addWidget(canvasArea);
     m_splitter->addWidget(m_gallery);
     m_splitter->setStretchFactor(0, 0);
     m_splitter->setStretchFactor(1, 1);
@@ -59,6 +68,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_canvas, &CanvasView::exampleChosen, m_promptPanel, &PromptPanel::setPrompt);
     connect(m_gallery, &GalleryStrip::pictureActivated, m_canvas, &CanvasView::setPicture);
     connect(m_gallery, &GalleryStrip::reuseRequested, m_promptPanel, &PromptPanel::setPrompt);
+    connect(m_gallery, &GalleryStrip::editRequested, this, [this](const QImage& picture) {
+        m_canvas->setPicture(picture);
+        m_canvas->setTool(CanvasTool::Brush);
+    });
 }
 
 QWidget* MainWindow::buildHeader() {
@@ -120,6 +133,15 @@ void MainWindow::requestDraw() {
     }
     request.kidMode = m_kidMode;
     request.model = m_model;
+    if (m_canvas->hasRepaintWork()) {
+        // Repaint what is marked and fill any room added around the page; everything else stays as it is.
+        request.initImage = m_canvas->picture();
+        request.mask = m_canvas->mask();
+        const CanvasMargins margins = m_canvas->margins();
+        request.outpaintLeft = margins.left, request.outpaintTop = margins.top;
+        request.outpaintRight = margins.right, request.outpaintBottom = margins.bottom;
+        request.strength = m_canvasTools->strength();
+    }
     m_canvas->hideMessage();
     m_runningPrompt = request.prompt;
     setRunning(true);

@@ -12,6 +12,7 @@ class QToolButton;
 
 namespace storybrush {
 
+class CanvasTools;
 class CanvasView;
 class GalleryStrip;
 class ProgressStrip;
@@ -25,6 +26,7 @@ public:
 
     PromptPanel* promptPanel() const { return m_promptPanel; }
     CanvasView* canvas() const { return m_canvas; }
+    CanvasTools* canvasTools() const { return m_canvasTools; }
     GalleryStrip* gallery() const { return m_gallery; }
     ProgressStrip* progressStrip() const { return m_progress; }
     bool isKidMode() const { return m_kidMode; }
@@ -53,6 +55,7 @@ private:
 
     PromptPanel* m_promptPanel = nullptr;
     CanvasView* m_canvas = nullptr;
+    CanvasTools* m_canvasTools = nullptr;
     GalleryStrip* m_gallery = nullptr;
     ProgressStrip* m_progress = nullptr;
     QSplitter* m_splitter = nullptr;
