@@ -25,6 +25,149 @@
     </message>
 </context>
 <context>
+    <name>storybrush::CanvasTools</name>
+    <message>
+        <source>Change a part</source>
+        <translation>改一部分</translation>
+    </message>
+    <message>
+        <source>Paint over the part to draw again (B)</source>
+        <translation>涂在想重画的地方（B）</translation>
+    </message>
+    <message>
+        <source>Make the page bigger</source>
+        <translation>把画纸变大</translation>
+    </message>
+    <message>
+        <source>Add room on a side; the new part is drawn to match</source>
+        <translation>在旁边加一块地方，新的部分会接着画好</translation>
+    </message>
+    <message>
+        <source>Wider on the left</source>
+        <translation>左边加宽</translation>
+    </message>
+    <message>
+        <source>Wider on the right</source>
+        <translation>右边加宽</translation>
+    </message>
+    <message>
+        <source>Wider on both sides (a two-page spread)</source>
+        <translation>两边都加宽（做成跨页）</translation>
+    </message>
+    <message>
+        <source>Taller at the top</source>
+        <translation>上面加高</translation>
+    </message>
+    <message>
+        <source>Taller at the bottom</source>
+        <translation>下面加高</translation>
+    </message>
+    <message>
+        <source>Keep the page as it is</source>
+        <translation>画纸保持原样</translation>
+    </message>
+    <message>
+        <source>Look</source>
+        <translation>看看</translation>
+    </message>
+    <message>
+        <source>Move and zoom the picture without painting</source>
+        <translation>只移动、缩放画，不涂色</translation>
+    </message>
+    <message>
+        <source>Brush</source>
+        <translation>画笔</translation>
+    </message>
+    <message>
+        <source>Paint over what should change (B)</source>
+        <translation>涂在要改的地方（B）</translation>
+    </message>
+    <message>
+        <source>Eraser</source>
+        <translation>橡皮</translation>
+    </message>
+    <message>
+        <source>Take paint away (E)</source>
+        <translation>擦掉涂色（E）</translation>
+    </message>
+    <message>
+        <source>Brush size ([ and ])</source>
+        <translation>画笔大小（[ 和 ]）</translation>
+    </message>
+    <message>
+        <source>Brush softness</source>
+        <translation>画笔软硬</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Undo the last stroke (Ctrl+Z)</source>
+        <translation>撤销上一笔（Ctrl+Z）</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>重做</translation>
+    </message>
+    <message>
+        <source>Redo (Ctrl+Shift+Z)</source>
+        <translation>重做（Ctrl+Shift+Z）</translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation>更多</translation>
+    </message>
+    <message>
+        <source>Clear, mark everything, swap</source>
+        <translation>清除、全部涂上、反过来</translation>
+    </message>
+    <message>
+        <source>Clear the paint</source>
+        <translation>擦掉全部涂色</translation>
+    </message>
+    <message>
+        <source>Paint everything</source>
+        <translation>全部涂上</translation>
+    </message>
+    <message>
+        <source>Swap painted and unpainted</source>
+        <translation>涂过的和没涂的反过来</translation>
+    </message>
+    <message>
+        <source>How much to change: a little (left) or all of it (right)</source>
+        <translation>改多少：往左改一点，往右全部重画</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Soft</source>
+        <translation>柔和</translation>
+    </message>
+    <message>
+        <source>How much to change</source>
+        <translation>改多少</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>看全图</translation>
+    </message>
+    <message>
+        <source>Show the whole picture (Ctrl+0)</source>
+        <translation>显示整张画（Ctrl+0）</translation>
+    </message>
+    <message>
+        <source>Page: +%1 px</source>
+        <translation>画纸：+%1 像素</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>%1 %</translation>
+    </message>
+</context>
+<context>
     <name>storybrush::CanvasView</name>
     <message>
         <source>OK</source>
@@ -49,6 +192,10 @@
     <message>
         <source>a friendly dragon having a picnic with a bear</source>
         <translation>一条友好的小龙和小熊一起野餐</translation>
+    </message>
+    <message>
+        <source>This file could not be opened as a picture: %1</source>
+        <translation>这个文件打不开，不是一张画：%1</translation>
     </message>
 </context>
 <context>
@@ -119,6 +266,10 @@
     <message>
         <source>The bin…</source>
         <translation>回收站…</translation>
+    </message>
+    <message>
+        <source>Change a part of it</source>
+        <translation>改其中一部分</translation>
     </message>
 </context>
 <context>

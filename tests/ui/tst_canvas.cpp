@@ -4,6 +4,7 @@
 // marking and of the extension frame go to test-output/screenshots.
 #include "ui/canvas_tools.h"
 #include "ui/canvas_view.h"
+#include "ui/language.h"
 #include "ui/main_window.h"
 #include "ui/mask_layer.h"
 #include "ui/prompt_panel.h"
@@ -18,6 +19,7 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QtTest>
 #include <QtWidgets/QApplication>
+#include <QtWidgets/QLabel>
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QSlider>
 #include <QtWidgets/QToolButton>
@@ -283,6 +285,33 @@ private Q_SLOTS:
         refuse.setAccepted(false);
         QApplication::sendEvent(&canvas, &refuse);
         QVERIFY(!refuse.isAccepted());
+    }
+
+    void chineseToolsAreAllTranslated() {
+        QCOMPARE(installLanguage(*qApp, QStringLiteral("zh_CN")), QStringLiteral("zh_CN"));
+        {
+            MainWindow window;
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            window.canvas()->setPicture(samplePicture());
+            window.canvas()->setTool(CanvasTool::Brush);
+            window.canvas()->extend(Qt::BottomEdge, 128);
+            const QPoint at = window.canvas()->pictureToWidget({300, 200}).toPoint();
+            stroke(window.canvas(), {at, at + QPoint(60, 20)});
+            const QRegularExpression english(QStringLiteral("[A-Za-z]{2,}"));
+            for (auto* button : window.canvasTools()->findChildren<QAbstractButton*>()) {
+                if (button->isVisibleTo(window.canvasTools())) {
+                    QVERIFY2(!english.match(button->text()).hasMatch(), qPrintable(button->text()));
+                }
+            }
+            for (auto* label : window.canvasTools()->findChildren<QLabel*>()) {
+                if (label->isVisibleTo(window.canvasTools())) {
+                    QVERIFY2(!english.match(label->text()).hasMatch(), qPrintable(label->text()));
+                }
+            }
+            QVERIFY(!saveScreenshot(window, QStringLiteral("canvas_marking_chinese")).isEmpty());
+        }
+        QCOMPARE(installLanguage(*qApp, QStringLiteral("en")), QStringLiteral("en"));
     }
 
     void bigPicturesStayResponsive() {
