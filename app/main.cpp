@@ -17,10 +17,14 @@
 #include <QtCore/QDir>
 #include <QtCore/QFileInfo>
 #include <QtCore/QSettings>
+#include <QtCore/QDir>
+#include <QtCore/QTimer>
+#include <QtGui/QFontDatabase>
 #include <QtWidgets/QApplication>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace {
@@ -68,15 +72,46 @@ int drawHeadless(const char* argv0) {
     return 0;
 }
 
+// A bare system (no Chinese-capable font, or no font at all) uses the font the offline installer carries, so
+// the studio never shows empty boxes where words should be.
+void useBundledFontIfNeeded(QApplication& app) {
+    if (!QFontDatabase::families(QFontDatabase::SimplifiedChinese).isEmpty()) return;
+    const QDir fonts(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/storybrush/fonts"));
+    QString family;
+    for (const QFileInfo& file : fonts.entryInfoList({QStringLiteral("*.ttf"), QStringLiteral("*.ttc"), QStringLiteral("*.otf")})) {
+        const int id = QFontDatabase::addApplicationFont(file.absoluteFilePath());
+        if (id >= 0 && family.isEmpty() && !QFontDatabase::applicationFontFamilies(id).isEmpty()) {
+            family = QFontDatabase::applicationFontFamilies(id).first();
+        }
+    }
+    if (!family.isEmpty()) app.setFont(QFont(family, app.font().pointSize()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    // --screenshot PATH: start, show the window, save what it looks like and quit (install checks, docs).
+    QString screenshotPath;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--version")) {
+            std::printf("storybrush %s\n", STORYBRUSH_VERSION);
+            return 0;
+        }
+        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+            std::printf("Usage: storybrush [--screenshot PATH.png] [--version]\n"
+                        "Opens the Storybrush studio. Without a display it draws a first picture instead.\n"
+                        "The command-line tool storybrush-cli draws without a window.\n");
+            return 0;
+        }
+        if (!std::strcmp(argv[i], "--screenshot") && i + 1 < argc) screenshotPath = QString::fromLocal8Bit(argv[++i]);
+    }
     if (!haveDisplay()) return drawHeadless(argv[0]);
 
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("Storybrush"));
     QCoreApplication::setApplicationName(QStringLiteral("Storybrush"));
     QCoreApplication::setApplicationVersion(QStringLiteral(STORYBRUSH_VERSION));
+    useBundledFontIfNeeded(app);
     storybrush::applyTheme(app);
     QSettings settings;
     // STORYBRUSH_LANG (e.g. zh_CN, en) overrides the saved choice, which overrides the system locale.
@@ -100,6 +135,13 @@ int main(int argc, char** argv) {
                      [&settings](const QString& model) { settings.setValue(QStringLiteral("engine/model"), model); });
     window.restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     window.show();
+    if (!screenshotPath.isEmpty()) {
+        QTimer::singleShot(500, &window, [&window, screenshotPath] {
+            const bool saved = window.grab().save(screenshotPath);
+            std::printf("%s %s\n", saved ? "saved" : "could not save", qPrintable(screenshotPath));
+            QCoreApplication::exit(saved ? 0 : 1);
+        });
+    }
     const int status = app.exec();
     settings.setValue(QStringLiteral("window/geometry"), window.saveGeometry());
     return status;

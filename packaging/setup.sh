@@ -17,9 +17,11 @@ packages=(
   # the engine: libtorch (CPU) with a fast BLAS (the reference BLAS is ~40x slower, see NOTES.md)
   libtorch-dev libopenblas0-pthread
   # images, JSON, Unicode, crypto
-  libopencv-dev libpng-dev nlohmann-json3-dev libicu-dev libsodium-dev
+  libopencv-dev libpng-dev libjpeg-dev libwebp-dev nlohmann-json3-dev libicu-dev libsodium-dev
   # tests: offscreen/virtual display, fonts with Chinese and emoji for screenshots
   xvfb xauth fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji
+  # the offline installer (packaging/build-installer.sh): makeself, and a small Chinese font it carries
+  makeself fonts-wqy-microhei
 )
 
 missing=()

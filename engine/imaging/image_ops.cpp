@@ -1,22 +1,21 @@
-// Picture files and resampling through OpenCV; PNG through libpng (text chunks, and the GPU machine has no
-// OpenCV image codecs: there only PNG is read).
+// Picture files (PNG through libpng for its text chunks, JPEG and WebP through their libraries) and
+// resampling through OpenCV.
 #include "imaging/image_ops.h"
 
+#include "imaging/codecs.h"
 #include "imaging/png_io.h"
 
 #include <storybrush/error.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-#ifdef STORYBRUSH_HAVE_IMGCODECS
-#include <opencv2/imgcodecs.hpp>
-#endif
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace storybrush::imaging {
 
@@ -42,42 +41,22 @@ std::string lowerExtension(const std::string& path) {
     return extension;
 }
 
-bool startsWithPngSignature(const std::string& path) {
-    std::ifstream file(std::filesystem::u8path(path), std::ios::binary);
-    char head[8] = {};
-    file.read(head, 8);
-    return file.gcount() == 8 && std::memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
-}
-
 }  // namespace
 
 Image readImage(const std::string& path) {
-    if (!std::filesystem::exists(std::filesystem::u8path(path))) {
-        throw Error(ErrorKind::Io, "The picture " + path + " does not exist.");
+    const auto file = std::filesystem::u8path(path);
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(file, error)) throw Error(ErrorKind::Io, "The picture " + path + " does not exist.");
+    std::ifstream in(file, std::ios::binary);
+    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) throw Error(ErrorKind::Io, "Cannot read " + path + ": the file could not be read.");
+    switch (sniffFileKind(bytes)) {
+    case FileKind::Png: return readPng(path);
+    case FileKind::Jpeg: return decodeJpeg(bytes, path);
+    case FileKind::WebP: return decodeWebP(bytes, path);
+    case FileKind::Unknown: break;
     }
-    if (startsWithPngSignature(path)) return readPng(path);
-#ifdef STORYBRUSH_HAVE_IMGCODECS
-    cv::Mat mat;
-    try {
-        mat = cv::imread(path, cv::IMREAD_UNCHANGED);
-    } catch (const cv::Exception&) {
-        mat.release();
-    }
-    if (mat.empty()) {
-        throw Error(ErrorKind::Io, "Cannot read " + path + ": it is not a PNG, JPEG or WebP picture, or it is damaged.");
-    }
-    if (mat.depth() != CV_8U) {
-        // 16-bit and float files: scale into 8 bits the way image viewers show them.
-        const double scale = mat.depth() == CV_16U ? 1.0 / 257.0 : (mat.depth() == CV_32F || mat.depth() == CV_64F ? 255.0 : 1.0);
-        mat.convertTo(mat, CV_8U, scale);
-    }
-    if (mat.channels() == 3) cv::cvtColor(mat, mat, cv::COLOR_BGR2RGB);
-    else if (mat.channels() == 4) cv::cvtColor(mat, mat, cv::COLOR_BGRA2RGBA);
-    else if (mat.channels() != 1) throw Error(ErrorKind::Io, "Cannot read " + path + ": unexpected channel count.");
-    return fromMat(mat);
-#else
-    throw Error(ErrorKind::Io, "Cannot read " + path + ": this build reads PNG pictures only.");
-#endif
+    throw Error(ErrorKind::Io, "Cannot read " + path + ": it is not a PNG, JPEG or WebP picture.");
 }
 
 void writeImage(const std::string& path, const Image& image) {
@@ -87,34 +66,32 @@ void writeImage(const std::string& path, const Image& image) {
         writePng(path, image);
         return;
     }
-#ifdef STORYBRUSH_HAVE_IMGCODECS
-    if (extension == ".jpg" || extension == ".jpeg" || extension == ".webp") {
-        cv::Mat mat = view(image).clone();
-        if (image.channels == 3) cv::cvtColor(mat, mat, cv::COLOR_RGB2BGR);
-        if (image.channels == 4 && extension == ".webp") cv::cvtColor(mat, mat, cv::COLOR_RGBA2BGRA);
-        if (image.channels == 4 && extension != ".webp") {
-            mat = view(toRgb(image)).clone();  // JPEG has no transparency: flattened onto white paper
-            cv::cvtColor(mat, mat, cv::COLOR_RGB2BGR);
-        }
-        const std::vector<int> options = extension == ".webp" ? std::vector<int>{cv::IMWRITE_WEBP_QUALITY, 101}
-                                                              : std::vector<int>{cv::IMWRITE_JPEG_QUALITY, 95};
-        const std::string partial = path + ".part" + extension;
-        bool written = false;
-        try {
-            written = cv::imwrite(partial, mat, options);
-        } catch (const cv::Exception&) {
-            written = false;
-        }
-        std::error_code error;
-        if (written) std::filesystem::rename(std::filesystem::u8path(partial), std::filesystem::u8path(path), error);
-        if (!written || error) {
-            std::filesystem::remove(std::filesystem::u8path(partial), error);
+    std::vector<unsigned char> bytes;
+    if (extension == ".jpg" || extension == ".jpeg") {
+        bytes = encodeJpeg(image.channels == 4 ? toRgb(image) : image, 95);  // flattened onto white paper
+    } else if (extension == ".webp") {
+        bytes = encodeWebPLossless(image.channels == 1 ? toRgb(image) : image);
+    } else {
+        throw Error(ErrorKind::Io, "Cannot write " + path + ": use a .png, .jpg or .webp file name.");
+    }
+    // As writePng: a partial file under another name, renamed only when complete.
+    const auto target = std::filesystem::u8path(path);
+    const auto partial = std::filesystem::u8path(path + ".part");
+    std::error_code error;
+    {
+        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        out.close();
+        if (!out) {
+            std::filesystem::remove(partial, error);
             throw Error(ErrorKind::Io, "Cannot write " + path + ": the folder is not writable or the disk is full.");
         }
-        return;
     }
-#endif
-    throw Error(ErrorKind::Io, "Cannot write " + path + ": use a .png, .jpg or .webp file name.");
+    std::filesystem::rename(partial, target, error);
+    if (error) {
+        std::filesystem::remove(partial, error);
+        throw Error(ErrorKind::Io, "Cannot write " + path + ": " + error.message() + ".");
+    }
 }
 
 Size gridSize(int width, int height, int minSide) {

@@ -55,26 +55,28 @@ std::string dtypeName(torch::ScalarType dtype) {
 }
 
 namespace {
-int findBlas(dl_phdr_info* info, size_t, void* out) {
+// Every loaded BLAS-like library, resolved: libblas.so.3 may be OpenBLAS's own (Debian's alternatives, or a copy
+// in an installer's lib/ that no longer says so in its path, next to the libopenblas it loads).
+int collectBlas(dl_phdr_info* info, size_t, void* out) {
     const std::string name = info->dlpi_name ? info->dlpi_name : "";
     if (name.find("libblas.so") == std::string::npos && name.find("libopenblas") == std::string::npos &&
-        name.find("libmkl") == std::string::npos) {
+        name.find("libmkl") == std::string::npos && name.find("blis") == std::string::npos) {
         return 0;
     }
     char resolved[PATH_MAX];
-    *static_cast<std::string*>(out) = realpath(name.c_str(), resolved) ? resolved : name;
-    return 1;
+    *static_cast<std::string*>(out) += std::string(realpath(name.c_str(), resolved) ? resolved : name.c_str()) + "\n";
+    return 0;
 }
 }  // namespace
 
 std::string loadedBlasName() {
-    std::string path;
-    dl_iterate_phdr(findBlas, &path);
-    if (path.empty()) return "built in";
-    if (path.find("openblas") != std::string::npos) return "OpenBLAS";
-    if (path.find("mkl") != std::string::npos) return "MKL";
-    if (path.find("blis") != std::string::npos) return "BLIS";
-    if (path.find("atlas") != std::string::npos) return "ATLAS";
+    std::string paths;
+    dl_iterate_phdr(collectBlas, &paths);
+    if (paths.empty()) return "built in";
+    if (paths.find("openblas") != std::string::npos) return "OpenBLAS";
+    if (paths.find("mkl") != std::string::npos) return "MKL";
+    if (paths.find("blis") != std::string::npos) return "BLIS";
+    if (paths.find("atlas") != std::string::npos) return "ATLAS";
     return "reference BLAS (slow: install libopenblas0-pthread)";
 }
 

@@ -373,7 +373,6 @@ private Q_SLOTS:
         const std::string png = QDir(dir).filePath(QStringLiteral("p.png")).toStdString();
         writeImage(png, picture);
         QCOMPARE(readImage(png).pixels, picture.pixels);
-#ifdef STORYBRUSH_HAVE_IMGCODECS
         const std::string webp = QDir(dir).filePath(QStringLiteral("p.webp")).toStdString();
         writeImage(webp, picture);
         QCOMPARE(readImage(webp).pixels, picture.pixels);  // lossless
@@ -383,11 +382,14 @@ private Q_SLOTS:
         QCOMPARE(back.width, 64);
         QCOMPARE(back.channels, 3);
         QVERIFY(std::abs(back.pixel(21, 24)[0] - picture.pixel(21, 24)[0]) < 24);
-#endif
+        // Transparent parts of a picture saved as JPEG become white paper.
+        Image clear(8, 8, 4, 0);
+        writeImage(jpeg, clear);
+        QVERIFY(readImage(jpeg).pixel(4, 4)[0] > 245);
         const std::string broken = QDir(dir).filePath(QStringLiteral("broken.jpg")).toStdString();
         QFile file(QString::fromStdString(broken));
         QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("\xff\xd8\xff this is not really a picture");
+        file.write("\xff\xd8\xff this is not really a picture");  // a JPEG signature, then nonsense
         file.close();
         try {
             readImage(broken);
