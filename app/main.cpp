@@ -131,6 +131,13 @@ int main(int argc, char** argv) {
                                          .arg(galleryError));
     }
     window.setModel(settings.value(QStringLiteral("engine/model"), QStringLiteral("builtin")).toString());
+    // Models an installer brought along (packaging/build-installer.sh --with-model) are offered by name.
+    QStringList installedModels;
+    const QDir modelsDir(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/storybrush/models"));
+    for (const QFileInfo& file : modelsDir.entryInfoList({QStringLiteral("*.safetensors")}, QDir::Files, QDir::Name)) {
+        installedModels.append(file.absoluteFilePath());
+    }
+    window.setInstalledModels(installedModels);
     QObject::connect(&window, &storybrush::MainWindow::modelChanged, &window,
                      [&settings](const QString& model) { settings.setValue(QStringLiteral("engine/model"), model); });
     window.restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());

@@ -7,7 +7,8 @@
 #   --cuda              keep CUDA libraries in the .run (a CUDA build; see packaging/README.md)
 #   --no-deb            only the .run (machines without dpkg-dev, e.g. the GPU machine)
 # Environment: BUILD_DIR (default build), OUT_DIR (default dist), CMAKE_ARGS (extra, on first configure),
-# QT_PLUGIN_DIR / QT_TRANSLATIONS_DIR (default: from qtpaths6), MAKESELF_HEADER (makeself's header file).
+# QT_PLUGIN_DIR / QT_TRANSLATIONS_DIR (default: from qtpaths6), MAKESELF_HEADER (makeself's header file),
+# BUNDLED_FONT (default: WenQuanYi Micro Hei from fonts-wqy-microhei).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,7 +52,7 @@ tree="$stage/storybrush"
 rm -rf "$stage" && mkdir -p "$tree"
 cmake --install "$build" --prefix "$tree" >/dev/null
 # A font with Chinese for bare systems (the studio uses it only when the system has none): WenQuanYi Micro Hei.
-font=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+font=${BUNDLED_FONT:-/usr/share/fonts/truetype/wqy/wqy-microhei.ttc}
 if [ -f "$font" ]; then
   mkdir -p "$tree/share/storybrush/fonts"
   cp "$font" "$tree/share/storybrush/fonts/"
@@ -84,15 +85,29 @@ fi
 system_lib='^(linux-vdso|ld-linux|libc|libm|libdl|libpthread|librt|libresolv|libutil|libgcc_s|libstdc\+\+)\.so'
 cuda_lib='^(libcuda|libcudart|libcublas|libcublasLt|libcudnn|libcufft|libcurand|libcusparse|libcusolver|libnvrtc|libnvToolsExt|libnvJitLink|libcupti|libnccl)'
 mkdir -p "$tree/lib"
+# The build tree's RPATH (e.g. PyTorch's libtorch folder) tells ldd where the programs' own libraries are.
+build_rpath=$(readelf -d "$build/storybrush-cli" | sed -n 's/.*(R[UN]*PATH).*\[\(.*\)\]/\1/p' | head -1 | tr ':' '\n' | grep -v '^$' | paste -sd: || true)
+export LD_LIBRARY_PATH="${build_rpath}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+rm -f "$stage/bundled.txt"
 mapfile -t elves < <(find "$tree/bin" "$tree/lib" -type f \( -name '*.so*' -o -perm -u+x \) ! -name '*.sh' ! -name qt.conf)
 for elf in "${elves[@]}"; do
   ldd "$elf" 2>/dev/null | awk '/=> \//{print $1, $3}' | while read -r name path; do
     [[ "$name" =~ $system_lib ]] && continue
     [[ "$name" == libcuda.so* ]] && continue
     [[ $cuda = 0 && "$name" =~ $cuda_lib ]] && continue
-    [ -e "$tree/lib/$name" ] || cp -L "$path" "$tree/lib/$name"
+    [ -e "$tree/lib/$name" ] || { cp -L "$path" "$tree/lib/$name"; echo "$name $path" >> "$stage/bundled.txt"; }
   done
 done
+if [ $cuda = 1 ]; then
+  # cuDNN and NVRTC open parts of themselves by name at run time (cuDNN's engines, NVRTC's builtins): ldd
+  # cannot see those, so their siblings come along.
+  grep -E '^(libcudnn|libnvrtc)' "$stage/bundled.txt" 2>/dev/null | while read -r _ path; do
+    source_dir=$(dirname "$path")
+    for sibling in "$source_dir"/libcudnn_*.so* "$source_dir"/libnvrtc-builtins*.so*; do
+      [ -e "$sibling" ] && [ ! -e "$tree/lib/$(basename "$sibling")" ] && cp -L "$sibling" "$tree/lib/"
+    done
+  done || true
+fi
 if ldd "$tree/bin/storybrush-cli" | grep -q 'not found'; then
   echo "build-installer: storybrush-cli misses libraries:" >&2; ldd "$tree/bin/storybrush-cli" | grep 'not found' >&2; exit 1
 fi

@@ -50,6 +50,13 @@ QT_QPA_PLATFORM=offscreen /usr/local/bin/storybrush --screenshot /tmp/studio.png
 /opt/storybrush/uninstall.sh
 [ ! -e /opt/storybrush ] && [ ! -e /usr/local/bin/storybrush-cli ] || { echo "uninstall left files"; exit 1; }
 echo "== uninstalled cleanly"
+# For one user, without root: into ~/.local, with a menu entry, removed again by its uninstaller.
+/usr/sbin/useradd -m teacher
+/usr/sbin/runuser -u teacher -- sh -c 'sh /tmp/storybrush.run --quiet && ~/.local/bin/storybrush-cli --version &&
+  test -f ~/.local/share/applications/org.storybrush.Storybrush.desktop &&
+  grep -q "^Exec=\"$HOME/.local/share/storybrush-app/bin/storybrush\"" ~/.local/share/applications/org.storybrush.Storybrush.desktop &&
+  ~/.local/share/storybrush-app/uninstall.sh && test ! -e ~/.local/bin/storybrush-cli && test ! -e ~/.local/share/applications/org.storybrush.Storybrush.desktop'
+echo "== per-user install, menu entry and uninstall: fine"
 CHECK
 s=$(date +%s)
 unshare -n chroot "$chroot_dir" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin /bin/sh /tmp/check.sh \

@@ -9,6 +9,7 @@
 
 #include <QtCore/QDir>
 #include <QtCore/QFileInfo>
+#include <QtGui/QAction>
 #include <QtWidgets/QFileDialog>
 #include <QtWidgets/QHBoxLayout>
 #include <QtWidgets/QMenu>
@@ -91,6 +92,7 @@ QWidget* MainWindow::buildHeader() {
     m_modelButton->setToolTip(tr("Which picture model draws"));
     auto* modelMenu = new QMenu(m_modelButton);
     modelMenu->addAction(tr("Built-in model"), this, [this] { setModel(QStringLiteral("builtin")); });
+    m_installedModelsEnd = modelMenu->addSeparator();
     modelMenu->addAction(tr("Choose a model file…"), this, [this] { chooseModel(false); });
     modelMenu->addAction(tr("Choose a model folder…"), this, [this] { chooseModel(true); });
     m_modelButton->setMenu(modelMenu);
@@ -113,6 +115,19 @@ void MainWindow::setModel(const QString& model) {
     const QString name = m_model == QStringLiteral("builtin") ? tr("Built-in") : QFileInfo(m_model).completeBaseName();
     m_modelButton->setText(tr("Model: %1").arg(name));
     if (changed) Q_EMIT modelChanged(m_model);
+}
+
+void MainWindow::setInstalledModels(const QStringList& paths) {
+    QMenu* menu = m_modelButton->menu();
+    for (QAction* action : menu->actions()) {
+        if (action->property("installedModel").isValid()) menu->removeAction(action), action->deleteLater();
+    }
+    for (const QString& path : paths) {
+        auto* action = new QAction(QFileInfo(path).completeBaseName(), menu);
+        action->setProperty("installedModel", path);
+        connect(action, &QAction::triggered, this, [this, path] { setModel(path); });
+        menu->insertAction(m_installedModelsEnd, action);
+    }
 }
 
 void MainWindow::chooseModel(bool folder) {

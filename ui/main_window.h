@@ -6,6 +6,7 @@
 
 #include <QtWidgets/QMainWindow>
 
+class QAction;
 class QLabel;
 class QSplitter;
 class QToolButton;
@@ -40,6 +41,8 @@ public Q_SLOTS:
     void setDeviceText(const QString& text);
     // "builtin" or a .safetensors file / diffusers folder; used for the next drawings.
     void setModel(const QString& model);
+    // Models that came with the installation (share/storybrush/models): offered by name in the model menu.
+    void setInstalledModels(const QStringList& paths);
 
 Q_SIGNALS:
     // The user asked for a picture; the receiver queues it and answers through the slots above.
@@ -60,6 +63,7 @@ private:
     ProgressStrip* m_progress = nullptr;
     QSplitter* m_splitter = nullptr;
     QToolButton* m_modelButton = nullptr;
+    QAction* m_installedModelsEnd = nullptr;
     QString m_model = QStringLiteral("builtin");
     QString m_runningPrompt;
     bool m_kidMode = true;

@@ -10,11 +10,13 @@
 
 #include "common/fixtures.h"
 
+#include <QtGui/QAction>
 #include <QtGui/QPainter>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QtTest>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QLabel>
+#include <QtWidgets/QMenu>
 #include <QtWidgets/QPlainTextEdit>
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QToolButton>
@@ -111,6 +113,19 @@ private Q_SLOTS:
         QCOMPARE(draw.at(0).at(0).value<JobRequest>().model, QStringLiteral("/models/checkpoints/cartoonBook_v2.safetensors"));
         window.setModel(QString());
         QCOMPARE(window.model(), QStringLiteral("builtin"));
+
+        // Models an installer brought along are offered by name, and choosing one uses it.
+        window.setInstalledModels({QStringLiteral("/opt/storybrush/share/storybrush/models/schoolBook.safetensors")});
+        window.setInstalledModels({QStringLiteral("/opt/storybrush/share/storybrush/models/schoolBook.safetensors")});  // no duplicates
+        QAction* offered = nullptr;
+        int named = 0;
+        for (QAction* action : button->menu()->actions()) {
+            if (action->text() == QStringLiteral("schoolBook")) offered = action, ++named;
+        }
+        QVERIFY(offered);
+        QCOMPARE(named, 1);
+        offered->trigger();
+        QCOMPARE(window.model(), QStringLiteral("/opt/storybrush/share/storybrush/models/schoolBook.safetensors"));
     }
 
     void exampleCardOnTheCanvasFillsThePrompt() {
