@@ -1,6 +1,8 @@
 // GalleryStore (see gallery_store.h). Qt SQL with the QSQLITE driver; PNG text through QImageWriter/QImageReader.
 #include "app/gallery_store.h"
 
+#include "pipeline/parameters_text.h"
+
 #include "app/image_convert.h"
 #include "imaging/png_io.h"
 
@@ -231,6 +233,18 @@ GalleryRecord GalleryStore::parseParameters(const QString& parameters) {
     if (const auto m = seed.match(settings); m.hasMatch()) record.seed = m.captured(1).toULongLong();
     if (const auto m = size.match(settings); m.hasMatch()) record.size = QSize(m.captured(1).toInt(), m.captured(2).toInt());
     if (const auto m = model.match(settings); m.hasMatch()) record.model = m.captured(1).trimmed();
+    static const QRegularExpression steps(QStringLiteral("(?:^|, )Steps: (\\d+)"));
+    static const QRegularExpression cfg(QStringLiteral("(?:^|, )CFG scale: ([0-9.]+)"));
+    static const QRegularExpression sampler(QStringLiteral("(?:^|, )Sampler: ([^,]*)"));
+    if (const auto m = steps.match(settings); m.hasMatch()) record.steps = m.captured(1).toInt();
+    if (const auto m = cfg.match(settings); m.hasMatch()) record.cfgScale = m.captured(1).toDouble();
+    if (const auto m = sampler.match(settings); m.hasMatch()) {
+        // A1111's sampler names, as the engine writes them, back to ours.
+        const std::string name = m.captured(1).trimmed().toStdString();
+        for (const Sampler candidate : allSamplers()) {
+            if (pipeline::a1111SamplerName(candidate) == name) record.sampler = QString::fromUtf8(samplerName(candidate).data());
+        }
+    }
     return record;
 }
 

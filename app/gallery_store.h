@@ -21,6 +21,9 @@ struct GalleryRecord {
     quint64 seed = 0;
     QSize size;
     QString model;
+    int steps = 0;        // 0 when the text does not say
+    double cfgScale = 0;  // 0 when the text does not say
+    QString sampler;      // storybrush-cli's name ("dpmpp2m_karras"); empty when unknown
     QDateTime created;
     bool favourite = false;
     bool trashed = false;

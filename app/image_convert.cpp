@@ -43,6 +43,7 @@ GenerationRequest toEngineRequest(const JobRequest& job, quint64 seed) {
     request.negativePrompt = job.negativePrompt.toStdString();
     request.width = job.width;
     request.height = job.height;
+    request.aspectRatio = static_cast<float>(job.aspectRatio);
     request.steps = job.steps;
     request.cfgScale = static_cast<float>(job.cfgScale);
     request.seed = seed;
@@ -59,6 +60,10 @@ GenerationRequest toEngineRequest(const JobRequest& job, quint64 seed) {
     if (!job.mask.isNull()) request.mask = toEngineMask(job.mask);
     request.outpaint = {job.outpaintLeft, job.outpaintTop, job.outpaintRight, job.outpaintBottom};
     request.kidMode = job.kidMode;
+    request.device = job.device == QStringLiteral("cpu")    ? DevicePreference::Cpu
+                     : job.device == QStringLiteral("cuda") ? DevicePreference::Cuda
+                                                            : DevicePreference::Auto;
+    request.previewsPerSecond = job.previewsPerSecond;
     return request;
 }
 

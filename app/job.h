@@ -15,6 +15,7 @@ struct JobRequest {
     QString negativePrompt;
     int width = 0;   // 0: the model's own size
     int height = 0;
+    double aspectRatio = 1.0;  // with width and height 0: the model's own pixels in this shape (1.5 wide, 0.667 tall)
     int steps = 25;
     double cfgScale = 7.5;
     quint64 seed = 0;
@@ -26,6 +27,8 @@ struct JobRequest {
     QImage mask;       // null: no mask; white repaints
     int outpaintLeft = 0, outpaintTop = 0, outpaintRight = 0, outpaintBottom = 0;
     bool kidMode = true;
+    QString device = QStringLiteral("auto");  // auto, cpu or cuda (the settings' choice)
+    double previewsPerSecond = 4.0;           // 0: no step previews
 };
 
 struct JobProgress {

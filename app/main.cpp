@@ -2,6 +2,7 @@
 // with the built-in model and says what the headless tool can do, instead of failing.
 #include "app/engine_thread.h"
 #include "app/gallery_store.h"
+#include "app/model_folder.h"
 #include "app/real_engine_backend.h"
 #include "app/studio.h"
 
@@ -11,13 +12,13 @@
 #include "ui/canvas_view.h"
 #include "ui/language.h"
 #include "ui/main_window.h"
+#include "ui/settings_dialog.h"
 #include "ui/theme.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
 #include <QtCore/QFileInfo>
 #include <QtCore/QSettings>
-#include <QtCore/QDir>
 #include <QtCore/QTimer>
 #include <QtGui/QFontDatabase>
 #include <QtWidgets/QApplication>
@@ -121,8 +122,10 @@ int main(int argc, char** argv) {
     storybrush::EngineThread engineThread(std::make_unique<storybrush::RealEngineBackend>());
 
     storybrush::MainWindow window;
-    // Pictures are kept in the user's data folder; without it the studio still draws, and says so.
-    storybrush::GalleryStore gallery(storybrush::GalleryStore::defaultFolder());
+    // Pictures are kept in the user's data folder (or the one chosen in the settings); without it the studio
+    // still draws, and says so.
+    const QString picturesFolder = settings.value(QStringLiteral("gallery/folder")).toString();
+    storybrush::GalleryStore gallery(picturesFolder.isEmpty() ? storybrush::GalleryStore::defaultFolder() : picturesFolder);
     QString galleryError;
     const bool galleryOpen = gallery.open(&galleryError);
     storybrush::connectStudio(window, *engineThread.worker(), galleryOpen ? &gallery : nullptr);
@@ -131,15 +134,39 @@ int main(int argc, char** argv) {
                                          .arg(galleryError));
     }
     window.setModel(settings.value(QStringLiteral("engine/model"), QStringLiteral("builtin")).toString());
-    // Models an installer brought along (packaging/build-installer.sh --with-model) are offered by name.
-    QStringList installedModels;
-    const QDir modelsDir(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/storybrush/models"));
-    for (const QFileInfo& file : modelsDir.entryInfoList({QStringLiteral("*.safetensors")}, QDir::Files, QDir::Name)) {
-        installedModels.append(file.absoluteFilePath());
-    }
-    window.setInstalledModels(installedModels);
     QObject::connect(&window, &storybrush::MainWindow::modelChanged, &window,
                      [&settings](const QString& model) { settings.setValue(QStringLiteral("engine/model"), model); });
+
+    // Models offered by name: those an installer brought along (build-installer.sh --with-model) and those in
+    // the models folder of the settings (a ComfyUI or A1111 folder works as it is).
+    const auto readSettings = [&settings] {
+        storybrush::StudioSettings current;
+        current.modelsFolder = settings.value(QStringLiteral("models/folder")).toString();
+        current.device = settings.value(QStringLiteral("engine/device"), QStringLiteral("auto")).toString();
+        current.language = settings.value(QStringLiteral("ui/language")).toString();
+        current.previewsPerSecond = settings.value(QStringLiteral("engine/previewsPerSecond"), 4.0).toDouble();
+        current.picturesFolder = settings.value(QStringLiteral("gallery/folder")).toString();
+        return current;
+    };
+    const auto applySettings = [&window](const storybrush::StudioSettings& current) {
+        QStringList models = storybrush::findModels(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/storybrush/models"));
+        models.removeIf([](const QString& path) { return QFileInfo(path).fileName() == QStringLiteral("builtin"); });
+        models += storybrush::findModels(current.modelsFolder);
+        window.setInstalledModels(models);
+        window.setDrawingPreferences(current.device, current.previewsPerSecond);
+    };
+    applySettings(readSettings());
+    QObject::connect(&window, &storybrush::MainWindow::settingsRequested, &window, [&] {
+        storybrush::SettingsDialog dialog(readSettings(), &window);
+        if (dialog.exec() != QDialog::Accepted) return;
+        const storybrush::StudioSettings chosen = dialog.settings();
+        settings.setValue(QStringLiteral("models/folder"), chosen.modelsFolder);
+        settings.setValue(QStringLiteral("engine/device"), chosen.device);
+        settings.setValue(QStringLiteral("ui/language"), chosen.language);
+        settings.setValue(QStringLiteral("engine/previewsPerSecond"), chosen.previewsPerSecond);
+        settings.setValue(QStringLiteral("gallery/folder"), chosen.picturesFolder);
+        applySettings(chosen);
+    });
     window.restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     window.show();
     if (!screenshotPath.isEmpty()) {

@@ -9,9 +9,16 @@
 #include "ui/main_window.h"
 #include "ui/prompt_panel.h"
 
+#include "imaging/png_io.h"
+#include "io/checkpoint.h"
+#include "text/prompt_chunks.h"
+
 #include <storybrush/safety.h>
 
 #include <QtCore/QCoreApplication>
+#include <QtCore/QFile>
+
+#include <memory>
 
 namespace storybrush {
 
@@ -61,6 +68,50 @@ void showBin(MainWindow& window, GalleryStore& store) {
     dialog->open();
 }
 
+namespace {
+
+// The prompt counter reads with the CLIP tokenizer every SD 1.x/2.x model uses (as A1111's counter does).
+void countTokens(PromptPanel& panel) {
+    std::shared_ptr<text::ClipTokenizer> tokenizer;
+    try {
+        tokenizer = std::make_shared<text::ClipTokenizer>(io::bundledClipTokenizerDir());
+    } catch (const std::exception&) {
+        return;  // no tokenizer installed: no counter, everything else works
+    }
+    panel.setTokenCounter([tokenizer](const QString& prompt) {
+        const auto encoded = text::encodePrompt(*tokenizer, prompt.toStdString(), true);
+        return std::make_pair(encoded.tokenCount, static_cast<int>(encoded.chunks.size()));
+    });
+}
+
+// "Use these settings again": the kept picture's own parameters text, so everything comes back as it was.
+void reuseSettings(MainWindow& window, const QString& file) {
+    if (file.isEmpty()) return;
+    QString parameters;
+    try {
+        const auto text = imaging::readPngText(QFile::encodeName(file).toStdString());
+        const auto found = text.find("parameters");
+        if (found == text.end()) return;
+        parameters = QString::fromStdString(found->second);
+    } catch (const std::exception&) {
+        return;  // the file went away: the words (already restored) are all there is
+    }
+    const GalleryRecord record = GalleryStore::parseParameters(parameters);
+    JobRequest settings;
+    settings.prompt = record.prompt;
+    settings.negativePrompt = record.negativePrompt;
+    settings.steps = record.steps;
+    settings.cfgScale = record.cfgScale;
+    settings.sampler = record.sampler;
+    settings.seed = record.seed;
+    settings.randomSeed = false;
+    settings.width = record.size.width();
+    settings.height = record.size.height();
+    window.promptPanel()->applySettings(settings);
+}
+
+}  // namespace
+
 void connectStudio(MainWindow& window, EngineWorker& worker, GalleryStore* store) {
     EngineWorker* engine = &worker;
     QObject::connect(&window, &MainWindow::drawRequested, &window, [engine](const JobRequest& request) { engine->submit(request); });
@@ -71,6 +122,9 @@ void connectStudio(MainWindow& window, EngineWorker& worker, GalleryStore* store
     QObject::connect(engine, &EngineWorker::failed, &window, &MainWindow::jobFailed);
     const auto words = kidModeNegativePrompt();
     window.promptPanel()->setKidModeNegative(QString::fromUtf8(words.data(), static_cast<int>(words.size())));
+    countTokens(*window.promptPanel());
+    QObject::connect(window.gallery(), &GalleryStrip::reuseRequested, &window,
+                     [&window](const QString&, const QString& file) { reuseSettings(window, file); });
     if (store) keepPictures(window, worker, *store);
 }
 

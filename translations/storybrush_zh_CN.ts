@@ -2,6 +2,13 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>QObject</name>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+</context>
+<context>
     <name>storybrush::BinDialog</name>
     <message>
         <source>The bin</source>
@@ -232,10 +239,6 @@
         <translation>放大看看</translation>
     </message>
     <message>
-        <source>Use these words again</source>
-        <translation>用这些话再画</translation>
-    </message>
-    <message>
         <source>Save a copy…</source>
         <translation>另存一份…</translation>
     </message>
@@ -270,6 +273,10 @@
     <message>
         <source>Change a part of it</source>
         <translation>改其中一部分</translation>
+    </message>
+    <message>
+        <source>Use these settings again</source>
+        <translation>用同样的设置再画</translation>
     </message>
 </context>
 <context>
@@ -350,6 +357,14 @@
         <source>Let&apos;s try another idea! How about an animal, a place and something fun to do?</source>
         <translation>我们换个想法试试吧！选一只小动物、一个地方，再加一件好玩的事，怎么样？</translation>
     </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Models folder, graphics card, language, previews</source>
+        <translation>模型文件夹、显卡、语言、预览</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::ProgressStrip</name>
@@ -395,14 +410,6 @@
     <message>
         <source>Square</source>
         <translation>方形</translation>
-    </message>
-    <message>
-        <source>Wide</source>
-        <translation>横版</translation>
-    </message>
-    <message>
-        <source>Tall</source>
-        <translation>竖版</translation>
     </message>
     <message>
         <source>What shall we draw?</source>
@@ -527,6 +534,137 @@
     <message>
         <source>a hot-air balloon in a blue sky with clouds</source>
         <translation>蓝天上的一个热气球</translation>
+    </message>
+    <message>
+        <source>Wide (3:2)</source>
+        <translation>横版（3:2）</translation>
+    </message>
+    <message>
+        <source>Tall (2:3)</source>
+        <translation>竖版（2:3）</translation>
+    </message>
+    <message>
+        <source>Picture-book spread (2:1)</source>
+        <translation>绘本跨页（2:1）</translation>
+    </message>
+    <message>
+        <source>Watercolour</source>
+        <translation>水彩</translation>
+    </message>
+    <message>
+        <source>Crayon</source>
+        <translation>蜡笔</translation>
+    </message>
+    <message>
+        <source>Soft pastel</source>
+        <translation>柔和粉彩</translation>
+    </message>
+    <message>
+        <source>Flat cartoon</source>
+        <translation>扁平卡通</translation>
+    </message>
+    <message>
+        <source>Paper cut</source>
+        <translation>剪纸</translation>
+    </message>
+    <message>
+        <source>Coloured pencil</source>
+        <translation>彩色铅笔</translation>
+    </message>
+    <message>
+        <source>Style:</source>
+        <translation>画风：</translation>
+    </message>
+    <message>
+        <source>Pictures at once</source>
+        <translation>一次画几张</translation>
+    </message>
+    <message>
+        <source>The style adds: %1</source>
+        <translation>画风会加上：%1</translation>
+    </message>
+    <message>
+        <source>%1/%2 · long: read in %3 parts</source>
+        <translation>%1/%2 · 有点长：分成 %3 段来读</translation>
+    </message>
+    <message>
+        <source>%1/%2</source>
+        <translation>%1/%2</translation>
+    </message>
+    <message>
+        <source>Word pieces the model reads. Up to 75 are read together; a longer text is read in parts, and words far apart matter less to each other.</source>
+        <translation>这是模型读到的词块数。最多 75 个会一起读；更长的文字会分段读，离得远的词彼此影响会小一些。</translation>
+    </message>
+</context>
+<context>
+    <name>storybrush::SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>A folder with .safetensors models, or a ComfyUI or A1111 folder</source>
+        <translation>放 .safetensors 模型的文件夹，或者 ComfyUI、A1111 的文件夹</translation>
+    </message>
+    <message>
+        <source>Choose the models folder</source>
+        <translation>选择模型文件夹</translation>
+    </message>
+    <message>
+        <source>Automatic (the graphics card when there is one)</source>
+        <translation>自动（有显卡就用显卡）</translation>
+    </message>
+    <message>
+        <source>Graphics card (NVIDIA)</source>
+        <translation>显卡（NVIDIA）</translation>
+    </message>
+    <message>
+        <source>Processor only</source>
+        <translation>只用处理器</translation>
+    </message>
+    <message>
+        <source>Draw with</source>
+        <translation>用什么来画</translation>
+    </message>
+    <message>
+        <source>As the system</source>
+        <translation>跟系统一样</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source> per second</source>
+        <translation> 次/秒</translation>
+    </message>
+    <message>
+        <source>No previews</source>
+        <translation>不预览</translation>
+    </message>
+    <message>
+        <source>Previews while drawing</source>
+        <translation>画的时候预览</translation>
+    </message>
+    <message>
+        <source>Keep pictures in</source>
+        <translation>画保存在</translation>
+    </message>
+    <message>
+        <source>The usual place in your home folder</source>
+        <translation>主文件夹里的默认位置</translation>
+    </message>
+    <message>
+        <source>Choose where pictures are kept</source>
+        <translation>选择保存画的地方</translation>
+    </message>
+    <message>
+        <source>A new language or pictures folder is used from the next start.</source>
+        <translation>新的语言和保存位置会在下次打开时生效。</translation>
     </message>
 </context>
 <context>

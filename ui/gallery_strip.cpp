@@ -123,7 +123,9 @@ bool GalleryStrip::savePictureCopy(int row, const QString& target) const {
 }
 
 void GalleryStrip::reusePrompt(int row) {
-    if (const QListWidgetItem* item = m_list->item(row)) Q_EMIT reuseRequested(item->data(Qt::UserRole).toString());
+    if (const QListWidgetItem* item = m_list->item(row)) {
+        Q_EMIT reuseRequested(item->data(Qt::UserRole).toString(), item->data(kFileRole).toString());
+    }
 }
 
 void GalleryStrip::setFavourite(int row, bool favourite) {
@@ -147,7 +149,7 @@ void GalleryStrip::showMenu(const QPoint& position) {
     QMenu menu(this);
     menu.addAction(tr("Show it big"), this, [this, item] { Q_EMIT pictureActivated(item->data(kPictureRole).value<QImage>()); });
     menu.addAction(tr("Change a part of it"), this, [this, item] { Q_EMIT editRequested(item->data(kPictureRole).value<QImage>()); });
-    menu.addAction(tr("Use these words again"), this, [this, row] { reusePrompt(row); });
+    menu.addAction(tr("Use these settings again"), this, [this, row] { reusePrompt(row); });
     const bool favourite = isFavourite(row);
     menu.addAction(favourite ? tr("Not a favourite any more") : tr("A favourite ★"), this,
                    [this, row, favourite] { setFavourite(row, !favourite); });

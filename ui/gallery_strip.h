@@ -34,7 +34,8 @@ public:
 Q_SIGNALS:
     void pictureActivated(const QImage& picture);
     void trashRequested(const QString& file);
-    void reuseRequested(const QString& prompt);
+    // "Use these settings again": the words, and the picture's file (empty while it is not kept yet).
+    void reuseRequested(const QString& prompt, const QString& file);
     void editRequested(const QImage& picture);  // put it on the canvas to change a part or make it bigger
     void favouriteChanged(const QString& file, bool favourite);
     void binRequested();

@@ -68,7 +68,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_progress, &ProgressStrip::stopClicked, this, &MainWindow::stopRequested);
     connect(m_canvas, &CanvasView::exampleChosen, m_promptPanel, &PromptPanel::setPrompt);
     connect(m_gallery, &GalleryStrip::pictureActivated, m_canvas, &CanvasView::setPicture);
-    connect(m_gallery, &GalleryStrip::reuseRequested, m_promptPanel, &PromptPanel::setPrompt);
+    connect(m_gallery, &GalleryStrip::reuseRequested, this, [this](const QString& prompt) { m_promptPanel->setPrompt(prompt); });
     connect(m_gallery, &GalleryStrip::editRequested, this, [this](const QImage& picture) {
         m_canvas->setPicture(picture);
         m_canvas->setTool(CanvasTool::Brush);
@@ -103,7 +103,13 @@ QWidget* MainWindow::buildHeader() {
     layout->addWidget(logo);
     layout->addWidget(title);
     layout->addStretch(1);
+    auto* settings = new QToolButton(header);
+    settings->setObjectName(QStringLiteral("settingsButton"));
+    settings->setText(tr("Settings"));
+    settings->setToolTip(tr("Models folder, graphics card, language, previews"));
+    connect(settings, &QToolButton::clicked, this, &MainWindow::settingsRequested);
     layout->addWidget(m_modelButton);
+    layout->addWidget(settings);
     layout->addWidget(kidBadge);
     return header;
 }
@@ -130,6 +136,11 @@ void MainWindow::setInstalledModels(const QStringList& paths) {
     }
 }
 
+void MainWindow::setDrawingPreferences(const QString& device, double previewsPerSecond) {
+    m_device = device.isEmpty() ? QStringLiteral("auto") : device;
+    m_previewsPerSecond = qMax(0.0, previewsPerSecond);
+}
+
 void MainWindow::chooseModel(bool folder) {
     const QString start = m_model == QStringLiteral("builtin") ? QDir::homePath() : QFileInfo(m_model).absolutePath();
     const QString path = folder ? QFileDialog::getExistingDirectory(this, tr("Choose a model folder"), start)
@@ -148,6 +159,8 @@ void MainWindow::requestDraw() {
     }
     request.kidMode = m_kidMode;
     request.model = m_model;
+    request.device = m_device;
+    request.previewsPerSecond = m_previewsPerSecond;
     if (m_canvas->hasRepaintWork()) {
         // Repaint what is marked and fill any room added around the page; everything else stays as it is.
         request.initImage = m_canvas->picture();

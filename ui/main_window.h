@@ -43,12 +43,15 @@ public Q_SLOTS:
     void setModel(const QString& model);
     // Models that came with the installation (share/storybrush/models): offered by name in the model menu.
     void setInstalledModels(const QStringList& paths);
+    // From the settings: which processor draws and how often step previews come (0: none).
+    void setDrawingPreferences(const QString& device, double previewsPerSecond);
 
 Q_SIGNALS:
     // The user asked for a picture; the receiver queues it and answers through the slots above.
     void drawRequested(const storybrush::JobRequest& request);
     void stopRequested();
     void modelChanged(const QString& model);
+    void settingsRequested();
 
 private:
     QWidget* buildHeader();
@@ -66,6 +69,8 @@ private:
     QAction* m_installedModelsEnd = nullptr;
     QString m_model = QStringLiteral("builtin");
     QString m_runningPrompt;
+    QString m_device = QStringLiteral("auto");
+    double m_previewsPerSecond = 4.0;
     bool m_kidMode = true;
 };
 

@@ -17,18 +17,33 @@
 #include <QtWidgets/QToolButton>
 #include <QtWidgets/QVBoxLayout>
 
+#include <cmath>
+
 namespace storybrush {
 
 namespace {
 struct Shape {
     const char* name;
-    int width;
-    int height;
+    double aspectRatio;  // width : height, at the model's own number of pixels
 };
-// Sizes as people think of them; 0 x 0 lets the model use its own square size.
-const Shape kShapes[] = {{QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Square"), 0, 0},
-                         {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Wide"), 768, 512},
-                         {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Tall"), 512, 768}};
+// Shapes as people think of them; every model draws them at the size it was made for.
+const Shape kShapes[] = {{QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Square"), 1.0},
+                         {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Wide (3:2)"), 1.5},
+                         {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Tall (2:3)"), 2.0 / 3.0},
+                         {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Picture-book spread (2:1)"), 2.0}};
+
+struct Style {
+    const char* name;
+    const char* words;  // added to the prompt, in the words models were trained on (shown to the person)
+};
+const Style kStyles[] = {
+    {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Watercolour"), "watercolor painting, soft washes, paper texture"},
+    {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Crayon"), "crayon drawing, waxy strokes, naive children's art"},
+    {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Soft pastel"), "soft pastel colors, chalk pastel drawing"},
+    {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Flat cartoon"), "flat cartoon illustration, clean outlines, bright colors"},
+    {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Paper cut"), "paper cut-out collage, layered colored paper"},
+    {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Coloured pencil"), "colored pencil drawing, gentle shading"},
+};
 }  // namespace
 
 PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
@@ -60,6 +75,39 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     m_prompt->setMinimumHeight(110);
     m_prompt->setMaximumHeight(160);
     layout->addWidget(m_prompt);
+    m_counter = new QLabel(this);
+    m_counter->setObjectName(QStringLiteral("promptCounter"));
+    m_counter->setAlignment(Qt::AlignRight);
+    m_counter->hide();
+    layout->addWidget(m_counter);
+    connect(m_prompt, &QPlainTextEdit::textChanged, this, &PromptPanel::updateCounter);
+
+    // Picture-book styles: one at a time; what a style adds is shown, never hidden in the request.
+    auto* stylesLabel = new QLabel(tr("Style:"), this);
+    stylesLabel->setObjectName(QStringLiteral("sectionLabel"));
+    layout->addWidget(stylesLabel);
+    auto* styles = new QGridLayout;
+    styles->setSpacing(6);
+    int styleIndex = 0;
+    for (const Style& style : kStyles) {
+        auto* chip = new QToolButton(this);
+        chip->setObjectName(QStringLiteral("styleChip"));
+        chip->setText(tr(style.name));
+        chip->setCheckable(true);
+        chip->setToolTip(QString::fromLatin1(style.words));
+        chip->setProperty("styleWords", QString::fromLatin1(style.words));
+        chip->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+        connect(chip, &QToolButton::toggled, this, [this, chip](bool on) { chooseStyle(on ? chip : nullptr); });
+        styles->addWidget(chip, styleIndex / 2, styleIndex % 2);
+        m_styleChips.append(chip);
+        ++styleIndex;
+    }
+    layout->addLayout(styles);
+    m_styleWords = new QLabel(this);
+    m_styleWords->setObjectName(QStringLiteral("styleWords"));
+    m_styleWords->setWordWrap(true);
+    m_styleWords->hide();
+    layout->addWidget(m_styleWords);
 
     auto* ideasLabel = new QLabel(tr("Or pick an idea:"), this);
     ideasLabel->setObjectName(QStringLiteral("sectionLabel"));
@@ -99,8 +147,13 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     m_kidNegative->hide();
     form->addRow(QString(), m_kidNegative);
     m_shape = new QComboBox(m_advanced);
-    for (const auto& shape : kShapes) m_shape->addItem(tr(shape.name), QSize(shape.width, shape.height));
+    for (const auto& shape : kShapes) m_shape->addItem(tr(shape.name), shape.aspectRatio);
     form->addRow(tr("Shape"), m_shape);
+    m_batch = new QSpinBox(m_advanced);
+    m_batch->setObjectName(QStringLiteral("batchSpin"));
+    m_batch->setRange(1, 8);
+    m_batch->setValue(1);
+    form->addRow(tr("Pictures at once"), m_batch);
     m_steps = new QSpinBox(m_advanced);
     m_steps->setRange(1, 150);
     m_steps->setValue(25);
@@ -167,7 +220,7 @@ void PromptPanel::addIdea(QLayout* layout, const QString& emoji, const QString& 
     card->setObjectName(QStringLiteral("ideaCard"));
     card->setAccessibleName(label);
     card->setToolTip(promptText);
-    card->setMinimumSize(96, 72);
+    card->setMinimumSize(80, 72);
     card->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
     auto* cardLayout = new QVBoxLayout(card);
     cardLayout->setContentsMargins(4, 6, 4, 6);
@@ -197,13 +250,91 @@ void PromptPanel::setPrompt(const QString& prompt) {
     m_prompt->setFocus();
 }
 
+QString PromptPanel::styleWords() const {
+    for (const QToolButton* chip : m_styleChips) {
+        if (chip->isChecked()) return chip->property("styleWords").toString();
+    }
+    return {};
+}
+
+void PromptPanel::chooseStyle(QToolButton* chosen) {
+    for (QToolButton* chip : m_styleChips) {
+        if (chip != chosen && chip->isChecked()) {
+            const QSignalBlocker block(chip);
+            chip->setChecked(false);
+        }
+    }
+    const QString words = styleWords();
+    m_styleWords->setText(tr("The style adds: %1").arg(words));
+    m_styleWords->setVisible(!words.isEmpty());
+    updateCounter();
+}
+
+QString PromptPanel::fullPrompt() const {
+    const QString words = styleWords();
+    const QString text = prompt();
+    if (words.isEmpty() || text.isEmpty()) return text;
+    return text + QStringLiteral(", ") + words;
+}
+
+void PromptPanel::setTokenCounter(TokenCounter counter) {
+    m_tokenCounter = std::move(counter);
+    updateCounter();
+}
+
+void PromptPanel::updateCounter() {
+    if (!m_tokenCounter || prompt().isEmpty()) {
+        m_counter->hide();
+        return;
+    }
+    // As A1111's counter: 75 tokens fit in one piece; longer prompts are drawn as several pieces joined.
+    const auto [tokens, pieces] = m_tokenCounter(fullPrompt());
+    const int limit = 75 * std::max(1, pieces);
+    m_counter->setText(pieces > 1 ? tr("%1/%2 · long: read in %3 parts").arg(tokens).arg(limit).arg(pieces)
+                                  : tr("%1/%2").arg(tokens).arg(limit));
+    m_counter->setToolTip(tr("Word pieces the model reads. Up to 75 are read together; a longer text is read in parts, "
+                             "and words far apart matter less to each other."));
+    m_counter->setProperty("long", pieces > 1);
+    m_counter->style()->unpolish(m_counter);
+    m_counter->style()->polish(m_counter);
+    m_counter->show();
+}
+
+void PromptPanel::applySettings(const JobRequest& settings) {
+    // The words without a style's addition: the picture's text already holds whatever style was used.
+    for (QToolButton* chip : m_styleChips) chip->setChecked(false);
+    setPrompt(settings.prompt);
+    m_negative->setPlainText(settings.negativePrompt);
+    if (settings.steps > 0) m_steps->setValue(settings.steps);
+    if (settings.cfgScale > 0) m_cfg->setValue(settings.cfgScale);
+    const int sampler = m_sampler->findText(settings.sampler);
+    if (sampler >= 0) m_sampler->setCurrentIndex(sampler);
+    if (!settings.randomSeed) {
+        m_seed->setText(QString::number(settings.seed));
+        m_lockSeed->setChecked(true);  // the same seed again: the same picture
+    }
+    if (settings.width > 0 && settings.height > 0) {
+        // The closest of the shapes offered.
+        const double ratio = double(settings.width) / settings.height;
+        int best = 0;
+        for (int i = 1; i < m_shape->count(); ++i) {
+            if (std::abs(std::log(m_shape->itemData(i).toDouble() / ratio)) <
+                std::abs(std::log(m_shape->itemData(best).toDouble() / ratio))) {
+                best = i;
+            }
+        }
+        m_shape->setCurrentIndex(best);
+    }
+}
+
 JobRequest PromptPanel::request() const {
     JobRequest job;
-    job.prompt = prompt();
+    job.prompt = fullPrompt();
     job.negativePrompt = m_negative->toPlainText().trimmed();
-    const QSize size = m_shape->currentData().toSize();
-    job.width = size.width();
-    job.height = size.height();
+    job.width = 0;
+    job.height = 0;
+    job.aspectRatio = m_shape->currentData().toDouble();
+    job.batchSize = m_batch->value();
     job.steps = m_steps->value();
     job.cfgScale = m_cfg->value();
     bool seedOk = false;

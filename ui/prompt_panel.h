@@ -5,6 +5,9 @@
 
 #include <QtWidgets/QWidget>
 
+#include <functional>
+#include <utility>
+
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -23,8 +26,15 @@ class PromptPanel : public QWidget {
 public:
     explicit PromptPanel(QWidget* parent = nullptr);
 
-    QString prompt() const;
+    QString prompt() const;  // what the person typed
     void setPrompt(const QString& prompt);
+    QString styleWords() const;  // what the chosen style adds ("" for none)
+    // Restores a picture's settings (gallery "use these settings again"): words, steps, guidance, sampler,
+    // seed (kept, so the same picture comes again) and the closest shape.
+    void applySettings(const JobRequest& settings);
+    // Counts what the model reads: (tokens, pieces of 75). Set by the app, which has the tokenizer.
+    using TokenCounter = std::function<std::pair<int, int>(const QString&)>;
+    void setTokenCounter(TokenCounter counter);
     // The settings as a job (prompt, negative prompt, size, steps, CFG, seed, sampler).
     JobRequest request() const;
     // While a job runs the Draw button turns into Stop.
@@ -42,6 +52,9 @@ Q_SIGNALS:
 private:
     void addIdea(QLayout* layout, const QString& emoji, const QString& label, const QString& promptText);
     void setAdvancedVisible(bool visible);
+    void chooseStyle(QToolButton* chosen);
+    QString fullPrompt() const;
+    void updateCounter();
 
     QPlainTextEdit* m_prompt = nullptr;
     QPlainTextEdit* m_negative = nullptr;
@@ -49,6 +62,11 @@ private:
     QToolButton* m_advancedToggle = nullptr;
     QWidget* m_advanced = nullptr;
     QComboBox* m_shape = nullptr;
+    QSpinBox* m_batch = nullptr;
+    QLabel* m_counter = nullptr;
+    QLabel* m_styleWords = nullptr;
+    QList<QToolButton*> m_styleChips;
+    TokenCounter m_tokenCounter;
     QSpinBox* m_steps = nullptr;
     QDoubleSpinBox* m_cfg = nullptr;
     QLineEdit* m_seed = nullptr;

@@ -13,6 +13,7 @@
 #include "safety/prompt_policy.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -118,6 +119,14 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
 
         int width = request.width > 0 ? request.width : model.nativeSize;
         int height = request.height > 0 ? request.height : model.nativeSize;
+        if (request.width == 0 && request.height == 0 && request.aspectRatio != 1.0f) {
+            // The model's own number of pixels in the asked shape: what it was trained to fill.
+            const double side = model.nativeSize, ratio = request.aspectRatio;
+            const auto size = imaging::gridSize(static_cast<int>(std::lround(side * std::sqrt(ratio))),
+                                                static_cast<int>(std::lround(side / std::sqrt(ratio))));
+            width = size.width;
+            height = size.height;
+        }
         pipeline::PictureInputs inputs;
         std::optional<imaging::RepaintPlan> repaint;
         const GenerationMode mode = request.mode();

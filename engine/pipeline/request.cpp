@@ -94,6 +94,9 @@ void validateRequest(const GenerationRequest& request) {
                     std::to_string(kMaxSide) + " (0 means the model's own size).");
         }
     }
+    if (!(request.aspectRatio >= 0.25f && request.aspectRatio <= 4.0f)) {
+        invalid("aspect ratio " + std::to_string(request.aspectRatio) + " is out of range: use 0.25 (tall) to 4 (wide).");
+    }
     if (request.steps < 1 || request.steps > kMaxSteps) {
         invalid("steps " + std::to_string(request.steps) + " is out of range: use 1 to " + std::to_string(kMaxSteps) + ".");
     }

@@ -155,7 +155,11 @@ private Q_SLOTS:
         QCOMPARE(record.seed, quint64(123456789012ULL));
         QCOMPARE(record.size, QSize(512, 768));
         QCOMPARE(record.model, QStringLiteral("my model"));
+        QCOMPARE(record.steps, 25);
+        QCOMPARE(record.cfgScale, 7.0);
+        QCOMPARE(record.sampler, QStringLiteral("euler_a"));  // A1111's name, back to ours
         QCOMPARE(GalleryStore::parseParameters(QString()).prompt, QString());
+        QCOMPARE(GalleryStore::parseParameters(QStringLiteral("x\nSteps: 9, Sampler: Made Up, Seed: 1")).sampler, QString());
     }
 };
 

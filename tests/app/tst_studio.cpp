@@ -4,6 +4,7 @@
 #include "app/gallery_store.h"
 #include "app/real_engine_backend.h"
 #include "app/studio.h"
+#include "ui/canvas_tools.h"
 #include "ui/bin_dialog.h"
 #include "ui/canvas_view.h"
 #include "ui/gallery_strip.h"
@@ -73,9 +74,21 @@ private Q_SLOTS:
         const QString copy = pictures.filePath(QStringLiteral("copy.png"));
         QVERIFY(window.gallery()->savePictureCopy(0, copy));
         QCOMPARE(QImage(copy).size(), QSize(256, 256));
-        window.promptPanel()->setPrompt(QString());
+        // "Use these settings again" brings back every setting of that picture, its seed kept.
+        JobRequest other;
+        other.prompt = QStringLiteral("something else");
+        other.steps = 7;
+        other.cfgScale = 3.0;
+        other.sampler = QStringLiteral("euler");
+        window.promptPanel()->applySettings(other);
         window.gallery()->reusePrompt(0);
         QCOMPARE(window.promptPanel()->prompt(), QStringLiteral("a hot-air balloon in the sky"));
+        const JobRequest reused = window.promptPanel()->request();
+        QCOMPARE(reused.steps, 25);
+        QCOMPARE(reused.cfgScale, 7.5);
+        QCOMPARE(reused.sampler, QStringLiteral("dpmpp2m_karras"));
+        QVERIFY(!reused.randomSeed);
+        QCOMPARE(reused.seed, store.list().at(0).seed);
 
         const QString dir = test::testOutputDir() + QStringLiteral("/screenshots");
         QDir().mkpath(dir);
@@ -107,6 +120,46 @@ private Q_SLOTS:
         window.findChild<BinDialog*>()->emptyBin();
         QCOMPARE(store.list({}, true).size(), 0);
         QVERIFY(!QFile::exists(file));
+    }
+
+    void repaintingAPartAndExtendingThePage() {
+        QTemporaryDir pictures;
+        GalleryStore store(pictures.path());
+        QVERIFY(store.open());
+        EngineThread engineThread(std::make_unique<RealEngineBackend>());
+        MainWindow window;
+        connectStudio(window, *engineThread.worker(), &store);
+        window.setModel(QStringLiteral("builtin"));
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+        // A page to work on: sky over grass.
+        QImage page(256, 256, QImage::Format_RGB32);
+        page.fill(QColor(0xA8, 0xD8, 0xF0));
+        for (int y = 170; y < 256; ++y) {
+            for (int x = 0; x < 256; ++x) page.setPixel(x, y, qRgb(0x8C, 0xCB, 0x5E));
+        }
+        window.canvas()->setPicture(page);
+        window.canvas()->setTool(CanvasTool::Brush);
+        window.canvas()->setBrushSize(40);
+        const QPoint at = window.canvas()->pictureToWidget({128, 150}).toPoint();
+        QTest::mousePress(window.canvas(), Qt::LeftButton, Qt::NoModifier, at);
+        QTest::mouseMove(window.canvas(), at + QPoint(20, 0));
+        QTest::mouseRelease(window.canvas(), Qt::LeftButton, Qt::NoModifier, at + QPoint(20, 0));
+        window.canvas()->extend(Qt::RightEdge, 64);
+        window.promptPanel()->setPrompt(QStringLiteral("a frog on the grass"));
+        auto* drawButton = window.findChild<QPushButton*>(QStringLiteral("primaryButton"));
+        QTest::mouseClick(drawButton, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(drawButton->text() != QStringLiteral("Stop"), 120000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.canvas()->picture().size(), QSize(320, 256), 5000);
+        const QImage result = window.canvas()->picture();
+        // Far from the marks and the new strip, the page is exactly as it was.
+        QCOMPARE(result.pixel(10, 10), page.pixel(10, 10));
+        QCOMPARE(result.pixel(20, 240), page.pixel(20, 240));
+        QVERIFY(!window.canvas()->hasRepaintWork());
+        QTRY_COMPARE_WITH_TIMEOUT(store.list().size(), 1, 5000);
+        QCOMPARE(store.list().at(0).size, QSize(320, 256));
     }
 };
 

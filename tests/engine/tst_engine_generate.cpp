@@ -104,6 +104,18 @@ private Q_SLOTS:
         QVERIFY(QString::fromStdString(result.images[0].parameters).contains(QStringLiteral("Denoising strength: 0.5")));
     }
 
+    void shapesUseTheModelsOwnNumberOfPixels() {
+        auto request = tinyRequest();  // the tiny model is made for 64x64
+        request.width = 0;
+        request.height = 0;
+        request.aspectRatio = 1.5f;
+        const auto wide = m_engine.generate(request);
+        QCOMPARE(wide.images.at(0).image.width, 96);  // 78x52, kept at least 64 high: 96x64
+        QCOMPARE(wide.images.at(0).image.height, 64);
+        request.aspectRatio = 9.0f;
+        QVERIFY_THROWS_EXCEPTION(Error, m_engine.generate(request));
+    }
+
     void pickleModelIsRefusedWithHowToConvert() {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("dreamy.ckpt"));

@@ -58,6 +58,8 @@ struct GenerationRequest {
     std::string negativePrompt;
     int width = 0;   // 0: the model family's native size (SD 1.x 512, SDXL 1024, built-in 256)
     int height = 0;
+    // With width and height 0: the model's own number of pixels in this shape (1.5 = 3:2 wide, 0.667 = tall).
+    float aspectRatio = 1.0f;
     int steps = 25;
     float cfgScale = 7.5f;
     std::uint64_t seed = 0;  // picture i of a batch uses seed + i, drawn from a fresh CPU generator
