@@ -504,36 +504,12 @@
         <translation>儿童模式还会避开：%1</translation>
     </message>
     <message>
-        <source>a cute little rabbit on a sunny meadow</source>
-        <translation>草地上的一只可爱的兔子</translation>
-    </message>
-    <message>
         <source>Penguin</source>
         <translation>企鹅</translation>
     </message>
     <message>
-        <source>a happy penguin in the snow</source>
-        <translation>雪地里的一只快乐的企鹅</translation>
-    </message>
-    <message>
-        <source>a smiling dolphin in the blue sea</source>
-        <translation>蓝色的大海上的一只海豚</translation>
-    </message>
-    <message>
-        <source>a friendly giraffe on a sunny meadow</source>
-        <translation>草地上的一只长颈鹿</translation>
-    </message>
-    <message>
-        <source>a baby elephant on the grass</source>
-        <translation>草坪上的一头小小的大象</translation>
-    </message>
-    <message>
         <source>Balloon</source>
         <translation>热气球</translation>
-    </message>
-    <message>
-        <source>a hot-air balloon in a blue sky with clouds</source>
-        <translation>蓝天上的一个热气球</translation>
     </message>
     <message>
         <source>Wide (3:2)</source>
@@ -594,6 +570,147 @@
     <message>
         <source>Word pieces the model reads. Up to 75 are read together; a longer text is read in parts, and words far apart matter less to each other.</source>
         <translation>这是模型读到的词块数。最多 75 个会一起读；更长的文字会分段读，离得远的词彼此影响会小一些。</translation>
+    </message>
+    <message>
+        <source>a cute little rabbit</source>
+        <translation>一只可爱的小兔子</translation>
+    </message>
+    <message>
+        <source>on a sunny meadow</source>
+        <translation>在阳光明媚的草地上</translation>
+    </message>
+    <message>
+        <source>a happy penguin</source>
+        <translation>一只快乐的企鹅</translation>
+    </message>
+    <message>
+        <source>in the snow</source>
+        <translation>在雪地里</translation>
+    </message>
+    <message>
+        <source>a smiling dolphin</source>
+        <translation>一只微笑的海豚</translation>
+    </message>
+    <message>
+        <source>in the blue sea</source>
+        <translation>在蓝色的大海里</translation>
+    </message>
+    <message>
+        <source>a friendly giraffe</source>
+        <translation>一只友好的长颈鹿</translation>
+    </message>
+    <message>
+        <source>a baby elephant</source>
+        <translation>一头小象</translation>
+    </message>
+    <message>
+        <source>on the grass</source>
+        <translation>在草地上</translation>
+    </message>
+    <message>
+        <source>a hot-air balloon</source>
+        <translation>一个热气球</translation>
+    </message>
+    <message>
+        <source>in a blue sky with clouds</source>
+        <translation>在飘着白云的蓝天上</translation>
+    </message>
+    <message>
+        <source>Pick an animal or thing above first</source>
+        <translation>先在上面选一个动物或东西</translation>
+    </message>
+    <message>
+        <source>Doing what?</source>
+        <translation>在做什么？</translation>
+    </message>
+    <message>
+        <source>🎾 Playing</source>
+        <translation>🎾 玩球</translation>
+    </message>
+    <message>
+        <source>playing with a ball</source>
+        <translation>在玩球</translation>
+    </message>
+    <message>
+        <source>📖 Reading</source>
+        <translation>📖 看书</translation>
+    </message>
+    <message>
+        <source>reading a book</source>
+        <translation>在看书</translation>
+    </message>
+    <message>
+        <source>🪁 Flying a kite</source>
+        <translation>🪁 放风筝</translation>
+    </message>
+    <message>
+        <source>flying a kite</source>
+        <translation>在放风筝</translation>
+    </message>
+    <message>
+        <source>🧺 Picnic</source>
+        <translation>🧺 野餐</translation>
+    </message>
+    <message>
+        <source>having a picnic</source>
+        <translation>在野餐</translation>
+    </message>
+    <message>
+        <source>😴 Sleeping</source>
+        <translation>😴 睡觉</translation>
+    </message>
+    <message>
+        <source>sleeping peacefully</source>
+        <translation>在安静地睡觉</translation>
+    </message>
+    <message>
+        <source>💃 Dancing</source>
+        <translation>💃 跳舞</translation>
+    </message>
+    <message>
+        <source>dancing happily</source>
+        <translation>在开心地跳舞</translation>
+    </message>
+    <message>
+        <source>Where?</source>
+        <translation>在哪里？</translation>
+    </message>
+    <message>
+        <source>🌼 Meadow</source>
+        <translation>🌼 草地</translation>
+    </message>
+    <message>
+        <source>🌊 Sea</source>
+        <translation>🌊 大海</translation>
+    </message>
+    <message>
+        <source>❄️ Snow</source>
+        <translation>❄️ 雪地</translation>
+    </message>
+    <message>
+        <source>🌸 Garden</source>
+        <translation>🌸 花园</translation>
+    </message>
+    <message>
+        <source>in a flower garden</source>
+        <translation>在花园里</translation>
+    </message>
+    <message>
+        <source>☁️ Sky</source>
+        <translation>☁️ 天空</translation>
+    </message>
+    <message>
+        <source>🌙 Night</source>
+        <translation>🌙 夜晚</translation>
+    </message>
+    <message>
+        <source>under a starry night sky</source>
+        <translation>在满天星星的夜空下</translation>
+    </message>
+    <message>
+        <source>%1 %2 %3</source>
+        <extracomment>%1 is who (a happy penguin), %2 what it does (reading a book, may be empty), %3 where (in the snow)</extracomment>
+        <translation>%3，%1%2</translation>
     </message>
 </context>
 <context>

@@ -82,6 +82,59 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(m_counter);
     connect(m_prompt, &QPlainTextEdit::textChanged, this, &PromptPanel::updateCounter);
 
+
+    auto* ideasLabel = new QLabel(tr("Or pick an idea:"), this);
+    ideasLabel->setObjectName(QStringLiteral("sectionLabel"));
+    layout->addWidget(ideasLabel);
+    auto* ideas = new QGridLayout;
+    ideas->setSpacing(8);
+    // Things and places every model knows, the built-in one included (engine/train/data/concepts.tsv), so the
+    // first click draws something a child recognises whichever model is chosen.
+    addIdea(ideas, QStringLiteral("🐰"), tr("Bunny"), tr("a cute little rabbit"), tr("on a sunny meadow"));
+    addIdea(ideas, QStringLiteral("🐧"), tr("Penguin"), tr("a happy penguin"), tr("in the snow"));
+    addIdea(ideas, QStringLiteral("🐬"), tr("Dolphin"), tr("a smiling dolphin"), tr("in the blue sea"));
+    addIdea(ideas, QStringLiteral("🦒"), tr("Giraffe"), tr("a friendly giraffe"), tr("on a sunny meadow"));
+    addIdea(ideas, QStringLiteral("🐘"), tr("Elephant"), tr("a baby elephant"), tr("on the grass"));
+    addIdea(ideas, QStringLiteral("🎈"), tr("Balloon"), tr("a hot-air balloon"), tr("in a blue sky with clouds"));
+    layout->addLayout(ideas);
+
+    // Then what it does and where, one tap each: a child builds a whole prompt without typing.
+    const auto chipRow = [this, layout](const QString& title, const QList<QPair<QString, QString>>& chips, bool place) {
+        auto* label = new QLabel(title, this);
+        label->setObjectName(QStringLiteral("sectionLabel"));
+        layout->addWidget(label);
+        auto* grid = new QGridLayout;
+        grid->setSpacing(6);
+        int index = 0;
+        for (const auto& [text, words] : chips) {
+            auto* chip = new QToolButton(this);
+            chip->setObjectName(place ? QStringLiteral("placeChip") : QStringLiteral("actionChip"));
+            chip->setText(text);
+            chip->setCheckable(true);
+            chip->setEnabled(false);  // until something to draw is picked
+            chip->setToolTip(tr("Pick an animal or thing above first"));
+            chip->setProperty("words", words);
+            chip->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+            connect(chip, &QToolButton::toggled, this, [this, chip, place](bool on) {
+                if (!on && (place ? m_placeChip : m_actionChip) != chip) return;
+                pickPart(place, on ? chip : nullptr);
+            });
+            grid->addWidget(chip, index / 2, index % 2);
+            (place ? m_placeChips : m_actionChips).append(chip);
+            ++index;
+        }
+        layout->addLayout(grid);
+    };
+    chipRow(tr("Doing what?"),
+            {{tr("🎾 Playing"), tr("playing with a ball")}, {tr("📖 Reading"), tr("reading a book")},
+             {tr("🪁 Flying a kite"), tr("flying a kite")}, {tr("🧺 Picnic"), tr("having a picnic")},
+             {tr("😴 Sleeping"), tr("sleeping peacefully")}, {tr("💃 Dancing"), tr("dancing happily")}},
+            false);
+    chipRow(tr("Where?"),
+            {{tr("🌼 Meadow"), tr("on a sunny meadow")}, {tr("🌊 Sea"), tr("in the blue sea")},
+             {tr("❄️ Snow"), tr("in the snow")}, {tr("🌸 Garden"), tr("in a flower garden")},
+             {tr("☁️ Sky"), tr("in a blue sky with clouds")}, {tr("🌙 Night"), tr("under a starry night sky")}},
+            true);
     // Picture-book styles: one at a time; what a style adds is shown, never hidden in the request.
     auto* stylesLabel = new QLabel(tr("Style:"), this);
     stylesLabel->setObjectName(QStringLiteral("sectionLabel"));
@@ -108,21 +161,10 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     m_styleWords->setWordWrap(true);
     m_styleWords->hide();
     layout->addWidget(m_styleWords);
-
-    auto* ideasLabel = new QLabel(tr("Or pick an idea:"), this);
-    ideasLabel->setObjectName(QStringLiteral("sectionLabel"));
-    layout->addWidget(ideasLabel);
-    auto* ideas = new QGridLayout;
-    ideas->setSpacing(8);
-    // Things and places every model knows, the built-in one included (engine/train/data/concepts.tsv), so the
-    // first click draws something a child recognises whichever model is chosen.
-    addIdea(ideas, QStringLiteral("🐰"), tr("Bunny"), tr("a cute little rabbit on a sunny meadow"));
-    addIdea(ideas, QStringLiteral("🐧"), tr("Penguin"), tr("a happy penguin in the snow"));
-    addIdea(ideas, QStringLiteral("🐬"), tr("Dolphin"), tr("a smiling dolphin in the blue sea"));
-    addIdea(ideas, QStringLiteral("🦒"), tr("Giraffe"), tr("a friendly giraffe on a sunny meadow"));
-    addIdea(ideas, QStringLiteral("🐘"), tr("Elephant"), tr("a baby elephant on the grass"));
-    addIdea(ideas, QStringLiteral("🎈"), tr("Balloon"), tr("a hot-air balloon in a blue sky with clouds"));
-    layout->addLayout(ideas);
+    connect(m_prompt, &QPlainTextEdit::textChanged, this, [this] {
+        // Typing takes over from the cards: they no longer rewrite the words.
+        if (!m_composing && !m_subject.isEmpty() && prompt() != composedPrompt()) forgetParts();
+    });
 
     m_advancedToggle = new QToolButton(this);
     m_advancedToggle->setObjectName(QStringLiteral("advancedToggle"));
@@ -213,13 +255,14 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     });
 }
 
-void PromptPanel::addIdea(QLayout* layout, const QString& emoji, const QString& label, const QString& promptText) {
+void PromptPanel::addIdea(QLayout* layout, const QString& emoji, const QString& label, const QString& subject,
+                          const QString& place) {
     auto* grid = static_cast<QGridLayout*>(layout);
     // A big picture over a short word: a child finds the card before reading it.
     auto* card = new QToolButton(this);
     card->setObjectName(QStringLiteral("ideaCard"));
     card->setAccessibleName(label);
-    card->setToolTip(promptText);
+    card->setToolTip(subject + QLatin1Char(' ') + place);
     card->setMinimumSize(80, 72);
     card->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
     auto* cardLayout = new QVBoxLayout(card);
@@ -233,9 +276,51 @@ void PromptPanel::addIdea(QLayout* layout, const QString& emoji, const QString& 
         part->setAttribute(Qt::WA_TransparentForMouseEvents);
         cardLayout->addWidget(part);
     }
-    connect(card, &QToolButton::clicked, this, [this, promptText] { setPrompt(promptText); });
+    connect(card, &QToolButton::clicked, this, [this, subject, place] {
+        m_subject = subject;
+        m_defaultPlace = place;
+        for (QToolButton* chip : m_actionChips + m_placeChips) chip->setEnabled(true), chip->setToolTip(QString());
+        composePrompt();
+    });
     const int index = grid->count();
     grid->addWidget(card, index / 3, index % 3);
+}
+
+void PromptPanel::pickPart(bool place, QToolButton* chosen) {
+    QToolButton*& current = place ? m_placeChip : m_actionChip;
+    if (current && current != chosen) {
+        const QSignalBlocker block(current);
+        current->setChecked(false);
+    }
+    current = chosen;
+    composePrompt();
+}
+
+QString PromptPanel::composedPrompt() const {
+    const QString action = m_actionChip ? m_actionChip->property("words").toString() : QString();
+    const QString place = m_placeChip ? m_placeChip->property("words").toString() : m_defaultPlace;
+    // Word order is the language's: English "a penguin reading a book in the snow", Chinese "在雪地里，一只…在看书".
+    //: %1 is who (a happy penguin), %2 what it does (reading a book, may be empty), %3 where (in the snow)
+    QString text = tr("%1 %2 %3").arg(m_subject, action, place);
+    return text.simplified();
+}
+
+void PromptPanel::composePrompt() {
+    if (m_subject.isEmpty()) return;
+    m_composing = true;
+    setPrompt(composedPrompt());
+    m_composing = false;
+}
+
+void PromptPanel::forgetParts() {
+    m_subject.clear();
+    for (QToolButton* chip : m_actionChips + m_placeChips) {
+        const QSignalBlocker block(chip);
+        chip->setChecked(false);
+        chip->setEnabled(false);
+        chip->setToolTip(tr("Pick an animal or thing above first"));
+    }
+    m_actionChip = m_placeChip = nullptr;
 }
 
 void PromptPanel::setAdvancedVisible(bool visible) {

@@ -50,7 +50,11 @@ Q_SIGNALS:
     void stopClicked();
 
 private:
-    void addIdea(QLayout* layout, const QString& emoji, const QString& label, const QString& promptText);
+    void addIdea(QLayout* layout, const QString& emoji, const QString& label, const QString& subject, const QString& place);
+    void pickPart(bool place, QToolButton* chosen);
+    QString composedPrompt() const;
+    void composePrompt();
+    void forgetParts();
     void setAdvancedVisible(bool visible);
     void chooseStyle(QToolButton* chosen);
     QString fullPrompt() const;
@@ -66,6 +70,14 @@ private:
     QLabel* m_counter = nullptr;
     QLabel* m_styleWords = nullptr;
     QList<QToolButton*> m_styleChips;
+    // The card builder: who (an idea card), doing what, where (its card's usual place unless one is picked).
+    QString m_subject;
+    QString m_defaultPlace;
+    QList<QToolButton*> m_actionChips;
+    QList<QToolButton*> m_placeChips;
+    QToolButton* m_actionChip = nullptr;
+    QToolButton* m_placeChip = nullptr;
+    bool m_composing = false;
     TokenCounter m_tokenCounter;
     QSpinBox* m_steps = nullptr;
     QDoubleSpinBox* m_cfg = nullptr;

@@ -13,6 +13,7 @@
 #include <QtWidgets/QDoubleSpinBox>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
+#include <QtWidgets/QPlainTextEdit>
 #include <QtWidgets/QSpinBox>
 #include <QtWidgets/QToolButton>
 
@@ -51,6 +52,43 @@ private Q_SLOTS:
         const QString dir = test::testOutputDir() + QStringLiteral("/screenshots");
         QDir().mkpath(dir);
         QVERIFY(panel.grab().toImage().save(dir + QStringLiteral("/prompt_panel_style.png")));
+    }
+
+    void cardsBuildAPromptWithoutTyping() {
+        PromptPanel panel;
+        panel.resize(360, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        const auto cards = panel.findChildren<QToolButton*>(QStringLiteral("ideaCard"));
+        const auto actions = panel.findChildren<QToolButton*>(QStringLiteral("actionChip"));
+        const auto places = panel.findChildren<QToolButton*>(QStringLiteral("placeChip"));
+        QVERIFY(cards.size() >= 6 && actions.size() >= 4 && places.size() >= 4);
+        QVERIFY(!actions.at(0)->isEnabled());  // nothing to do things yet
+        QTest::mouseClick(cards.at(1), Qt::LeftButton);  // penguin, in its usual place
+        QCOMPARE(panel.prompt(), QStringLiteral("a happy penguin in the snow"));
+        QVERIFY(actions.at(0)->isEnabled());
+        QTest::mouseClick(actions.at(1), Qt::LeftButton);  // reading
+        QCOMPARE(panel.prompt(), QStringLiteral("a happy penguin reading a book in the snow"));
+        QTest::mouseClick(places.at(3), Qt::LeftButton);  // garden
+        QCOMPARE(panel.prompt(), QStringLiteral("a happy penguin reading a book in a flower garden"));
+        QTest::mouseClick(actions.at(2), Qt::LeftButton);  // a kite instead of the book
+        QVERIFY(!actions.at(1)->isChecked());
+        QCOMPARE(panel.prompt(), QStringLiteral("a happy penguin flying a kite in a flower garden"));
+        QTest::mouseClick(cards.at(0), Qt::LeftButton);  // another animal keeps what was picked
+        QCOMPARE(panel.prompt(), QStringLiteral("a cute little rabbit flying a kite in a flower garden"));
+        QTest::mouseClick(actions.at(2), Qt::LeftButton);  // and a second tap takes a part away
+        QCOMPARE(panel.prompt(), QStringLiteral("a cute little rabbit in a flower garden"));
+        QApplication::processEvents();
+        const QString dir = test::testOutputDir() + QStringLiteral("/screenshots");
+        QDir().mkpath(dir);
+        QVERIFY(panel.grab().toImage().save(dir + QStringLiteral("/prompt_panel_cards.png")));
+        // Typing takes over: the cards stop rewriting the words.
+        auto* edit = panel.findChild<QPlainTextEdit*>(QStringLiteral("promptEdit"));
+        edit->moveCursor(QTextCursor::End);
+        QTest::keyClicks(edit, QStringLiteral(" with a hat"));
+        QVERIFY(!actions.at(0)->isEnabled());
+        QTest::mouseClick(places.at(0), Qt::LeftButton);
+        QVERIFY(panel.prompt().endsWith(QStringLiteral("with a hat")));
     }
 
     void counterSaysWhenThePromptIsReadInParts() {
