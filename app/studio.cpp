@@ -17,6 +17,8 @@
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QFile>
+#include <QtCore/QTimer>
+#include <QtGui/QImageReader>
 
 #include <memory>
 
@@ -28,10 +30,23 @@ namespace {
 constexpr int kPicturesShownAtStart = 200;
 
 void keepPictures(MainWindow& window, EngineWorker& worker, GalleryStore& store) {
-    const auto records = store.list().mid(0, kPicturesShownAtStart);
-    for (auto it = records.crbegin(); it != records.crend(); ++it) {  // oldest first: the strip puts each on top
-        window.gallery()->addPicture(QImage(it->file), it->prompt, it->file, it->favourite);
-    }
+    // Kept pictures arrive a few at a time, newest first, as small thumbnails decoded at their size: the window is
+    // there at once, and hundreds of pictures do not sit in memory at full size.
+    auto pending = std::make_shared<QList<GalleryRecord>>(store.list().mid(0, kPicturesShownAtStart));
+    auto* loader = new QTimer(&window);
+    QObject::connect(loader, &QTimer::timeout, &window, [&window, pending, loader] {
+        for (int i = 0; i < 4 && !pending->isEmpty(); ++i) {
+            const GalleryRecord record = pending->takeFirst();
+            QImageReader reader(record.file);
+            QSize size = reader.size();
+            const int side = GalleryStrip::thumbnailSize();
+            if (size.isValid()) reader.setScaledSize(size.scaled(side, side, Qt::KeepAspectRatio));
+            const QImage thumbnail = reader.read();
+            window.gallery()->addKeptPicture(thumbnail, record.prompt, record.file, record.favourite);
+        }
+        if (pending->isEmpty()) loader->deleteLater();
+    });
+    loader->start(0);
     QObject::connect(window.gallery(), &GalleryStrip::trashRequested, &window,
                      [&store](const QString& file) { store.moveToTrash(file); });
     QObject::connect(window.gallery(), &GalleryStrip::binRequested, &window, [&window, &store] { showBin(window, store); });

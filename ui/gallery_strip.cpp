@@ -62,26 +62,51 @@ GalleryStrip::GalleryStrip(QWidget* parent) : QWidget(parent) {
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_list, &QListWidget::customContextMenuRequested, this, &GalleryStrip::showMenu);
     connect(m_list, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) {
-        Q_EMIT pictureActivated(item->data(kPictureRole).value<QImage>());
+        Q_EMIT pictureActivated(pictureOf(item));
     });
+}
+
+QListWidgetItem* GalleryStrip::makeItem(const QImage& thumbnail, const QString& prompt, const QString& file, bool favourite) {
+    const QPixmap icon = QPixmap::fromImage(thumbnail.width() > kThumbnail || thumbnail.height() > kThumbnail
+                                                ? thumbnail.scaled(kThumbnail, kThumbnail, Qt::KeepAspectRatio, Qt::SmoothTransformation)
+                                                : thumbnail);
+    auto* item = new QListWidgetItem(QIcon(icon), QString());
+    item->setToolTip(prompt);
+    item->setData(Qt::UserRole, prompt);
+    item->setData(kFileRole, file);
+    item->setData(kFavouriteRole, favourite);
+    item->setText(favourite ? QStringLiteral("★") : QString());
+    return item;
 }
 
 void GalleryStrip::addPicture(const QImage& picture, const QString& prompt, const QString& file, bool favourite) {
     if (picture.isNull()) return;
-    const QPixmap thumbnail = QPixmap::fromImage(
-        picture.scaled(kThumbnail, kThumbnail, Qt::KeepAspectRatio, Qt::SmoothTransformation));
-    auto* item = new QListWidgetItem(QIcon(thumbnail), QString());
-    item->setToolTip(prompt);
-    item->setData(Qt::UserRole, prompt);
-    item->setData(kPictureRole, picture);
-    item->setData(kFileRole, file);
-    item->setData(kFavouriteRole, favourite);
-    item->setText(favourite ? QStringLiteral("★") : QString());
+    QListWidgetItem* item = makeItem(picture, prompt, file, favourite);
+    item->setData(kPictureRole, picture);  // until it is kept in a file
     m_list->insertItem(0, item);  // newest first
     m_list->show();
     m_emptyHint->hide();
     applyFilter(m_search->text());
 }
+
+void GalleryStrip::addKeptPicture(const QImage& thumbnail, const QString& prompt, const QString& file, bool favourite) {
+    if (thumbnail.isNull() || file.isEmpty()) return;
+    m_list->addItem(makeItem(thumbnail, prompt, file, favourite));  // older than those already shown
+    m_list->show();
+    m_emptyHint->hide();
+    applyFilter(m_search->text());
+}
+
+int GalleryStrip::thumbnailSize() { return kThumbnail; }
+
+QImage GalleryStrip::pictureOf(const QListWidgetItem* item) const {
+    if (!item) return {};
+    const QImage held = item->data(kPictureRole).value<QImage>();
+    if (!held.isNull()) return held;
+    return QImage(item->data(kFileRole).toString());  // kept pictures are read when they are needed
+}
+
+QImage GalleryStrip::pictureAt(int row) const { return pictureOf(m_list->item(row)); }
 
 int GalleryStrip::pictureCount() const { return m_list->count(); }
 
@@ -90,6 +115,7 @@ bool GalleryStrip::setPictureFile(const QImage& picture, const QString& file) {
         QListWidgetItem* item = m_list->item(i);
         if (item->data(kPictureRole).value<QImage>().cacheKey() == picture.cacheKey()) {
             item->setData(kFileRole, file);
+            item->setData(kPictureRole, QVariant());  // kept in its file now: read from there when needed
             return true;
         }
     }
@@ -119,7 +145,7 @@ bool GalleryStrip::savePictureCopy(int row, const QString& target) const {
     const QString file = item->data(kFileRole).toString();
     QFile::remove(target);
     // The kept PNG carries the settings; a picture not kept (yet) is saved from memory.
-    return file.isEmpty() ? item->data(kPictureRole).value<QImage>().save(target, "PNG") : QFile::copy(file, target);
+    return file.isEmpty() ? pictureOf(item).save(target, "PNG") : QFile::copy(file, target);
 }
 
 void GalleryStrip::reusePrompt(int row) {
@@ -147,8 +173,8 @@ void GalleryStrip::showMenu(const QPoint& position) {
     if (!item) return;
     const int row = m_list->row(item);
     QMenu menu(this);
-    menu.addAction(tr("Show it big"), this, [this, item] { Q_EMIT pictureActivated(item->data(kPictureRole).value<QImage>()); });
-    menu.addAction(tr("Change a part of it"), this, [this, item] { Q_EMIT editRequested(item->data(kPictureRole).value<QImage>()); });
+    menu.addAction(tr("Show it big"), this, [this, item] { Q_EMIT pictureActivated(pictureOf(item)); });
+    menu.addAction(tr("Change a part of it"), this, [this, item] { Q_EMIT editRequested(pictureOf(item)); });
     menu.addAction(tr("Use these settings again"), this, [this, row] { reusePrompt(row); });
     const bool favourite = isFavourite(row);
     menu.addAction(favourite ? tr("Not a favourite any more") : tr("A favourite ★"), this,

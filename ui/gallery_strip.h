@@ -8,6 +8,7 @@
 class QLabel;
 class QLineEdit;
 class QListWidget;
+class QListWidgetItem;
 
 namespace storybrush {
 
@@ -21,6 +22,11 @@ public:
     void addPicture(const QImage& picture, const QString& prompt, const QString& file = QString(), bool favourite = false);
     // Attaches the kept file to the thumbnail showing `picture` (matched by QImage::cacheKey).
     bool setPictureFile(const QImage& picture, const QString& file);
+    // A picture kept in the store: only its thumbnail is held, the picture is read from its file when needed.
+    // Appended below those shown (the studio adds kept pictures newest first, a few at a time).
+    void addKeptPicture(const QImage& thumbnail, const QString& prompt, const QString& file, bool favourite);
+    static int thumbnailSize();  // pixels, the longer side
+    QImage pictureAt(int row) const;
     int pictureCount() const;
     QString pictureFile(int row) const;
 
@@ -42,6 +48,8 @@ Q_SIGNALS:
 
 private:
     void applyFilter(const QString& text);
+    QListWidgetItem* makeItem(const QImage& thumbnail, const QString& prompt, const QString& file, bool favourite);
+    QImage pictureOf(const QListWidgetItem* item) const;
     void showMenu(const QPoint& position);
 
     QLineEdit* m_search = nullptr;

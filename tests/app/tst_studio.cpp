@@ -66,9 +66,10 @@ private Q_SLOTS:
         {
             MainWindow later;
             connectStudio(later, *engineThread.worker(), &store);
-            QCOMPARE(later.findChild<QListWidget*>(QStringLiteral("galleryList"))->count(), 1);
+            QTRY_COMPARE(later.findChild<QListWidget*>(QStringLiteral("galleryList"))->count(), 1);  // arrives a moment later
             QCOMPARE(later.gallery()->pictureFile(0), store.list().at(0).file);
             QVERIFY(later.gallery()->isFavourite(0));
+            QCOMPARE(later.gallery()->pictureAt(0).size(), QSize(256, 256));  // read from its file when needed
         }
         // The thumbnail's menu: save a copy (with its settings), use the words again, move to the bin.
         const QString copy = pictures.filePath(QStringLiteral("copy.png"));

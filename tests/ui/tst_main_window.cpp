@@ -16,6 +16,7 @@
 #include <QtTest/QtTest>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QLabel>
+#include <QtWidgets/QLineEdit>
 #include <QtWidgets/QMenu>
 #include <QtWidgets/QPlainTextEdit>
 #include <QtWidgets/QPushButton>
@@ -226,6 +227,43 @@ private Q_SLOTS:
         QCOMPARE(installLanguage(*qApp, QStringLiteral("en")), QStringLiteral("en"));
         MainWindow english;
         QCOMPARE(english.findChild<QPushButton*>(QStringLiteral("primaryButton"))->text(), QStringLiteral("Draw it!"));
+    }
+
+    void chineseWindowHasNoEnglishLeft() {
+        QCOMPARE(installLanguage(*qApp, QStringLiteral("zh_CN")), QStringLiteral("zh_CN"));
+        QStringList english;
+        {
+            MainWindow window;
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            window.canvas()->setPicture(samplePicture());  // the canvas tools show
+            window.canvas()->setTool(CanvasTool::Brush);
+            window.findChild<QToolButton*>(QStringLiteral("advancedToggle"))->click();
+            window.findChildren<QToolButton*>(QStringLiteral("ideaCard")).at(0)->click();
+            QApplication::processEvents();
+            // Words the person reads: labels, buttons, placeholders, tooltips. Allowed: the product's name and
+            // the model keywords a style adds (models read English; they are shown so nothing is hidden).
+            const QRegularExpression word(QStringLiteral("[A-Za-z]{2,}"));
+            const auto check = [&](const QString& where, const QString& text) {
+                QString rest = text;
+                rest.remove(QStringLiteral("Storybrush")).remove(QStringLiteral("Ctrl")).remove(QStringLiteral("Shift"))
+                    .remove(QStringLiteral("Esc")).remove(QStringLiteral("Enter")).remove(QStringLiteral("NVIDIA"))
+                    .remove(QStringLiteral("ComfyUI")).remove(QStringLiteral("A1111")).remove(QStringLiteral("safetensors"));
+                if (word.match(rest).hasMatch()) english << where + QStringLiteral(": ") + text;
+            };
+            for (QWidget* widget : window.findChildren<QWidget*>()) {
+                if (!widget->isVisibleTo(&window) || widget->objectName() == QStringLiteral("styleWords")) continue;
+                const QString name = QString::fromLatin1(widget->metaObject()->className()) + QLatin1Char('#') + widget->objectName();
+                if (auto* label = qobject_cast<QLabel*>(widget)) check(name, label->text());
+                if (auto* button = qobject_cast<QAbstractButton*>(widget)) check(name, button->text());
+                if (auto* edit = qobject_cast<QPlainTextEdit*>(widget)) check(name, edit->placeholderText());
+                if (auto* line = qobject_cast<QLineEdit*>(widget)) check(name, line->placeholderText());
+                if (widget->objectName() != QStringLiteral("styleChip")) check(name + QStringLiteral(" tooltip"), widget->toolTip());
+            }
+            QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_chinese_full")).isEmpty());
+        }
+        QCOMPARE(installLanguage(*qApp, QStringLiteral("en")), QStringLiteral("en"));
+        QVERIFY2(english.isEmpty(), qPrintable(english.join(QLatin1Char('\n'))));
     }
 
     void blockedPromptGetsAKindMessage() {
