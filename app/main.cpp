@@ -1,9 +1,11 @@
 // storybrush: the studio. Starts the window and the engine thread; without a display it draws a first picture
 // with the built-in model and says what the headless tool can do, instead of failing.
+#include "app/adult_lock.h"
 #include "app/engine_thread.h"
 #include "app/gallery_store.h"
 #include "app/model_folder.h"
 #include "app/real_engine_backend.h"
+#include "app/safety_log.h"
 #include "app/studio.h"
 
 #include "imaging/png_io.h"
@@ -99,12 +101,22 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-            std::printf("Usage: storybrush [--screenshot PATH.png] [--version]\n"
+            std::printf("Usage: storybrush [--screenshot PATH.png] [--reset-pin] [--version]\n"
                         "Opens the Storybrush studio. Without a display it draws a first picture instead.\n"
                         "The command-line tool storybrush-cli draws without a window.\n");
             return 0;
         }
         if (!std::strcmp(argv[i], "--screenshot") && i + 1 < argc) screenshotPath = QString::fromLocal8Bit(argv[++i]);
+        if (!std::strcmp(argv[i], "--reset-pin")) {
+            // A forgotten PIN: whoever can run programs on this account can reset it; kid mode stays on.
+            QCoreApplication core(argc, argv);
+            QCoreApplication::setOrganizationName(QStringLiteral("Storybrush"));
+            QCoreApplication::setApplicationName(QStringLiteral("Storybrush"));
+            QSettings settings;
+            storybrush::AdultLock(settings).reset();
+            std::printf("The grown-ups' PIN is removed. The next time kid mode is turned off, a new one is chosen.\n");
+            return 0;
+        }
     }
     if (!haveDisplay()) return drawHeadless(argv[0]);
 
@@ -156,8 +168,18 @@ int main(int argc, char** argv) {
         window.setDrawingPreferences(current.device, current.previewsPerSecond);
     };
     applySettings(readSettings());
+    storybrush::AdultLock adultLock(settings);
+    storybrush::SafetyLog safetyLog(storybrush::SafetyLog::defaultFile());
+    storybrush::connectSafety(window, *engineThread.worker(), adultLock, safetyLog);
     QObject::connect(&window, &storybrush::MainWindow::settingsRequested, &window, [&] {
+        // In kid mode the settings (models folder, device, the log) are for grown-ups only.
+        if (window.isKidMode() &&
+            !storybrush::askGrownUp(&window, adultLock, QCoreApplication::translate("storybrush::Studio", "Change the settings"))) {
+            return;
+        }
         storybrush::SettingsDialog dialog(readSettings(), &window);
+        QObject::connect(&dialog, &storybrush::SettingsDialog::safetyLogRequested, &dialog,
+                         [&dialog, &safetyLog] { storybrush::showSafetyLog(&dialog, safetyLog); });
         if (dialog.exec() != QDialog::Accepted) return;
         const storybrush::StudioSettings chosen = dialog.settings();
         settings.setValue(QStringLiteral("models/folder"), chosen.modelsFolder);

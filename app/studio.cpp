@@ -1,12 +1,16 @@
 // Wiring between MainWindow (ui/) and EngineWorker (app/): see studio.h.
 #include "app/studio.h"
 
+#include "app/adult_lock.h"
 #include "app/engine_worker.h"
+#include "app/safety_log.h"
 #include "app/gallery_store.h"
 #include "ui/bin_dialog.h"
 #include "ui/canvas_view.h"
 #include "ui/gallery_strip.h"
 #include "ui/main_window.h"
+#include "ui/pin_dialog.h"
+#include "ui/safety_log_dialog.h"
 #include "ui/prompt_panel.h"
 
 #include "imaging/png_io.h"
@@ -17,6 +21,7 @@
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QFile>
+#include <QtCore/QLocale>
 #include <QtCore/QTimer>
 #include <QtGui/QImageReader>
 
@@ -126,6 +131,72 @@ void reuseSettings(MainWindow& window, const QString& file) {
 }
 
 }  // namespace
+
+bool askGrownUp(QWidget* parent, AdultLock& lock, const QString& why) {
+    const bool choosing = !lock.hasPin();
+    PinDialog dialog(choosing ? PinDialog::Mode::Choose : PinDialog::Mode::Enter, why, parent);
+    if (const int wait = lock.secondsUntilNextTry(); wait > 0) {
+        dialog.showProblem(QCoreApplication::translate("storybrush::Studio", "Too many wrong tries: please wait %n second(s).",
+                                                       nullptr, wait));
+    }
+    while (dialog.exec() == QDialog::Accepted) {
+        if (choosing) {
+            QString error;
+            if (lock.setPin(dialog.pin(), &error)) return true;
+            dialog.showProblem(QCoreApplication::translate("storybrush::Studio", "That PIN cannot be used: it needs 4 to 12 digits."));
+            continue;
+        }
+        int wait = 0;
+        switch (lock.check(dialog.pin(), &wait)) {
+        case AdultLock::Check::Accepted: return true;
+        case AdultLock::Check::Wrong:
+            dialog.showProblem(wait > 0 ? QCoreApplication::translate("storybrush::Studio",
+                                                                      "That is not the PIN. Please wait %n second(s) before the next try.",
+                                                                      nullptr, wait)
+                                        : QCoreApplication::translate("storybrush::Studio", "That is not the PIN."));
+            break;
+        case AdultLock::Check::WaitFirst:
+            dialog.showProblem(QCoreApplication::translate("storybrush::Studio", "Too many wrong tries: please wait %n second(s).",
+                                                           nullptr, wait));
+            break;
+        }
+    }
+    return false;
+}
+
+void showSafetyLog(QWidget* parent, SafetyLog& log) {
+    QStringList lines;
+    for (const SafetyLogEntry& entry : log.entries()) {
+        const QString kind = entry.kind == QStringLiteral("picture")
+                                 ? QCoreApplication::translate("storybrush::Studio", "picture")
+                                 : QCoreApplication::translate("storybrush::Studio", "words");
+        lines << QStringLiteral("%1 · %2 · %3").arg(QLocale().toString(entry.when.toLocalTime(), QLocale::ShortFormat), kind,
+                                                    entry.category.isEmpty() ? QStringLiteral("?") : entry.category);
+    }
+    SafetyLogDialog dialog(lines, parent);
+    QObject::connect(&dialog, &SafetyLogDialog::clearRequested, &dialog, [&log] { log.clear(); });
+    dialog.exec();
+}
+
+void connectSafety(MainWindow& window, EngineWorker& worker, AdultLock& lock, SafetyLog& log) {
+    window.setKidMode(true);
+    QObject::connect(&window, &MainWindow::kidModeChangeRequested, &window, [&window, &lock] {
+        if (!window.isKidMode()) {
+            window.setKidMode(true);  // back to the safe side needs no PIN
+            return;
+        }
+        if (askGrownUp(&window, lock, QCoreApplication::translate("storybrush::Studio", "Turn kid mode off"))) {
+            window.setKidMode(false);
+        }
+    });
+    QObject::connect(&worker, &EngineWorker::finished, &window, [&log](quint64, const JobResult& result) {
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        if (result.promptBlocked) log.append({now, QStringLiteral("prompt"), result.blockedCategory});
+        for (const JobImage& image : result.images) {
+            if (image.blocked) log.append({now, QStringLiteral("picture"), QString()});
+        }
+    });
+}
 
 void connectStudio(MainWindow& window, EngineWorker& worker, GalleryStore* store) {
     EngineWorker* engine = &worker;

@@ -2,8 +2,13 @@
 // end-to-end UI test drives it).
 #pragma once
 
+class QWidget;
+class QString;
+
 namespace storybrush {
 
+class AdultLock;
+class SafetyLog;
 class EngineWorker;
 class GalleryStore;
 class MainWindow;
@@ -13,6 +18,17 @@ class MainWindow;
 // kid-mode negative words the engine adds. With a store, every finished picture is kept in it (a failure shows a
 // message on the canvas) and the gallery starts with the newest pictures kept before.
 void connectStudio(MainWindow& window, EngineWorker& worker, GalleryStore* store = nullptr);
+
+// Kid mode and the grown-ups' side: the header badge turns kid mode off only with the PIN (chosen the first
+// time), and back on at once; whatever the checks hold back (prompt or picture) goes to the log, by category.
+// The studio always starts in kid mode.
+void connectSafety(MainWindow& window, EngineWorker& worker, AdultLock& lock, SafetyLog& log);
+
+// Asks for the PIN (or to choose one when there is none); true when a grown-up answered. `why` is shown.
+bool askGrownUp(QWidget* parent, AdultLock& lock, const QString& why);
+
+// The held-back log (modal), with its Clear button.
+void showSafetyLog(QWidget* parent, SafetyLog& log);
 
 // Opens the bin (non-modal, deleted on close): pictures put back return to the gallery; emptying deletes them.
 void showBin(MainWindow& window, GalleryStore& store);

@@ -294,10 +294,6 @@
         <translation>儿童模式已开启</translation>
     </message>
     <message>
-        <source>Every picture is checked before anyone sees it.</source>
-        <translation>每张画在给人看之前都会先检查。</translation>
-    </message>
-    <message>
         <source>Model: %1</source>
         <translation>模型：%1</translation>
     </message>
@@ -364,6 +360,49 @@
     <message>
         <source>Models folder, graphics card, language, previews</source>
         <translation>模型文件夹、显卡、语言、预览</translation>
+    </message>
+    <message>
+        <source>Kid mode off</source>
+        <translation>儿童模式已关闭</translation>
+    </message>
+    <message>
+        <source>Every picture is checked before anyone sees it. A grown-up&apos;s PIN turns this off.</source>
+        <translation>每张画都会先检查，再给人看。要关闭需要大人的密码。</translation>
+    </message>
+    <message>
+        <source>Grown-up mode: previews are shown as they are. Click to turn kid mode back on.</source>
+        <translation>大人模式：预览按原样显示。点一下就回到儿童模式。</translation>
+    </message>
+</context>
+<context>
+    <name>storybrush::PinDialog</name>
+    <message>
+        <source>For grown-ups</source>
+        <translation>给大人</translation>
+    </message>
+    <message>
+        <source>%1: first choose a PIN of 4 to 12 digits. It will be asked for whenever kid mode is turned off or the settings are changed.</source>
+        <translation>%1：请先设一个 4 到 12 位数字的密码。以后关闭儿童模式或修改设置时都要输入它。</translation>
+    </message>
+    <message>
+        <source>%1: please enter the grown-ups&apos; PIN.</source>
+        <translation>%1：请输入大人的密码。</translation>
+    </message>
+    <message>
+        <source>PIN</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Once more</source>
+        <translation>再输一次</translation>
+    </message>
+    <message>
+        <source>A PIN has at least 4 digits.</source>
+        <translation>密码至少要 4 位数字。</translation>
+    </message>
+    <message>
+        <source>The two PINs are not the same. Please type it again.</source>
+        <translation>两次输入的密码不一样，请再输一次。</translation>
     </message>
 </context>
 <context>
@@ -714,6 +753,25 @@
     </message>
 </context>
 <context>
+    <name>storybrush::SafetyLogDialog</name>
+    <message>
+        <source>What the kid-safe check held back</source>
+        <translation>儿童安全检查拦下的内容</translation>
+    </message>
+    <message>
+        <source>Only the time and the kind of content are kept: no words and no pictures.</source>
+        <translation>这里只记下时间和内容的类别，不保存文字，也不保存图片。</translation>
+    </message>
+    <message>
+        <source>Nothing has been held back.</source>
+        <translation>还没有拦下任何内容。</translation>
+    </message>
+    <message>
+        <source>Clear the log</source>
+        <translation>清空记录</translation>
+    </message>
+</context>
+<context>
     <name>storybrush::SettingsDialog</name>
     <message>
         <source>Settings</source>
@@ -783,6 +841,10 @@
         <source>A new language or pictures folder is used from the next start.</source>
         <translation>新的语言和保存位置会在下次打开时生效。</translation>
     </message>
+    <message>
+        <source>What was held back…</source>
+        <translation>拦下的内容…</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::Studio</name>
@@ -793,6 +855,42 @@
     <message>
         <source>This picture could not be kept: %1</source>
         <translation>这张画没能保存：%1</translation>
+    </message>
+    <message>
+        <source>Change the settings</source>
+        <translation>修改设置</translation>
+    </message>
+    <message numerus="yes">
+        <source>Too many wrong tries: please wait %n second(s).</source>
+        <translation>
+            <numerusform>试错太多次了：请等 %n 秒。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>That PIN cannot be used: it needs 4 to 12 digits.</source>
+        <translation>这个密码不能用：需要 4 到 12 位数字。</translation>
+    </message>
+    <message numerus="yes">
+        <source>That is not the PIN. Please wait %n second(s) before the next try.</source>
+        <translation>
+            <numerusform>密码不对。请等 %n 秒再试。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>That is not the PIN.</source>
+        <translation>密码不对。</translation>
+    </message>
+    <message>
+        <source>picture</source>
+        <translation>图片</translation>
+    </message>
+    <message>
+        <source>words</source>
+        <translation>文字</translation>
+    </message>
+    <message>
+        <source>Turn kid mode off</source>
+        <translation>关闭儿童模式</translation>
     </message>
 </context>
 </TS>

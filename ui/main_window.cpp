@@ -17,6 +17,7 @@
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QStatusBar>
+#include <QtWidgets/QStyle>
 #include <QtWidgets/QVBoxLayout>
 
 namespace storybrush {
@@ -97,9 +98,11 @@ QWidget* MainWindow::buildHeader() {
     modelMenu->addAction(tr("Choose a model folder…"), this, [this] { chooseModel(true); });
     m_modelButton->setMenu(modelMenu);
     setModel(QStringLiteral("builtin"));
-    auto* kidBadge = new QLabel(tr("Kid mode on"), header);
-    kidBadge->setObjectName(QStringLiteral("kidBadge"));
-    kidBadge->setToolTip(tr("Every picture is checked before anyone sees it."));
+    m_kidBadge = new QToolButton(header);
+    m_kidBadge->setObjectName(QStringLiteral("kidBadge"));
+    connect(m_kidBadge, &QToolButton::clicked, this, &MainWindow::kidModeChangeRequested);
+    auto* kidBadge = m_kidBadge;
+    setKidMode(true);
     layout->addWidget(logo);
     layout->addWidget(title);
     layout->addStretch(1);
@@ -134,6 +137,16 @@ void MainWindow::setInstalledModels(const QStringList& paths) {
         connect(action, &QAction::triggered, this, [this, path] { setModel(path); });
         menu->insertAction(m_installedModelsEnd, action);
     }
+}
+
+void MainWindow::setKidMode(bool on) {
+    m_kidMode = on;
+    m_kidBadge->setText(on ? tr("Kid mode on") : tr("Kid mode off"));
+    m_kidBadge->setToolTip(on ? tr("Every picture is checked before anyone sees it. A grown-up's PIN turns this off.")
+                              : tr("Grown-up mode: previews are shown as they are. Click to turn kid mode back on."));
+    m_kidBadge->setProperty("on", on);
+    m_kidBadge->style()->unpolish(m_kidBadge);
+    m_kidBadge->style()->polish(m_kidBadge);
 }
 
 void MainWindow::setDrawingPreferences(const QString& device, double previewsPerSecond) {

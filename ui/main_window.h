@@ -45,6 +45,9 @@ public Q_SLOTS:
     void setInstalledModels(const QStringList& paths);
     // From the settings: which processor draws and how often step previews come (0: none).
     void setDrawingPreferences(const QString& device, double previewsPerSecond);
+    // Kid mode: every request asks for the kid-safe defaults and previews stay softened until the verdict.
+    // The app decides (turning it off needs the grown-ups' PIN); the badge in the header asks for the change.
+    void setKidMode(bool on);
 
 Q_SIGNALS:
     // The user asked for a picture; the receiver queues it and answers through the slots above.
@@ -52,6 +55,7 @@ Q_SIGNALS:
     void stopRequested();
     void modelChanged(const QString& model);
     void settingsRequested();
+    void kidModeChangeRequested();
 
 private:
     QWidget* buildHeader();
@@ -66,6 +70,7 @@ private:
     ProgressStrip* m_progress = nullptr;
     QSplitter* m_splitter = nullptr;
     QToolButton* m_modelButton = nullptr;
+    QToolButton* m_kidBadge = nullptr;
     QAction* m_installedModelsEnd = nullptr;
     QString m_model = QStringLiteral("builtin");
     QString m_runningPrompt;

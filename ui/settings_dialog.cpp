@@ -77,6 +77,9 @@ SettingsDialog::SettingsDialog(const StudioSettings& settings, QWidget* parent) 
     note->setWordWrap(true);
     layout->addWidget(note);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    auto* log = buttons->addButton(tr("What was held back…"), QDialogButtonBox::ActionRole);
+    log->setObjectName(QStringLiteral("safetyLogButton"));
+    connect(log, &QPushButton::clicked, this, &SettingsDialog::safetyLogRequested);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);

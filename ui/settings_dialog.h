@@ -25,6 +25,9 @@ public:
     explicit SettingsDialog(const StudioSettings& settings, QWidget* parent = nullptr);
     StudioSettings settings() const;
 
+Q_SIGNALS:
+    void safetyLogRequested();
+
 private:
     QLineEdit* m_models = nullptr;
     QComboBox* m_device = nullptr;
