@@ -23,6 +23,7 @@ const SubCommand kSubCommands[] = {
     {"generate", "draw pictures from a prompt (and a starting picture) into PNG files", runGenerate},
     {"bench", "time a generation (text encoder, UNet step, VAE) and its memory; random full-size models", runBench},
     {"check-prompt", "audit the kid-safe prompt policy: one prompt per line on stdin", runCheckPrompt},
+    {"check-image", "audit the kid-safe picture filter: scores and verdict for picture files", runCheckImage},
     {"devices", "where pictures would be computed (CPU threads and BLAS, GPU)", runDevices},
     {"inspect", "what a model is: family, layout, prediction, inpainting, dtypes, parameter counts", runInspect},
     {"tokenize", "how the model's tokenizer sees a prompt: tokens, weights, 75-token chunks", runTokenize},

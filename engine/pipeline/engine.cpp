@@ -10,6 +10,7 @@
 #include "runtime/device.h"
 #include "runtime/resources.h"
 #include "runtime/torch_compat.h"
+#include "safety/picture_classifier.h"
 #include "safety/prompt_policy.h"
 
 #include <chrono>
@@ -44,6 +45,21 @@ struct Engine::Impl {
     std::string modelKey;
     pipeline::PromptCache prompts;
     std::optional<safety::PromptPolicy> policy;  // loaded on first use; a tampered list fails the request
+
+    std::shared_ptr<safety::PictureClassifier> classifier;  // loaded on first use
+
+    // Fails closed: without its filter no picture leaves the engine while the check is on.
+    const safety::PictureClassifier& pictureClassifier() {
+        if (!classifier) {
+            const std::string path = safety::PictureClassifier::defaultPath();
+            if (path.empty()) {
+                throw Error(ErrorKind::ModelFile, "The kid-safe picture filter (resources/safety/classifier/"
+                                                  "nsfwjs-mobilenet-v2.safetensors) is missing: reinstall Storybrush.");
+            }
+            classifier = safety::PictureClassifier::load(path);
+        }
+        return *classifier;
+    }
 
     const safety::PromptPolicy& promptPolicy() {
         if (!policy) policy = safety::PromptPolicy::load(safety::PromptPolicy::defaultFolder());
@@ -200,9 +216,15 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
             generated.image = repaint ? imaging::finishRepaint(*repaint, picture.image, request.maskOptions.colorMatch)
                                       : std::move(picture.image);
             generated.seed = seed;
-            generated.verdict.allowed = true;  // the picture classifier plugs in here
             generated.parameters =
                 pipeline::parametersText(effective, seed, generated.image.width, generated.image.height, model.name);
+            if (request.safetyCheck) {
+                // Every final picture is judged before anyone sees it; a held-back one never leaves the engine.
+                generated.verdict = safety::judgePicture(m_impl->pictureClassifier().classify(generated.image));
+                if (!generated.verdict.allowed) generated.image = Image();
+            } else {
+                generated.verdict.allowed = true;
+            }
             result.images.push_back(std::move(generated));
         }
         result.seconds = secondsSince(started);

@@ -1,0 +1,146 @@
+// The picture filter against its reference: nsfwjs run by TensorFlow.js (node) on the same pictures must give
+// the same five probabilities to 1e-4. Also the verdict's thresholds and a damaged model file.
+#include "safety/picture_classifier.h"
+
+#include "imaging/png_io.h"
+
+#include "common/fixtures.h"
+
+#include <storybrush/error.h>
+
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QProcess>
+#include <QtCore/QStandardPaths>
+#include <QtCore/QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <random>
+
+using namespace storybrush;
+
+namespace {
+
+// Pictures with what a classifier reacts to: smooth colour, hard shapes, skin-like tones, noise, odd sizes.
+std::vector<std::pair<QString, Image>> testPictures() {
+    std::vector<std::pair<QString, Image>> pictures;
+    Image gradient(224, 224, 3);
+    for (int y = 0; y < 224; ++y) {
+        for (int x = 0; x < 224; ++x) {
+            std::uint8_t* p = gradient.pixel(x, y);
+            p[0] = std::uint8_t(x), p[1] = std::uint8_t(y), p[2] = 128;
+        }
+    }
+    pictures.emplace_back(QStringLiteral("gradient.png"), gradient);
+    Image skin(300, 200, 3);
+    for (int y = 0; y < 200; ++y) {
+        for (int x = 0; x < 300; ++x) {
+            std::uint8_t* p = skin.pixel(x, y);
+            const bool blob = (x - 150) * (x - 150) / 2 + (y - 100) * (y - 100) < 4000;
+            p[0] = blob ? 224 : 40, p[1] = blob ? 172 : 90, p[2] = blob ? 150 : 160;
+        }
+    }
+    pictures.emplace_back(QStringLiteral("skin-blob-300x200.png"), skin);
+    Image noise(160, 256, 3);
+    std::mt19937 random(3);
+    for (auto& v : noise.pixels) v = std::uint8_t(random() & 0xff);
+    pictures.emplace_back(QStringLiteral("noise-160x256.png"), noise);
+    Image stripes(224, 224, 3);
+    for (int y = 0; y < 224; ++y) {
+        for (int x = 0; x < 224; ++x) {
+            std::uint8_t* p = stripes.pixel(x, y);
+            const bool on = ((x / 16) + (y / 16)) % 2;
+            p[0] = on ? 250 : 20, p[1] = on ? 220 : 60, p[2] = on ? 40 : 200;
+        }
+    }
+    pictures.emplace_back(QStringLiteral("checks.png"), stripes);
+    return pictures;
+}
+
+}  // namespace
+
+class TestPictureClassifier : public QObject {
+    Q_OBJECT
+
+private:
+    std::shared_ptr<safety::PictureClassifier> m_classifier;
+
+private Q_SLOTS:
+    void initTestCase() {
+        const std::string path = safety::PictureClassifier::defaultPath();
+        QVERIFY2(!path.empty(), "resources/safety/classifier/nsfwjs-mobilenet-v2.safetensors is missing");
+        m_classifier = safety::PictureClassifier::load(path);
+    }
+
+    void probabilitiesAreAProperDistribution() {
+        const auto scores = m_classifier->classify(testPictures().front().second);
+        float sum = 0;
+        for (const float p : scores) {
+            QVERIFY(p >= 0.0f && p <= 1.0f);
+            sum += p;
+        }
+        QVERIFY(std::abs(sum - 1.0f) < 1e-4f);
+    }
+
+    void matchesNsfwjsInTensorFlowJs() {
+        const QString node = QStandardPaths::findExecutable(QStringLiteral("node"));
+        const QString reference = QStringLiteral(STORYBRUSH_REFERENCE_DIR "/nsfwjs");
+        if (node.isEmpty() || !QFileInfo::exists(reference + QStringLiteral("/node_modules/nsfwjs/package.json"))) {
+            QSKIP("the reference needs node and `npm ci` in tests/reference/nsfwjs (packaging/setup.sh does both)");
+        }
+        QTemporaryDir dir;
+        QStringList files;
+        const auto pictures = testPictures();
+        for (const auto& [name, picture] : pictures) {
+            files << dir.filePath(name);
+            imaging::writePng(files.last().toStdString(), picture);
+        }
+        QProcess process;
+        process.setWorkingDirectory(reference);
+        process.start(node, QStringList{QStringLiteral("classify.js")} + files);
+        QVERIFY(process.waitForFinished(300000));
+        QCOMPARE(process.exitCode(), 0);
+        const QList<QByteArray> lines = process.readAllStandardOutput().split('\n');
+        int compared = 0;
+        for (const QByteArray& line : lines) {
+            const QJsonObject result = QJsonDocument::fromJson(line).object();
+            if (result.isEmpty()) continue;
+            const int index = int(files.indexOf(result.value(QStringLiteral("file")).toString()));
+            QVERIFY(index >= 0);
+            const auto ours = m_classifier->classify(pictures[std::size_t(index)].second);
+            const QJsonArray theirs = result.value(QStringLiteral("probabilities")).toArray();
+            QCOMPARE(theirs.size(), 5);
+            for (int c = 0; c < 5; ++c) {
+                const double difference = std::abs(double(ours[std::size_t(c)]) - theirs.at(c).toDouble());
+                QVERIFY2(difference <= 1e-4, qPrintable(QStringLiteral("%1 class %2: ours %3, nsfwjs %4")
+                                                            .arg(files[index]).arg(c).arg(ours[std::size_t(c)]).arg(theirs.at(c).toDouble())));
+            }
+            ++compared;
+        }
+        QCOMPARE(compared, int(pictures.size()));
+    }
+
+    void verdictThresholds() {
+        QVERIFY(safety::judgePicture({0.9f, 0.02f, 0.07f, 0.005f, 0.005f}).allowed);  // a drawing
+        QVERIFY(safety::judgePicture({0.3f, 0.05f, 0.2f, 0.05f, 0.4f}).allowed);      // cartoon swimwear stays
+        const auto explicitPicture = safety::judgePicture({0.1f, 0.3f, 0.1f, 0.3f, 0.2f});
+        QVERIFY(!explicitPicture.allowed);
+        QCOMPARE(int(explicitPicture.category), int(SafetyCategory::Sexual));
+        QVERIFY(!explicitPicture.childMessage.empty());
+        QVERIFY(!safety::judgePicture({0.1f, 0.0f, 0.2f, 0.05f, 0.65f}).allowed);
+    }
+
+    void damagedModelFileIsRefused() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("broken.safetensors"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}        ", 24);
+        file.close();
+        QVERIFY_THROWS_EXCEPTION(Error, safety::PictureClassifier::load(path.toStdString()));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPictureClassifier)
+#include "tst_picture_classifier.moc"
