@@ -49,6 +49,20 @@ if command -v update-alternatives >/dev/null && [ "$(id -u)" = 0 ]; then
   [ -n "$blas" ] && update-alternatives --set libblas.so.3-x86_64-linux-gnu "$blas" >/dev/null
 fi
 
+# The picture filter's reference (tests only): nsfwjs in TensorFlow.js, from npm, its home. Debian's nodejs and npm
+# only when no npm is there (a machine may have NodeSource's, which Debian's npm conflicts with).
+if ! command -v npm >/dev/null; then
+  echo "setup: installing nodejs and npm (Debian) for the picture filter's reference test"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+reference="$root/tests/reference/nsfwjs"
+if [ ! -f "$reference/node_modules/nsfwjs/package.json" ]; then
+  (cd "$reference" && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "setup: npm could not install the picture filter's reference; its parity test will say it is skipped" >&2
+fi
+
 jobs=$(nproc 2>/dev/null || echo 2)
 # shellcheck disable=SC2086
 cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" ${CMAKE_ARGS:-}

@@ -43,7 +43,7 @@ int runCheckImage(int argc, char** argv) {
     for (const std::string& file : files) {
         safety::PictureScores scores{};
         try {
-            scores = classifier->classify(imaging::readImage(file));
+            scores = classifier->classify(imaging::toRgb(imaging::readImage(file)));  // transparency as white paper
         } catch (const Error& error) {
             if (json) std::cout << nlohmann::json{{"file", file}, {"error", error.what()}}.dump() << "\n";
             else std::cerr << file << ": " << error.what() << "\n";

@@ -206,11 +206,13 @@ SafetyVerdict judgePicture(const PictureScores& scores) {
     const float explicitScore = scores[static_cast<std::size_t>(PictureClass::Porn)] +
                                 scores[static_cast<std::size_t>(PictureClass::Hentai)];
     const float suggestive = scores[static_cast<std::size_t>(PictureClass::Sexy)];
-    if (explicitScore >= 0.5f || suggestive >= 0.6f) {
+    // Measured (engine/safety/README.md): the built-in model's pictures reach 0.67 explicit, Debian's clipart on
+    // white 0.59; explicit photographs score above 0.9.
+    if (explicitScore >= 0.7f || suggestive >= 0.7f || explicitScore + suggestive >= 0.8f) {
         verdict.allowed = false;
         verdict.category = SafetyCategory::Sexual;
-        verdict.matchedTerm = explicitScore >= 0.5f ? "picture filter: explicit " + std::to_string(explicitScore)
-                                                    : "picture filter: suggestive " + std::to_string(suggestive);
+        verdict.matchedTerm = "picture filter: explicit " + std::to_string(explicitScore) + ", suggestive " +
+                              std::to_string(suggestive);
         verdict.childMessage = "Let's try another idea!";
     }
     return verdict;

@@ -37,8 +37,8 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
-// The kid-safe verdict on a picture's scores. Explicit classes (porn, hentai) block at a summed 0.5; "sexy" alone
-// blocks at 0.6 (clothed adults at the beach score there too, so it stays above cartoon swimwear).
+// The kid-safe verdict on a picture's scores: held back when the explicit classes (porn + hentai) reach 0.7, the
+// suggestive class ("sexy") 0.7, or both together 0.8. Set just above what cartoon pictures and clipart reach.
 SafetyVerdict judgePicture(const PictureScores& scores);
 
 }  // namespace storybrush::safety

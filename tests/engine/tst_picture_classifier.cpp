@@ -124,11 +124,13 @@ private Q_SLOTS:
     void verdictThresholds() {
         QVERIFY(safety::judgePicture({0.9f, 0.02f, 0.07f, 0.005f, 0.005f}).allowed);  // a drawing
         QVERIFY(safety::judgePicture({0.3f, 0.05f, 0.2f, 0.05f, 0.4f}).allowed);      // cartoon swimwear stays
-        const auto explicitPicture = safety::judgePicture({0.1f, 0.3f, 0.1f, 0.3f, 0.2f});
+        const auto explicitPicture = safety::judgePicture({0.1f, 0.4f, 0.1f, 0.35f, 0.05f});
         QVERIFY(!explicitPicture.allowed);
         QCOMPARE(int(explicitPicture.category), int(SafetyCategory::Sexual));
         QVERIFY(!explicitPicture.childMessage.empty());
-        QVERIFY(!safety::judgePicture({0.1f, 0.0f, 0.2f, 0.05f, 0.65f}).allowed);
+        QVERIFY(!safety::judgePicture({0.05f, 0.0f, 0.2f, 0.0f, 0.75f}).allowed);   // suggestive alone
+        QVERIFY(safety::judgePicture({0.0f, 0.0f, 0.31f, 0.67f, 0.02f}).allowed);    // the built-in model's worst blob
+        QVERIFY(!safety::judgePicture({0.0f, 0.0f, 0.15f, 0.6f, 0.25f}).allowed);    // together
     }
 
     void damagedModelFileIsRefused() {
