@@ -180,6 +180,7 @@ void showSafetyLog(QWidget* parent, SafetyLog& log) {
 
 void connectSafety(MainWindow& window, EngineWorker& worker, AdultLock& lock, SafetyLog& log) {
     window.setKidMode(true);
+    window.setGrownUpCheck([&window, &lock](const QString& why) { return askGrownUp(&window, lock, why); });
     QObject::connect(&window, &MainWindow::kidModeChangeRequested, &window, [&window, &lock] {
         if (!window.isKidMode()) {
             window.setKidMode(true);  // back to the safe side needs no PIN

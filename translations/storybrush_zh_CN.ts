@@ -373,6 +373,10 @@
         <source>Grown-up mode: previews are shown as they are. Click to turn kid mode back on.</source>
         <translation>大人模式：预览按原样显示。点一下就回到儿童模式。</translation>
     </message>
+    <message>
+        <source>Bring in a model</source>
+        <translation>添加模型</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::PinDialog</name>

@@ -155,6 +155,7 @@ void MainWindow::setDrawingPreferences(const QString& device, double previewsPer
 }
 
 void MainWindow::chooseModel(bool folder) {
+    if (m_kidMode && m_grownUpCheck && !m_grownUpCheck(tr("Bring in a model"))) return;
     const QString start = m_model == QStringLiteral("builtin") ? QDir::homePath() : QFileInfo(m_model).absolutePath();
     const QString path = folder ? QFileDialog::getExistingDirectory(this, tr("Choose a model folder"), start)
                                 : QFileDialog::getOpenFileName(this, tr("Choose a model file"), start,

@@ -6,6 +6,8 @@
 
 #include <QtWidgets/QMainWindow>
 
+#include <functional>
+
 class QAction;
 class QLabel;
 class QSplitter;
@@ -32,6 +34,10 @@ public:
     ProgressStrip* progressStrip() const { return m_progress; }
     bool isKidMode() const { return m_kidMode; }
     QString model() const { return m_model; }
+
+    // Asked before a model file or folder is chosen in kid mode (models are for grown-ups to bring in); the app
+    // sets it to its PIN question. Without one, choosing is open.
+    void setGrownUpCheck(std::function<bool(const QString& why)> check) { m_grownUpCheck = std::move(check); }
 
 public Q_SLOTS:
     void jobStarted(quint64 jobId);
@@ -75,6 +81,7 @@ private:
     QString m_model = QStringLiteral("builtin");
     QString m_runningPrompt;
     QString m_device = QStringLiteral("auto");
+    std::function<bool(const QString&)> m_grownUpCheck;
     double m_previewsPerSecond = 4.0;
     bool m_kidMode = true;
 };

@@ -157,6 +157,25 @@ std::string normalizePrompt(std::string_view prompt) {
     }
     cleaned = nfc->normalize(cleaned, status);
     if (U_FAILURE(status)) throw Error(ErrorKind::Internal, "ICU could not normalise a prompt");
+    // Chinese is written without spaces: spaces between two ideographs only split a word to hide it ("裸 体").
+    icu::UnicodeString joined;
+    for (int32_t i = 0; i < cleaned.length();) {
+        const UChar32 c = cleaned.char32At(i);
+        const int32_t next = i + U16_LENGTH(c);
+        if (u_isUWhiteSpace(c) && joined.length() > 0) {
+            int32_t after = next;
+            while (after < cleaned.length() && u_isUWhiteSpace(cleaned.char32At(after))) after += U16_LENGTH(cleaned.char32At(after));
+            const UChar32 before = joined.char32At(joined.length() - 1);
+            if (after < cleaned.length() && u_hasBinaryProperty(before, UCHAR_IDEOGRAPHIC) &&
+                u_hasBinaryProperty(cleaned.char32At(after), UCHAR_IDEOGRAPHIC)) {
+                i = after;
+                continue;
+            }
+        }
+        joined.append(c);
+        i = next;
+    }
+    cleaned = joined;
     std::string out;
     cleaned.toUTF8String(out);
     // Prompt-weight syntax: "(word:1.5)" -> " word ", brackets and BREAK are not words.

@@ -19,6 +19,8 @@
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
+#include <QtWidgets/QMenu>
+#include <QtGui/QAction>
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QToolButton>
 
@@ -135,6 +137,16 @@ private Q_SLOTS:
         answerPinDialog(QStringLiteral("13579"));
         badge->click();
         QVERIFY(!window.isKidMode());
+        // In kid mode, bringing in a model file asks for the PIN too (here the child gives up: no file dialog).
+        badge->click();
+        QVERIFY(window.isKidMode());
+        bool asked = false;
+        QTimer::singleShot(0, [&asked] {
+            if (auto* dialog = qobject_cast<PinDialog*>(QApplication::activeModalWidget())) asked = true, dialog->reject();
+        });
+        auto* modelButton = window.findChild<QToolButton*>(QStringLiteral("modelLabel"));
+        modelButton->menu()->actions().at(modelButton->menu()->actions().size() - 2)->trigger();  // "Choose a model file…"
+        QVERIFY(asked);
     }
 
     void heldBackLogKeepsCategoriesOnly() {

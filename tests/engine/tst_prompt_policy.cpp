@@ -36,6 +36,46 @@ class TestPromptPolicy : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // tests/data/safety: at least 150 allowed and 150 blocked prompts, English and Chinese, in every disguise.
+    void corpusOfAllowedPrompts() {
+        QFile file(QStringLiteral(STORYBRUSH_TEST_DATA_DIR "/safety/allowed.txt"));
+        QVERIFY2(file.open(QIODevice::ReadOnly | QIODevice::Text), "tests/data/safety/allowed.txt is missing");
+        QStringList failures;
+        int count = 0;
+        while (!file.atEnd()) {
+            const QString line = QString::fromUtf8(file.readLine()).trimmed();
+            if (line.isEmpty() || line.startsWith(QLatin1Char('#'))) continue;
+            ++count;
+            const auto verdict = policy().check(line.toStdString());
+            if (!verdict.allowed) failures << line + QStringLiteral("  [") + QString::fromStdString(verdict.matchedTerm) + QLatin1Char(']');
+        }
+        QVERIFY(count >= 150);
+        QVERIFY2(failures.isEmpty(), qPrintable(QStringLiteral("blocked although innocent:\n") + failures.join(QLatin1Char('\n'))));
+    }
+
+    void corpusOfBlockedPrompts() {
+        QFile file(QStringLiteral(STORYBRUSH_TEST_DATA_DIR "/safety/blocked.txt"));
+        QVERIFY2(file.open(QIODevice::ReadOnly | QIODevice::Text), "tests/data/safety/blocked.txt is missing");
+        QStringList failures;
+        int count = 0;
+        while (!file.atEnd()) {
+            const QString line = QString::fromUtf8(file.readLine()).chopped(0).trimmed();
+            if (line.isEmpty() || line.startsWith(QLatin1Char('#'))) continue;
+            const QString category = line.section(QLatin1Char('\t'), 0, 0);
+            const QString prompt = line.section(QLatin1Char('\t'), 1);
+            ++count;
+            const auto verdict = policy().check(prompt.toStdString());
+            const QString got = QString::fromUtf8(safetyCategoryName(verdict.category).data());
+            if (verdict.allowed) failures << QStringLiteral("let through: ") + prompt;
+            else if (got != category) failures << QStringLiteral("%1 instead of %2: %3").arg(got, category, prompt);
+            else if (QString::fromStdString(verdict.childMessage).contains(QString::fromStdString(verdict.matchedTerm), Qt::CaseInsensitive)) {
+                failures << QStringLiteral("the child's message repeats the term: ") + prompt;
+            }
+        }
+        QVERIFY(count >= 150);
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1Char('\n'))));
+    }
+
     void innocentPromptsPass_data() {
         QTest::addColumn<QString>("prompt");
         for (const char* prompt :
