@@ -10,6 +10,7 @@
 #include "runtime/device.h"
 #include "runtime/resources.h"
 #include "runtime/torch_compat.h"
+#include "safety/compvis_checker.h"
 #include "safety/picture_classifier.h"
 #include "safety/prompt_policy.h"
 
@@ -47,6 +48,8 @@ struct Engine::Impl {
     std::optional<safety::PromptPolicy> policy;  // loaded on first use; a tampered list fails the request
 
     std::shared_ptr<safety::PictureClassifier> classifier;  // loaded on first use
+    // The model folder's own CompVis safety checker (safety_checker/, safetensors only): a second opinion.
+    std::shared_ptr<safety::CompVisSafetyChecker> modelChecker;
 
     // Fails closed: without its filter no picture leaves the engine while the check is on.
     const safety::PictureClassifier& pictureClassifier() {
@@ -88,8 +91,12 @@ struct Engine::Impl {
         const std::string key = path + "|" + target.device.str() + "|" + runtime::dtypeName(target.dtype);
         if (!model || key != modelKey) {
             model.reset();  // free the old networks before the new ones take memory
+            modelChecker.reset();
             prompts = {};
             model = pipeline::loadModel(path, target);
+            if (const std::string checker = safety::CompVisSafetyChecker::findIn(path); !checker.empty()) {
+                modelChecker = safety::CompVisSafetyChecker::load(checker);
+            }
             modelKey = key;
         }
         return *model;
@@ -221,6 +228,12 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
             if (request.safetyCheck) {
                 // Every final picture is judged before anyone sees it; a held-back one never leaves the engine.
                 generated.verdict = safety::judgePicture(m_impl->pictureClassifier().classify(generated.image));
+                if (generated.verdict.allowed && m_impl->modelChecker && m_impl->modelChecker->check(generated.image).hasNsfw) {
+                    generated.verdict.allowed = false;
+                    generated.verdict.category = SafetyCategory::Sexual;
+                    generated.verdict.matchedTerm = "the model's own safety checker";
+                    generated.verdict.childMessage = "Let's try another idea!";
+                }
                 if (!generated.verdict.allowed) generated.image = Image();
             } else {
                 generated.verdict.allowed = true;

@@ -4,6 +4,7 @@
 
 #include "common/fixtures.h"
 
+#include <QtCore/QDirIterator>
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -114,6 +115,32 @@ private Q_SLOTS:
         QCOMPARE(wide.images.at(0).image.height, 64);
         request.aspectRatio = 9.0f;
         QVERIFY_THROWS_EXCEPTION(Error, m_engine.generate(request));
+    }
+
+    void aModelsOwnSafetyCheckerIsASecondOpinion() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-safety-checker/model.safetensors");
+        // The tiny model with the tiny CompVis checker beside it, which flags every picture (random weights).
+        QTemporaryDir dir;
+        const QString model = dir.filePath(QStringLiteral("tiny-with-checker"));
+        QDirIterator files(test::fixturePath(QStringLiteral("tiny-sd15-diffusers")), QDir::Files, QDirIterator::Subdirectories);
+        while (files.hasNext()) {
+            const QString file = files.next();
+            const QString target = model + file.mid(test::fixturePath(QStringLiteral("tiny-sd15-diffusers")).size());
+            QDir().mkpath(QFileInfo(target).path());
+            QVERIFY(QFile::copy(file, target));
+        }
+        QDir().mkpath(model + QStringLiteral("/safety_checker"));
+        for (const char* name : {"model.safetensors", "config.json"}) {
+            QVERIFY(QFile::copy(test::fixturePath(QStringLiteral("tiny-safety-checker/") + QLatin1String(name)),
+                                model + QStringLiteral("/safety_checker/") + QLatin1String(name)));
+        }
+        auto request = tinyRequest();
+        request.model = model.toStdString();
+        const auto checked = m_engine.generate(request);
+        QVERIFY(!checked.images.at(0).verdict.allowed);
+        QVERIFY(checked.images.at(0).image.empty());  // never leaves the engine
+        request.safetyCheck = false;  // adults only
+        QVERIFY(!m_engine.generate(request).images.at(0).image.empty());
     }
 
     void pickleModelIsRefusedWithHowToConvert() {

@@ -1,6 +1,9 @@
 // The picture filter against its reference: nsfwjs run by TensorFlow.js (node) on the same pictures must give
 // the same five probabilities to 1e-4. Also the verdict's thresholds and a damaged model file.
+#include "safety/compvis_checker.h"
 #include "safety/picture_classifier.h"
+
+#include "model_test_support.h"
 
 #include "imaging/png_io.h"
 
@@ -131,6 +134,32 @@ private Q_SLOTS:
         QVERIFY(!safety::judgePicture({0.05f, 0.0f, 0.2f, 0.0f, 0.75f}).allowed);   // suggestive alone
         QVERIFY(safety::judgePicture({0.0f, 0.0f, 0.31f, 0.67f, 0.02f}).allowed);    // the built-in model's worst blob
         QVERIFY(!safety::judgePicture({0.0f, 0.0f, 0.15f, 0.6f, 0.25f}).allowed);    // together
+    }
+
+    void compVisCheckerMatchesTheReference() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-safety-checker/model.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-safety-checker-ref.safetensors");
+        const auto reference = test::readReference(test::fixturePathStd(QStringLiteral("tiny-safety-checker-ref.safetensors")));
+        const auto checker = safety::CompVisSafetyChecker::load(test::fixturePathStd(QStringLiteral("tiny-safety-checker")));
+        const auto results = checker->check(reference.at("clip_input"));
+        QCOMPARE(int(results.size()), int(reference.at("clip_input").size(0)));
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            const auto row = static_cast<std::int64_t>(i);
+            QVERIFY(test::maxAbsDiff(results[i].imageEmbeds, reference.at("image_embeds")[row]) <= 1e-4);
+            QVERIFY(test::maxAbsDiff(torch::tensor(results[i].cosDist), reference.at("cos_dist")[row]) <= 1e-4);
+            QVERIFY(test::maxAbsDiff(torch::tensor(results[i].specialCosDist), reference.at("special_cos_dist")[row]) <= 1e-4);
+            QCOMPARE(results[i].hasNsfw, reference.at("has_nsfw")[row].item<float>() > 0.5f);
+        }
+        // A picture goes through CLIP's preprocessing and gives a verdict too.
+        Image picture(300, 200, 3, 120);
+        QCOMPARE(checker->check(picture).cosDist.size(), std::size_t(17));
+        // Only safetensors: a folder whose checker is a pickle has none to run.
+        QTemporaryDir dir;
+        QDir().mkpath(dir.filePath(QStringLiteral("safety_checker")));
+        QFile pickle(dir.filePath(QStringLiteral("safety_checker/pytorch_model.bin")));
+        QVERIFY(pickle.open(QIODevice::WriteOnly));
+        pickle.close();
+        QVERIFY(safety::CompVisSafetyChecker::findIn(dir.path().toStdString()).empty());
     }
 
     void damagedModelFileIsRefused() {
