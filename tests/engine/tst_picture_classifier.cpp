@@ -5,6 +5,7 @@
 
 #include "model_test_support.h"
 
+#include "imaging/image_ops.h"
 #include "imaging/png_io.h"
 
 #include "common/fixtures.h"
@@ -122,6 +123,18 @@ private Q_SLOTS:
             ++compared;
         }
         QCOMPARE(compared, int(pictures.size()));
+    }
+
+    void clipartIsNotFlagged() {
+        const QDir clipart(QStringLiteral(STORYBRUSH_REFERENCE_DIR "/../data/safety/clipart"));
+        const auto files = clipart.entryList({QStringLiteral("*.png")}, QDir::Files);
+        QVERIFY2(files.size() >= 4, "tests/data/safety/clipart is missing");
+        for (const QString& name : files) {
+            const Image picture = imaging::toRgb(imaging::readImage(clipart.filePath(name).toStdString()));
+            const auto scores = m_classifier->classify(picture);
+            const auto verdict = safety::judgePicture(scores);
+            QVERIFY2(verdict.allowed, qPrintable(name + QStringLiteral(": ") + QString::fromStdString(verdict.matchedTerm)));
+        }
     }
 
     void verdictThresholds() {
