@@ -137,6 +137,25 @@ private Q_SLOTS:
         }
     }
 
+    void shippedWeightsAreTheConvertedPackage() {
+        // The committed file is exactly what the converter makes of the pinned npm package: nothing was edited.
+        const QString node = QStandardPaths::findExecutable(QStringLiteral("node"));
+        const QString reference = QStringLiteral(STORYBRUSH_REFERENCE_DIR "/nsfwjs");
+        if (node.isEmpty() || !QFileInfo::exists(reference + QStringLiteral("/node_modules/nsfwjs/package.json"))) {
+            QSKIP("the converter needs node and `npm ci` in tests/reference/nsfwjs (packaging/setup.sh does both)");
+        }
+        QTemporaryDir dir;
+        const QString converted = dir.filePath(QStringLiteral("converted.safetensors"));
+        QProcess process;
+        process.setWorkingDirectory(reference);
+        process.start(node, {QStringLiteral("convert.js"), converted});
+        QVERIFY(process.waitForFinished(120000));
+        QCOMPARE(process.exitCode(), 0);
+        QFile fresh(converted), shipped(QString::fromStdString(safety::PictureClassifier::defaultPath()));
+        QVERIFY(fresh.open(QIODevice::ReadOnly) && shipped.open(QIODevice::ReadOnly));
+        QVERIFY(fresh.readAll() == shipped.readAll());
+    }
+
     void verdictThresholds() {
         QVERIFY(safety::judgePicture({0.9f, 0.02f, 0.07f, 0.005f, 0.005f}).allowed);  // a drawing
         QVERIFY(safety::judgePicture({0.3f, 0.05f, 0.2f, 0.05f, 0.4f}).allowed);      // cartoon swimwear stays
