@@ -46,6 +46,8 @@ constexpr const char* kHelp =
     "  --outpaint L,T,R,B     extend the canvas by these many pixels left, top, right, bottom\n"
     "  --outpaint-fill telea|edge  how the new area is pre-filled (default telea)\n"
     "  --outpaint-blend N     pixels of the old picture blended into the new area (default 16)\n"
+    "  --lora FILE[:WEIGHT]   merge a style add-on (LoRA, kohya or diffusers names) with this weight (default 1);\n"
+    "                         repeat for several. <lora:NAME:WEIGHT> in the prompt works too (A1111 style)\n"
     "  --clip-skip N          1 = last text-encoder layer (default), 2 = penultimate (as A1111 counts)\n"
     "  --device auto|cpu|cuda where to compute (default auto: the GPU when there is one)\n"
     "  --dtype auto|fp16|bf16|fp32  precision (default auto: fp16 on the GPU, fp32 on the CPU)\n"
@@ -152,7 +154,20 @@ int runGenerate(int argc, char** argv) {
             else if (*fill == "edge") request.outpaint.fill = OutpaintFill::EdgeExtend;
             else throw UsageError{"--outpaint-fill expects telea or edge, got '" + *fill + "'"};
         } else if (auto band = args.value("--outpaint-blend")) request.outpaint.blendPixels = parseInt("--outpaint-blend", *band, 0, 256);
-        else if (args.peek() == "--lora" || args.peek() == "--vae") {
+        else if (auto lora = args.value("--lora")) {
+            // FILE or FILE:WEIGHT (the weight after the last colon, when it is a number).
+            LoraRef ref{*lora, 1.0f};
+            if (const auto colon = lora->rfind(':'); colon != std::string::npos && colon + 1 < lora->size()) {
+                try {
+                    std::size_t used = 0;
+                    const float weight = std::stof(lora->substr(colon + 1), &used);
+                    if (used == lora->size() - colon - 1) ref = {lora->substr(0, colon), weight};
+                } catch (const std::exception&) {
+                }
+            }
+            if (ref.weight < -4.0f || ref.weight > 4.0f) throw UsageError{"--lora weight must be between -4 and 4 (usually 0.5 to 1)"};
+            request.loras.push_back(ref);
+        } else if (args.peek() == "--vae") {
             throw UsageError{args.peek() + " is not available yet in this version"};
         } else {
             throw UsageError{"unknown flag '" + args.peek() + "'"};

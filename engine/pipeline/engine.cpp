@@ -3,6 +3,7 @@
 
 #include "imaging/repaint.h"
 #include "io/checkpoint.h"
+#include "models/lora.h"
 #include "pipeline/generation.h"
 #include "pipeline/latent_preview.h"
 #include "pipeline/loaded_model.h"
@@ -38,6 +39,35 @@ bool isOutOfMemory(const std::string& message) {
            message.find("DefaultCPUAllocator: can't allocate") != std::string::npos;
 }
 
+// A1111's <lora:NAME:WEIGHT> (weight optional, 1): taken out of the prompt, returned as (name, weight).
+std::vector<std::pair<std::string, float>> takeLoraTags(std::string& prompt) {
+    std::vector<std::pair<std::string, float>> tags;
+    std::string kept;
+    std::size_t at = 0;
+    while (true) {
+        const auto open = prompt.find("<lora:", at);
+        const auto close = open == std::string::npos ? std::string::npos : prompt.find('>', open);
+        if (close == std::string::npos) {
+            kept += prompt.substr(at);
+            break;
+        }
+        kept += prompt.substr(at, open - at);
+        std::string body = prompt.substr(open + 6, close - open - 6);
+        float weight = 1.0f;
+        if (const auto colon = body.rfind(':'); colon != std::string::npos) {
+            try {
+                weight = std::stof(body.substr(colon + 1));
+                body = body.substr(0, colon);
+            } catch (const std::exception&) {
+            }
+        }
+        if (!body.empty()) tags.emplace_back(body, weight);
+        at = close + 1;
+    }
+    prompt = kept;
+    return tags;
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -50,6 +80,7 @@ struct Engine::Impl {
     std::shared_ptr<safety::PictureClassifier> classifier;  // loaded on first use
     // The model folder's own CompVis safety checker (safety_checker/, safetensors only): a second opinion.
     std::shared_ptr<safety::CompVisSafetyChecker> modelChecker;
+    models::LoraMerger loras;  // the style add-ons merged into `model` now
 
     // Fails closed: without its filter no picture leaves the engine while the check is on.
     const safety::PictureClassifier& pictureClassifier() {
@@ -67,6 +98,24 @@ struct Engine::Impl {
     const safety::PromptPolicy& promptPolicy() {
         if (!policy) policy = safety::PromptPolicy::load(safety::PromptPolicy::defaultFolder());
         return *policy;
+    }
+
+    // NAME.safetensors for <lora:NAME:...>: the folders given, then the model's neighbourhood.
+    std::string findLora(const std::string& name, const std::string& modelPath) const {
+        const std::string file = name.size() > 12 && name.compare(name.size() - 12, 12, ".safetensors") == 0 ? name : name + ".safetensors";
+        std::vector<fs::path> folders;
+        for (const auto& folder : options.loraFolders) folders.push_back(fs::u8path(folder));
+        fs::path up = fs::absolute(fs::u8path(modelPath)).parent_path();
+        for (int level = 0; level < 3 && !up.empty(); ++level, up = up.parent_path()) {
+            for (const char* sub : {"loras", "Lora", "lora"}) folders.push_back(up / sub);
+        }
+        std::string tried;
+        for (const auto& folder : folders) {
+            std::error_code error;
+            if (fs::is_regular_file(folder / fs::u8path(file), error)) return (folder / fs::u8path(file)).u8string();
+            tried += "\n  " + folder.u8string();
+        }
+        throw Error(ErrorKind::InvalidRequest, "The style add-on <lora:" + name + "> was not found. Looked for " + file + " in:" + tried);
     }
 
     std::string resolveModel(const std::string& requested) const {
@@ -92,6 +141,7 @@ struct Engine::Impl {
         if (!model || key != modelKey) {
             model.reset();  // free the old networks before the new ones take memory
             modelChecker.reset();
+            loras = {};
             prompts = {};
             model = pipeline::loadModel(path, target);
             if (const std::string checker = safety::CompVisSafetyChecker::findIn(path); !checker.empty()) {
@@ -139,6 +189,23 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
     runtime::InferenceGuard inference;
     try {
         pipeline::LoadedModel& model = m_impl->load(path, target);
+
+        // Style add-ons: merged into the weights for this request (and taken out again when no longer asked for).
+        GenerationRequest drawing = effective;
+        const auto loraTags = takeLoraTags(drawing.prompt);
+        {
+            const models::LoraTargets targets{{"unet", model.unet.ptr().get()}, {"te", model.textEncoder.ptr().get()}};
+            const std::string family = model.family == io::ModelFamily::Builtin ? "built-in"
+                                       : model.family == io::ModelFamily::SD2   ? "SD 2.x" : "SD 1.x";
+            std::vector<std::pair<models::LoraFile, float>> wanted;
+            for (const auto& ref : request.loras) wanted.emplace_back(models::readLora(ref.path, targets, false, family), ref.weight);
+            for (const auto& [name, weight] : loraTags) {
+                wanted.emplace_back(models::readLora(m_impl->findLora(name, path), targets, false, family), weight);
+            }
+            const auto before = m_impl->loras.merged();
+            m_impl->loras.apply(targets, wanted);
+            if (m_impl->loras.merged() != before) m_impl->prompts = {};  // the text encoder's weights changed
+        }
 
         int width = request.width > 0 ? request.width : model.nativeSize;
         int height = request.height > 0 ? request.height : model.nativeSize;
@@ -214,7 +281,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                 return keepGoing && !request.cancel.isCancelled();
             };
             pipeline::Picture picture =
-                pipeline::drawPicture(model, m_impl->prompts, effective, seed, width, height, onStep, inputs);
+                pipeline::drawPicture(model, m_impl->prompts, drawing, seed, width, height, onStep, inputs);
             if (picture.stopped) {
                 result.cancelled = true;
                 break;

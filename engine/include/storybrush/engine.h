@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace storybrush {
 
@@ -15,6 +16,9 @@ struct EngineOptions {
     // and the source tree's resources/models/builtin.
     std::string builtinModelDir;
     int cpuThreads = 0;  // 0: libtorch's default
+    // Where <lora:NAME:WEIGHT> in a prompt finds NAME.safetensors, after the model's own neighbourhood (a "loras"
+    // or "Lora" folder beside it or one or two levels up, as ComfyUI and A1111 keep them).
+    std::vector<std::string> loraFolders;
 };
 
 // Thread contract: an Engine is created, used and destroyed on one thread (the app's engine thread

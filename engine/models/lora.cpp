@@ -1,0 +1,170 @@
+// LoRA names, resolution against the model's parameters, merging and restoring.
+// ref: kohya-ss sd-scripts networks/lora.py (names, alpha/rank scale, conv LoRA), diffusers
+// load_lora_weights / PEFT (lora_A = down, lora_B = up), A1111 extensions-builtin/Lora.
+#include "models/lora.h"
+
+#include "io/safetensors.h"
+#include "io/state_dict.h"
+
+#include <storybrush/error.h>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace storybrush::models {
+
+namespace {
+
+struct Part {
+    torch::Tensor down, up, alpha;
+};
+
+// kohya: every '.' of the module path becomes '_'. The module's own parameter names tell which '_' were dots.
+std::map<std::string, std::string> kohyaNames(const LoraTargets& targets, bool sdxl) {
+    std::map<std::string, std::string> names;
+    for (const auto& [prefix, module] : targets) {
+        for (const auto& item : module->named_parameters()) {
+            const std::string& name = item.key();
+            if (name.size() < 7 || name.compare(name.size() - 7, 7, ".weight") != 0) continue;
+            std::string flat = name.substr(0, name.size() - 7);
+            std::replace(flat.begin(), flat.end(), '.', '_');
+            const std::string target = prefix + ":" + name;
+            if (prefix == "unet") {
+                names["lora_unet_" + flat] = target;
+            } else if (prefix == "te") {
+                // The text encoder's keys start after "text_model_" in kohya files.
+                const std::string inner = flat.rfind("text_model_", 0) == 0 ? flat.substr(11) : flat;
+                names[(sdxl ? "lora_te1_" : "lora_te_") + inner] = target;
+                names["lora_te_text_model_" + inner] = target;
+                names["lora_te_" + inner] = target;
+            }
+            names[prefix + "." + name.substr(0, name.size() - 7)] = target;  // diffusers/PEFT: "unet.down_blocks.0..."
+            if (prefix == "te") names["text_encoder." + name.substr(0, name.size() - 7)] = target;
+        }
+    }
+    return names;
+}
+
+}  // namespace
+
+LoraFile readLora(const std::string& path, const LoraTargets& targets, bool modelIsSdxl, const std::string& modelFamily) {
+    const auto file = io::SafetensorsFile::open(path);
+    std::map<std::string, Part> parts;
+    bool sdxlNames = false;
+    for (const auto& info : file->tensors()) {
+        const std::string& key = info.name;
+        std::string module;
+        char role = 0;  // d(own), u(p), a(lpha)
+        for (const auto& [suffix, which] : {std::pair<const char*, char>{".lora_down.weight", 'd'}, {".lora_up.weight", 'u'},
+                                            {".lora_A.weight", 'd'}, {".lora_B.weight", 'u'}, {".lora.down.weight", 'd'},
+                                            {".lora.up.weight", 'u'}, {".alpha", 'a'}}) {
+            const std::string s(suffix);
+            if (key.size() > s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0) {
+                module = key.substr(0, key.size() - s.size());
+                role = which;
+                break;
+            }
+        }
+        if (!role) continue;
+        if (module.rfind("lora_te1_", 0) == 0 || module.rfind("lora_te2_", 0) == 0 || module.find("text_encoder_2") != std::string::npos ||
+            module.find("input_blocks_") != std::string::npos) {
+            sdxlNames = true;
+        }
+        // PEFT names may carry the adapter's name before ".weight" handling ("...to_q.lora_A.default.weight").
+        Part& part = parts[module];
+        const torch::Tensor value = io::tensorView(file, info).to(torch::kFloat32);
+        (role == 'd' ? part.down : role == 'u' ? part.up : part.alpha) = value;
+    }
+    if (parts.empty()) {
+        throw Error(ErrorKind::ModelFile, path + " is not a LoRA file: it has no lora_down/lora_up or lora_A/lora_B weights.");
+    }
+    if (sdxlNames != modelIsSdxl) {
+        throw Error(ErrorKind::UnsupportedModel, "The style add-on " + path + " was made for " + (sdxlNames ? "SDXL" : "SD 1.x/2.x") +
+                                                     " models, but the chosen model is " + modelFamily + ": use a LoRA made for it.");
+    }
+    const auto names = kohyaNames(targets, modelIsSdxl);
+    LoraFile lora;
+    lora.path = path;
+    lora.forSdxl = sdxlNames;
+    std::vector<std::string> unknown;
+    for (const auto& [module, part] : parts) {
+        if (!part.down.defined() || !part.up.defined()) {
+            throw Error(ErrorKind::ModelFile, "The LoRA " + path + " is incomplete: " + module + " lacks its " +
+                                                  (part.down.defined() ? "up" : "down") + " weight.");
+        }
+        std::string lookup = module;
+        if (lookup.rfind("base_model.model.", 0) == 0) lookup = lookup.substr(17);  // PEFT's wrapper prefix
+        const auto found = names.find(lookup);
+        if (found == names.end()) {
+            unknown.push_back(module);
+            continue;
+        }
+        LoraDelta delta;
+        delta.target = found->second;
+        delta.down = part.down;
+        delta.up = part.up;
+        const double rank = static_cast<double>(part.down.size(0));
+        delta.scale = part.alpha.defined() ? part.alpha.item<double>() / rank : 1.0;
+        lora.deltas.push_back(std::move(delta));
+    }
+    if (lora.deltas.empty() || unknown.size() * 2 > parts.size()) {
+        throw Error(ErrorKind::UnsupportedModel, "The style add-on " + path + " does not fit the chosen " + modelFamily +
+                                                     " model (" + std::to_string(unknown.size()) + " of its " +
+                                                     std::to_string(parts.size()) + " layers are not in it, e.g. " +
+                                                     (unknown.empty() ? std::string() : unknown.front()) + ").");
+    }
+    return lora;
+}
+
+namespace {
+// A handle on the parameter's storage (undefined when absent): in-place changes change the model.
+torch::Tensor findParameter(const LoraTargets& targets, const std::string& target) {
+    const auto colon = target.find(':');
+    const auto module = targets.find(target.substr(0, colon));
+    if (module == targets.end()) return {};
+    const auto parameters = module->second->named_parameters();
+    const auto* parameter = parameters.find(target.substr(colon + 1));
+    return parameter ? *parameter : torch::Tensor();
+}
+}  // namespace
+
+void LoraMerger::restore(const LoraTargets& targets) {
+    torch::NoGradGuard noGrad;
+    for (const auto& [target, original] : m_originals) {
+        if (torch::Tensor parameter = findParameter(targets, target); parameter.defined()) parameter.copy_(original);
+    }
+    m_originals.clear();
+    m_merged.clear();
+}
+
+void LoraMerger::apply(const LoraTargets& targets, const std::vector<std::pair<LoraFile, float>>& loras) {
+    std::vector<std::pair<std::string, float>> wanted;
+    for (const auto& [lora, strength] : loras) wanted.emplace_back(lora.path, strength);
+    if (wanted == m_merged) return;
+    restore(targets);
+    torch::NoGradGuard noGrad;
+    for (const auto& [lora, strength] : loras) {
+        for (const auto& delta : lora.deltas) {
+            torch::Tensor parameter = findParameter(targets, delta.target);
+            if (!parameter.defined()) continue;
+            if (!m_originals.count(delta.target)) m_originals[delta.target] = parameter.clone();
+            // up @ down in float32, shaped as the weight: linear [out, in], 1x1 or kxk convolution [out, in, kh, kw].
+            torch::Tensor update;
+            if (delta.down.dim() == 4 && (delta.down.size(2) != 1 || delta.down.size(3) != 1)) {
+                update = torch::matmul(delta.up.flatten(1), delta.down.flatten(1)).reshape(parameter.sizes());
+            } else {
+                update = torch::matmul(delta.up.flatten(1), delta.down.flatten(1));
+            }
+            if (update.numel() != parameter.numel()) {
+                throw Error(ErrorKind::UnsupportedModel, "The style add-on " + lora.path + " has a layer of another size than the model's " +
+                                                             delta.target + ": it was made for another model.");
+            }
+            update = update.reshape(parameter.sizes()) * (delta.scale * static_cast<double>(strength));
+            parameter.add_(update.to(parameter.device(), parameter.scalar_type()));
+        }
+    }
+    m_merged = std::move(wanted);
+}
+
+}  // namespace storybrush::models

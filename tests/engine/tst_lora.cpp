@@ -1,0 +1,160 @@
+// LoRA style add-ons on tiny SD 1.5: kohya and diffusers/PEFT names resolve to the right weights, merging gives
+// W + strength * alpha/rank * B A (LoCon convolutions too), several add up, removing restores W bit for bit, a
+// LoRA for SDXL is refused naming both families, and the engine takes them from the request and from
+// <lora:NAME:WEIGHT> in the prompt.
+#include "io/safetensors_writer.h"
+#include "models/lora.h"
+#include "pipeline/loaded_model.h"
+
+#include "common/fixtures.h"
+
+#include <storybrush/engine.h>
+#include <storybrush/error.h>
+
+#include <QtCore/QTemporaryDir>
+#include <QtTest/QtTest>
+
+using namespace storybrush;
+
+namespace {
+
+const char* kAttention = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight";
+const char* kConv = "down_blocks.0.resnets.0.conv1.weight";
+const char* kText = "text_model.encoder.layers.0.self_attn.q_proj.weight";
+
+runtime::ComputeTarget cpu() { return {torch::Device(torch::kCPU), torch::kFloat32}; }
+
+torch::Tensor parameter(torch::nn::Module& module, const std::string& name) { return *module.named_parameters().find(name); }
+
+}  // namespace
+
+class TestLora : public QObject {
+    Q_OBJECT
+
+private:
+    std::shared_ptr<pipeline::LoadedModel> m_model;
+    QTemporaryDir m_dir;
+    torch::Tensor m_down, m_up, m_convDown, m_convUp, m_textDown, m_textUp;
+
+    models::LoraTargets targets() { return {{"unet", m_model->unet.ptr().get()}, {"te", m_model->textEncoder.ptr().get()}}; }
+
+    // A kohya-named LoRA with rank 2 and alpha 1 on one attention projection, one convolution and one text layer.
+    std::string writeKohya(const QString& name) {
+        const auto q = parameter(*m_model->unet, kAttention);
+        const auto conv = parameter(*m_model->unet, kConv);
+        const auto text = parameter(*m_model->textEncoder, kText);
+        torch::manual_seed(5);
+        m_down = torch::randn({2, q.size(1)}) * 0.1;
+        m_up = torch::randn({q.size(0), 2}) * 0.1;
+        m_convDown = torch::randn({2, conv.size(1), 3, 3}) * 0.1;
+        m_convUp = torch::randn({conv.size(0), 2, 1, 1}) * 0.1;
+        m_textDown = torch::randn({2, text.size(1)}) * 0.1;
+        m_textUp = torch::randn({text.size(0), 2}) * 0.1;
+        const std::string unet = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q";
+        const std::string convName = "lora_unet_down_blocks_0_resnets_0_conv1";
+        const std::string te = "lora_te_text_model_encoder_layers_0_self_attn_q_proj";
+        const std::string path = m_dir.filePath(name).toStdString();
+        io::writeSafetensors(path, {{unet + ".lora_down.weight", m_down}, {unet + ".lora_up.weight", m_up}, {unet + ".alpha", torch::tensor(1.0f)},
+                                    {convName + ".lora_down.weight", m_convDown}, {convName + ".lora_up.weight", m_convUp},
+                                    {convName + ".alpha", torch::tensor(1.0f)},
+                                    {te + ".lora_down.weight", m_textDown}, {te + ".lora_up.weight", m_textUp}, {te + ".alpha", torch::tensor(1.0f)}});
+        return path;
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
+        m_model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
+    }
+
+    void kohyaMergesAndRestoresExactly() {
+        const auto file = models::readLora(writeKohya(QStringLiteral("style.safetensors")), targets(), false, "SD 1.x");
+        QCOMPARE(int(file.deltas.size()), 3);
+        const auto q = parameter(*m_model->unet, kAttention).clone();
+        const auto conv = parameter(*m_model->unet, kConv).clone();
+        const auto text = parameter(*m_model->textEncoder, kText).clone();
+        models::LoraMerger merger;
+        merger.apply(targets(), {{file, 0.8f}});
+        const double scale = 0.8 * (1.0 / 2.0);  // strength * alpha / rank
+        QVERIFY(torch::allclose(parameter(*m_model->unet, kAttention), q + torch::matmul(m_up, m_down) * scale, 1e-6, 1e-7));
+        QVERIFY(torch::allclose(parameter(*m_model->unet, kConv),
+                                conv + torch::matmul(m_convUp.flatten(1), m_convDown.flatten(1)).reshape(conv.sizes()) * scale, 1e-6, 1e-7));
+        QVERIFY(torch::allclose(parameter(*m_model->textEncoder, kText), text + torch::matmul(m_textUp, m_textDown) * scale, 1e-6, 1e-7));
+        // Asking for the same again changes nothing; taking it away restores every bit.
+        merger.apply(targets(), {{file, 0.8f}});
+        merger.apply(targets(), {});
+        QVERIFY(torch::equal(parameter(*m_model->unet, kAttention), q));
+        QVERIFY(torch::equal(parameter(*m_model->unet, kConv), conv));
+        QVERIFY(torch::equal(parameter(*m_model->textEncoder, kText), text));
+    }
+
+    void diffusersNamesAndSeveralAtOnce() {
+        const auto q = parameter(*m_model->unet, kAttention).clone();
+        torch::manual_seed(9);
+        const auto a = torch::randn({4, q.size(1)}) * 0.1, b = torch::randn({q.size(0), 4}) * 0.1;
+        const std::string path = m_dir.filePath(QStringLiteral("peft.safetensors")).toStdString();
+        io::writeSafetensors(path, {{"unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight", a},
+                                    {"unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_B.weight", b}});
+        const auto peft = models::readLora(path, targets(), false, "SD 1.x");
+        const auto kohya = models::readLora(writeKohya(QStringLiteral("style2.safetensors")), targets(), false, "SD 1.x");
+        models::LoraMerger merger;
+        merger.apply(targets(), {{peft, 1.0f}, {kohya, 0.5f}});
+        const auto expected = q + torch::matmul(b, a) * 1.0 + torch::matmul(m_up, m_down) * 0.25;  // no alpha: scale 1
+        QVERIFY(torch::allclose(parameter(*m_model->unet, kAttention), expected, 1e-6, 1e-7));
+        merger.restore(targets());
+        QVERIFY(torch::equal(parameter(*m_model->unet, kAttention), q));
+    }
+
+    void loraOfAnotherFamilyIsRefused() {
+        const std::string path = m_dir.filePath(QStringLiteral("xl.safetensors")).toStdString();
+        io::writeSafetensors(path, {{"lora_te1_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight", torch::zeros({2, 16})},
+                                    {"lora_te1_text_model_encoder_layers_0_self_attn_q_proj.lora_up.weight", torch::zeros({16, 2})}});
+        try {
+            models::readLora(path, targets(), false, "SD 1.x");
+            QFAIL("an SDXL LoRA was accepted for SD 1.x");
+        } catch (const Error& error) {
+            const QString message = QString::fromUtf8(error.what());
+            QVERIFY2(message.contains(QStringLiteral("SDXL")) && message.contains(QStringLiteral("SD 1.x")), qPrintable(message));
+        }
+        const std::string notALora = m_dir.filePath(QStringLiteral("plain.safetensors")).toStdString();
+        io::writeSafetensors(notALora, {{"weight", torch::zeros({2})}});
+        QVERIFY_THROWS_EXCEPTION(Error, models::readLora(notALora, targets(), false, "SD 1.x"));
+    }
+
+    void engineTakesThemFromTheRequestAndThePrompt() {
+        QTemporaryDir folder;
+        const std::string lora = writeKohya(QStringLiteral("cartoonStyle.safetensors"));
+        QVERIFY(QFile::copy(QString::fromStdString(lora), folder.filePath(QStringLiteral("cartoonStyle.safetensors"))));
+        EngineOptions options;
+        options.loraFolders = {folder.path().toStdString()};
+        Engine engine(options);
+        GenerationRequest request;
+        request.model = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers"));
+        request.prompt = "a frog";
+        request.width = request.height = 64;
+        request.steps = 3;
+        request.seed = 4;
+        request.safetyCheck = false;
+        const auto plain = engine.generate(request).images.at(0).image.pixels;
+        request.loras = {{lora, 4.0f}};
+        const auto styled = engine.generate(request).images.at(0).image.pixels;
+        QVERIFY(styled != plain);
+        request.loras.clear();
+        request.prompt = "a frog <lora:cartoonStyle:4>";
+        const auto tagged = engine.generate(request);
+        QCOMPARE(tagged.images.at(0).image.pixels, styled);  // the same add-on, the same picture
+        QVERIFY(QString::fromStdString(tagged.images.at(0).parameters).contains(QStringLiteral("<lora:cartoonStyle:4>")));
+        request.prompt = "a frog";
+        QCOMPARE(engine.generate(request).images.at(0).image.pixels, plain);  // taken out again exactly
+        request.prompt = "a frog <lora:missingStyle:1>";
+        try {
+            engine.generate(request);
+            QFAIL("a missing LoRA was accepted");
+        } catch (const Error& error) {
+            QVERIFY(QString::fromUtf8(error.what()).contains(QStringLiteral("missingStyle")));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLora)
+#include "tst_lora.moc"
