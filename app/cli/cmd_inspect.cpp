@@ -4,6 +4,7 @@
 #include "app/cli/commands.h"
 
 #include "io/checkpoint.h"
+#include "io/safetensors.h"
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +58,66 @@ void printList(const char* title, const std::vector<std::string>& keys) {
 
 }  // namespace
 
+namespace {
+
+// A LoRA file: which layers it changes (UNet, text encoders), its ranks, and the family its names are for.
+// Returns -1 when the file is not a LoRA (then it is inspected as a model).
+int inspectLora(const std::string& path, bool json) {
+    const bool file = path.size() > 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0;
+    if (!file) return -1;
+    const auto tensors = io::SafetensorsFile::open(path);
+    std::set<std::string> modules, unet, text, convolutions;
+    std::set<std::int64_t> ranks;
+    bool sdxl = false, alpha = false;
+    for (const auto& info : tensors->tensors()) {
+        const std::string& key = info.name;
+        const auto marker = [&](const char* suffix) {
+            const std::string s(suffix);
+            return key.size() > s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0 ? key.substr(0, key.size() - s.size()) : std::string();
+        };
+        std::string module;
+        bool down = false;
+        for (const char* suffix : {".lora_down.weight", ".lora_A.weight", ".lora.down.weight"}) {
+            if (module.empty() && !(module = marker(suffix)).empty()) down = true;
+        }
+        for (const char* suffix : {".lora_up.weight", ".lora_B.weight", ".lora.up.weight", ".alpha"}) {
+            if (module.empty()) module = marker(suffix);
+        }
+        if (module.empty()) continue;
+        if (key.size() > 6 && key.compare(key.size() - 6, 6, ".alpha") == 0) alpha = true;
+        modules.insert(module);
+        const bool isText = module.rfind("lora_te", 0) == 0 || module.find("text_encoder") != std::string::npos ||
+                            module.find("text_model") != std::string::npos;
+        (isText ? text : unet).insert(module);
+        if (module.rfind("lora_te1_", 0) == 0 || module.rfind("lora_te2_", 0) == 0 || module.find("text_encoder_2") != std::string::npos ||
+            module.find("input_blocks_") != std::string::npos) {
+            sdxl = true;
+        }
+        if (down && !info.shape.empty()) {
+            ranks.insert(info.shape[0]);
+            if (info.shape.size() == 4 && (info.shape[2] != 1 || info.shape[3] != 1)) convolutions.insert(module);
+        }
+    }
+    if (modules.empty()) return -1;
+    const std::string family = sdxl ? "sdxl" : "sd1/sd2";
+    if (json) {
+        nlohmann::json out = {{"path", path}, {"kind", "lora"}, {"family", family}, {"layers", modules.size()},
+                              {"unet_layers", unet.size()}, {"text_encoder_layers", text.size()},
+                              {"conv_layers", convolutions.size()}, {"ranks", std::vector<std::int64_t>(ranks.begin(), ranks.end())},
+                              {"alpha", alpha}};
+        std::cout << out.dump() << "\n";
+    } else {
+        std::cout << "path:         " << path << "\nkind:         LoRA (style add-on), for " << family << " models\n"
+                  << "targets:      " << modules.size() << " layers: " << unet.size() << " in the UNet (" << convolutions.size()
+                  << " convolutions, LoCon), " << text.size() << " in the text encoder(s)\nranks:        ";
+        for (const auto rank : ranks) std::cout << rank << " ";
+        std::cout << "\nalpha:        " << (alpha ? "given (scale alpha/rank)" : "none (scale 1)") << "\n";
+    }
+    return kDone;
+}
+
+}  // namespace
+
 int runInspect(int argc, char** argv) {
     Args args(argc, argv, 2);
     bool json = false;
@@ -67,7 +128,8 @@ int runInspect(int argc, char** argv) {
                          "Says what a model is: a diffusers folder or a single .safetensors file (pickle files such as "
                          ".ckpt are refused).\nPrints family (sd1, sd2, sd2-v, sdxl), layout, prediction type, UNet "
                          "input channels (9 = inpainting), dtypes, parameter counts per component, and the entries "
-                         "that were ignored (known training leftovers) or not understood.\n\n"
+                         "that were ignored (known training leftovers) or not understood. For a LoRA file: the layers\n"
+                         "it changes (UNet, text encoders, LoCon convolutions), its ranks and the family it is for.\n\n"
                          "  --json   one JSON object instead of text\n\n"
                          "Exit codes: 0 done, 1 the model cannot be read (the message says why), 2 bad usage.\n";
             return kDone;
@@ -82,6 +144,7 @@ int runInspect(int argc, char** argv) {
     }
     if (path.empty()) throw UsageError{"inspect needs a PATH (a diffusers folder or a .safetensors file)"};
 
+    if (const int status = inspectLora(path, json); status >= 0) return status;
     const io::Checkpoint checkpoint = io::openCheckpoint(path);  // Error -> main prints it, exit 1
     const bool folder = checkpoint.layout == io::Layout::DiffusersFolder;
     const bool vPrediction = checkpoint.prediction == io::Prediction::VPrediction;

@@ -11,6 +11,9 @@
 #include <storybrush/engine.h>
 #include <storybrush/error.h>
 
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -119,6 +122,28 @@ private Q_SLOTS:
         const std::string notALora = m_dir.filePath(QStringLiteral("plain.safetensors")).toStdString();
         io::writeSafetensors(notALora, {{"weight", torch::zeros({2})}});
         QVERIFY_THROWS_EXCEPTION(Error, models::readLora(notALora, targets(), false, "SD 1.x"));
+    }
+
+    void commandLineInspectsAndUsesThem() {
+        const QString lora = QString::fromStdString(writeKohya(QStringLiteral("cli.safetensors")));
+        QProcess inspect;
+        inspect.start(QStringLiteral(STORYBRUSH_CLI_PATH), {QStringLiteral("inspect"), QStringLiteral("--json"), lora});
+        QVERIFY(inspect.waitForFinished(60000));
+        QCOMPARE(inspect.exitCode(), 0);
+        const QJsonObject info = QJsonDocument::fromJson(inspect.readAllStandardOutput()).object();
+        QCOMPARE(info.value(QStringLiteral("kind")).toString(), QStringLiteral("lora"));
+        QCOMPARE(info.value(QStringLiteral("unet_layers")).toInt(), 2);
+        QCOMPARE(info.value(QStringLiteral("text_encoder_layers")).toInt(), 1);
+        QCOMPARE(info.value(QStringLiteral("conv_layers")).toInt(), 1);
+        QProcess generate;
+        generate.start(QStringLiteral(STORYBRUSH_CLI_PATH),
+                       {QStringLiteral("generate"), QStringLiteral("--model"), test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
+                        QStringLiteral("--prompt"), QStringLiteral("a frog"), QStringLiteral("--width"), QStringLiteral("64"),
+                        QStringLiteral("--height"), QStringLiteral("64"), QStringLiteral("--steps"), QStringLiteral("2"),
+                        QStringLiteral("--lora"), lora + QStringLiteral(":0.5"), QStringLiteral("-o"), m_dir.filePath(QStringLiteral("frog.png"))});
+        QVERIFY(generate.waitForFinished(120000));
+        QVERIFY2(generate.exitCode() == 0, generate.readAllStandardError().constData());
+        QVERIFY(QFile::exists(m_dir.filePath(QStringLiteral("frog.png"))));
     }
 
     void engineTakesThemFromTheRequestAndThePrompt() {
