@@ -48,6 +48,7 @@ constexpr const char* kHelp =
     "  --outpaint-blend N     pixels of the old picture blended into the new area (default 16)\n"
     "  --lora FILE[:WEIGHT]   merge a style add-on (LoRA, kohya or diffusers names) with this weight (default 1);\n"
     "                         repeat for several. <lora:NAME:WEIGHT> in the prompt works too (A1111 style)\n"
+    "  --vae FILE             use this VAE instead of the model's own (a .safetensors VAE file)\n"
     "  --clip-skip N          1 = last text-encoder layer (default), 2 = penultimate (as A1111 counts)\n"
     "  --device auto|cpu|cuda where to compute (default auto: the GPU when there is one)\n"
     "  --dtype auto|fp16|bf16|fp32  precision (default auto: fp16 on the GPU, fp32 on the CPU)\n"
@@ -167,8 +168,8 @@ int runGenerate(int argc, char** argv) {
             }
             if (ref.weight < -4.0f || ref.weight > 4.0f) throw UsageError{"--lora weight must be between -4 and 4 (usually 0.5 to 1)"};
             request.loras.push_back(ref);
-        } else if (args.peek() == "--vae") {
-            throw UsageError{args.peek() + " is not available yet in this version"};
+        } else if (auto vae = args.value("--vae")) {
+            request.vaePath = *vae;
         } else {
             throw UsageError{"unknown flag '" + args.peek() + "'"};
         }

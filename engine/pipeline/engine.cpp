@@ -3,7 +3,10 @@
 
 #include "imaging/repaint.h"
 #include "io/checkpoint.h"
+#include "io/name_map.h"
+#include "io/safetensors.h"
 #include "models/lora.h"
+#include "models/weights.h"
 #include "pipeline/generation.h"
 #include "pipeline/latent_preview.h"
 #include "pipeline/loaded_model.h"
@@ -100,6 +103,47 @@ struct Engine::Impl {
         return *policy;
     }
 
+    // A separate VAE file (diffusers names, LDM names as standalone VAE files have them, or a whole checkpoint whose
+    // VAE is taken): its weights replace the model's VAE, which must have the same shape.
+    static void replaceVae(pipeline::LoadedModel& model, const std::string& vaePath) {
+        if (!fs::exists(fs::u8path(vaePath))) throw Error(ErrorKind::ModelFile, "The VAE file " + vaePath + " does not exist.");
+        const auto file = io::SafetensorsFile::open(vaePath);
+        std::vector<std::string> ldmKeys;  // every key under its single-file name
+        bool diffusersNames = false;
+        for (const auto& info : file->tensors()) {
+            const std::string& key = info.name;
+            if (key.rfind("encoder.down_blocks.", 0) == 0 || key.rfind("decoder.up_blocks.", 0) == 0) diffusersNames = true;
+            ldmKeys.push_back(key.rfind("first_stage_model.", 0) == 0 ? key : "first_stage_model." + key);
+        }
+        io::StateDict vae;
+        vae.source = vaePath;
+        const io::LdmLayout layout = io::detectLdmLayout(ldmKeys);
+        std::size_t index = 0;
+        for (const auto& info : file->tensors()) {
+            const std::string& ldmKey = ldmKeys[index++];
+            if (diffusersNames) {
+                if (info.name.rfind("encoder.", 0) == 0 || info.name.rfind("decoder.", 0) == 0 || info.name.find("quant_conv") != std::string::npos) {
+                    vae.tensors[info.name] = io::tensorView(file, info);
+                }
+                continue;
+            }
+            for (const auto& mapped : io::mapLdmKey(ldmKey, layout)) {
+                if (mapped.component != io::Component::Vae) continue;
+                torch::Tensor tensor = io::tensorView(file, info);
+                if (mapped.transform == io::Transform::SqueezeConv1x1) tensor = tensor.reshape({tensor.size(0), tensor.size(1)});
+                vae.tensors[mapped.name] = tensor;
+            }
+        }
+        if (vae.tensors.empty()) {
+            throw Error(ErrorKind::ModelFile, vaePath + " holds no VAE weights (encoder/decoder): choose a VAE .safetensors file.");
+        }
+        try {
+            models::loadStrict(*model.vae, vae);
+        } catch (const Error& error) {
+            throw Error(ErrorKind::UnsupportedModel, "The VAE " + vaePath + " does not fit the model " + model.name + ": " + error.what());
+        }
+    }
+
     // NAME.safetensors for <lora:NAME:...>: the folders given, then the model's neighbourhood.
     std::string findLora(const std::string& name, const std::string& modelPath) const {
         const std::string file = name.size() > 12 && name.compare(name.size() - 12, 12, ".safetensors") == 0 ? name : name + ".safetensors";
@@ -136,14 +180,15 @@ struct Engine::Impl {
                     "Choose a model file, on the command line with --model PATH.");
     }
 
-    pipeline::LoadedModel& load(const std::string& path, const runtime::ComputeTarget& target) {
-        const std::string key = path + "|" + target.device.str() + "|" + runtime::dtypeName(target.dtype);
+    pipeline::LoadedModel& load(const std::string& path, const runtime::ComputeTarget& target, const std::string& vaePath) {
+        const std::string key = path + "|" + target.device.str() + "|" + runtime::dtypeName(target.dtype) + "|" + vaePath;
         if (!model || key != modelKey) {
             model.reset();  // free the old networks before the new ones take memory
             modelChecker.reset();
             loras = {};
             prompts = {};
             model = pipeline::loadModel(path, target);
+            if (!vaePath.empty()) replaceVae(*model, vaePath);
             if (const std::string checker = safety::CompVisSafetyChecker::findIn(path); !checker.empty()) {
                 modelChecker = safety::CompVisSafetyChecker::load(checker);
             }
@@ -188,7 +233,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
     }
     runtime::InferenceGuard inference;
     try {
-        pipeline::LoadedModel& model = m_impl->load(path, target);
+        pipeline::LoadedModel& model = m_impl->load(path, target, request.vaePath);
 
         // Style add-ons: merged into the weights for this request (and taken out again when no longer asked for).
         GenerationRequest drawing = effective;

@@ -2,6 +2,11 @@
 // batch seeds, image-to-image, inpaint and outpaint, and clear errors for bad models.
 #include <storybrush/engine.h>
 
+#include "io/checkpoint.h"
+#include "io/safetensors_writer.h"
+
+#include <torch/torch.h>
+
 #include "common/fixtures.h"
 
 #include <QtCore/QDirIterator>
@@ -141,6 +146,35 @@ private Q_SLOTS:
         QVERIFY(checked.images.at(0).image.empty());  // never leaves the engine
         request.safetyCheck = false;  // adults only
         QVERIFY(!m_engine.generate(request).images.at(0).image.empty());
+    }
+
+    void aSeparateVaeReplacesTheModelsOwn() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-ldm.safetensors");
+        auto request = tinyRequest();
+        request.safetyCheck = false;
+        const auto base = m_engine.generate(request).images.at(0).image.pixels;
+        // The single file holds the same VAE under LDM names: the same picture.
+        request.vaePath = test::fixturePathStd(QStringLiteral("tiny-sd15-ldm.safetensors"));
+        QCOMPARE(m_engine.generate(request).images.at(0).image.pixels, base);
+        // A VAE file under diffusers names whose last layer is changed: another picture.
+        QTemporaryDir dir;
+        const auto vae = io::openCheckpoint(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers"))).vae;
+        std::vector<std::pair<std::string, torch::Tensor>> tensors;
+        for (const auto& [name, tensor] : vae.tensors) {
+            torch::Tensor value = tensor.to(torch::kFloat32).clone();
+            if (name == "decoder.conv_out.weight") value = value * 0.5;
+            tensors.emplace_back(name, value);
+        }
+        const std::string changed = dir.filePath(QStringLiteral("other-vae.safetensors")).toStdString();
+        io::writeSafetensors(changed, tensors);
+        request.vaePath = changed;
+        QVERIFY(m_engine.generate(request).images.at(0).image.pixels != base);
+        // Back to the model's own VAE.
+        request.vaePath.clear();
+        QCOMPARE(m_engine.generate(request).images.at(0).image.pixels, base);
+        // A file that is no VAE says so.
+        request.vaePath = test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-unet-ldm.safetensors"));
+        QVERIFY_THROWS_EXCEPTION(Error, m_engine.generate(request));
     }
 
     void pickleModelIsRefusedWithHowToConvert() {
