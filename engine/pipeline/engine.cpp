@@ -5,6 +5,7 @@
 #include "io/checkpoint.h"
 #include "io/name_map.h"
 #include "io/safetensors.h"
+#include "models/autoencoder_tiny.h"
 #include "models/lora.h"
 #include "models/weights.h"
 #include "pipeline/generation.h"
@@ -84,6 +85,7 @@ struct Engine::Impl {
     // The model folder's own CompVis safety checker (safety_checker/, safetensors only): a second opinion.
     std::shared_ptr<safety::CompVisSafetyChecker> modelChecker;
     models::LoraMerger loras;  // the style add-ons merged into `model` now
+    std::shared_ptr<models::TinyDecoder> previewDecoder;  // TAESD in vae_approx/ beside the model, when there is one
 
     // Fails closed: without its filter no picture leaves the engine while the check is on.
     const safety::PictureClassifier& pictureClassifier() {
@@ -185,10 +187,14 @@ struct Engine::Impl {
         if (!model || key != modelKey) {
             model.reset();  // free the old networks before the new ones take memory
             modelChecker.reset();
+            previewDecoder.reset();
             loras = {};
             prompts = {};
             model = pipeline::loadModel(path, target);
             if (!vaePath.empty()) replaceVae(*model, vaePath);
+            if (const std::string taesd = models::TinyDecoder::findFor(path); !taesd.empty()) {
+                previewDecoder = models::TinyDecoder::load(taesd, target.device);
+            }
             if (const std::string checker = safety::CompVisSafetyChecker::findIn(path); !checker.empty()) {
                 modelChecker = safety::CompVisSafetyChecker::load(checker);
             }
@@ -319,7 +325,10 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                 progress.secondsLeft = stepsDone > 0 ? stepSeconds / stepsDone * left : -1.0;
                 if (request.previewsPerSecond > 0 && done < total &&
                     secondsSince(lastPreview) >= 1.0 / request.previewsPerSecond) {
-                    progress.preview = pipeline::latentPreview(latents);
+                    // TAESD when the model has one (a real look at the picture), else the cheap latent->RGB projection.
+                    progress.preview = m_impl->previewDecoder
+                                           ? pipeline::tensorToImage(m_impl->previewDecoder->decode(latents.narrow(0, 0, 1)).cpu())
+                                           : pipeline::latentPreview(latents);
                     lastPreview = Clock::now();
                 }
                 const bool keepGoing = request.onProgress(progress);

@@ -3,9 +3,11 @@
 #include "common/fixtures.h"
 #include "model_test_support.h"
 #include "models/autoencoder_kl.h"
+#include "models/autoencoder_tiny.h"
 
 #include <storybrush/error.h>
 
+#include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
@@ -94,6 +96,24 @@ private Q_SLOTS:
         QVERIFY((latent.std > 0).all().item<bool>());
         const auto image = vae->decode(latent.mean);
         QCOMPARE(image.sizes().vec(), (std::vector<std::int64_t>{1, 3, 64, 96}));
+    }
+
+    void tinyPreviewDecoderMatchesDiffusers() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-taesd-diffusers/config.json");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-taesd-ref.safetensors");
+        const auto reference = test::readReference(test::fixturePathStd(QStringLiteral("tiny-taesd-ref.safetensors")));
+        const auto decoder = models::TinyDecoder::load(test::fixturePathStd(QStringLiteral("tiny-taesd-diffusers")));
+        const double error = test::maxAbsDiff(decoder->decode(reference.at("z")), reference.at("decoded"));
+        QVERIFY2(error <= 1e-4, qPrintable(QString::number(error)));
+        // Found beside a model in vae_approx/.
+        QTemporaryDir dir;
+        QDir().mkpath(dir.filePath(QStringLiteral("model/vae_approx")));
+        for (const char* name : {"config.json", "diffusion_pytorch_model.safetensors"}) {
+            QVERIFY(QFile::copy(test::fixturePath(QStringLiteral("tiny-taesd-diffusers/") + QLatin1String(name)),
+                                dir.filePath(QStringLiteral("model/vae_approx/") + QLatin1String(name))));
+        }
+        QVERIFY(!models::TinyDecoder::findFor(dir.filePath(QStringLiteral("model")).toStdString()).empty());
+        QVERIFY(models::TinyDecoder::findFor(dir.path().toStdString() + "/elsewhere.safetensors").empty());
     }
 
     void refusesWrongChannelCounts() {

@@ -177,6 +177,34 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(Error, m_engine.generate(request));
     }
 
+    void tinyDecoderBesideTheModelDrawsThePreviews() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-taesd-diffusers/config.json");
+        QTemporaryDir dir;
+        const QString model = dir.filePath(QStringLiteral("tiny-with-taesd"));
+        const QString source = test::fixturePath(QStringLiteral("tiny-sd15-diffusers"));
+        QDirIterator files(source, QDir::Files, QDirIterator::Subdirectories);
+        while (files.hasNext()) {
+            const QString file = files.next();
+            QDir().mkpath(QFileInfo(model + file.mid(source.size())).path());
+            QVERIFY(QFile::copy(file, model + file.mid(source.size())));
+        }
+        QDir().mkpath(model + QStringLiteral("/vae_approx"));
+        for (const char* name : {"config.json", "diffusion_pytorch_model.safetensors"}) {
+            QVERIFY(QFile::copy(test::fixturePath(QStringLiteral("tiny-taesd-diffusers/") + QLatin1String(name)),
+                                model + QStringLiteral("/vae_approx/") + QLatin1String(name)));
+        }
+        auto request = tinyRequest();
+        request.model = model.toStdString();
+        request.previewsPerSecond = 1000;  // every step
+        QSize previewSize;
+        request.onProgress = [&](const Progress& progress) {
+            if (progress.preview) previewSize = QSize(progress.preview->width, progress.preview->height);
+            return true;
+        };
+        m_engine.generate(request);
+        QCOMPARE(previewSize, QSize(64, 64));  // the picture's own size: decoded, not the 8x8 latent projection
+    }
+
     void pickleModelIsRefusedWithHowToConvert() {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("dreamy.ckpt"));

@@ -1,0 +1,116 @@
+// The TAESD decoder as the sequence diffusers builds it: conv, act, then per level N blocks, an upsample (not after
+// the last level) and a conv; the input clamped with tanh(x / 3) * 3 and the output mapped from [0, 1] to [-1, 1].
+#include "models/autoencoder_tiny.h"
+
+#include "io/safetensors.h"
+
+#include <storybrush/error.h>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace storybrush::models {
+
+namespace fs = std::filesystem;
+
+struct TinyDecoder::Impl {
+    struct Step {
+        enum Kind { Conv, Block, Upsample, Relu } kind;
+        std::string name;  // "decoder.layers.N"
+    };
+    std::vector<Step> steps;
+    std::map<std::string, torch::Tensor> weights;
+    double magnitude = 3.0;
+    std::int64_t upsample = 2;
+
+    const torch::Tensor& w(const std::string& key) const {
+        const auto found = weights.find(key);
+        if (found == weights.end()) throw Error(ErrorKind::ModelFile, "The preview decoder lacks " + key + ".");
+        return found->second;
+    }
+    torch::Tensor conv(const torch::Tensor& x, const std::string& name, int padding) const {
+        const auto bias = weights.find(name + ".bias");
+        return torch::conv2d(x, w(name + ".weight"), bias == weights.end() ? torch::Tensor() : bias->second, 1, padding);
+    }
+};
+
+TinyDecoder::TinyDecoder() : m_impl(std::make_unique<Impl>()) {}
+TinyDecoder::~TinyDecoder() = default;
+
+std::string TinyDecoder::findFor(const std::string& modelPath) {
+    const fs::path model = fs::u8path(modelPath);
+    std::error_code error;
+    const fs::path base = fs::is_directory(model, error) ? model : model.parent_path();
+    for (const fs::path& candidate : {base / "vae_approx", base / "taesd", base.parent_path() / "vae_approx", base.parent_path() / "taesd"}) {
+        if (fs::exists(candidate / "config.json", error) && fs::exists(candidate / "diffusion_pytorch_model.safetensors", error)) {
+            return candidate.u8string();
+        }
+    }
+    return {};
+}
+
+std::shared_ptr<TinyDecoder> TinyDecoder::load(const std::string& folderPath, const torch::Device& device) {
+    const fs::path folder = fs::u8path(folderPath);
+    std::ifstream in(folder / "config.json");
+    if (!in) throw Error(ErrorKind::ModelFile, "The preview decoder in " + folderPath + " has no config.json.");
+    nlohmann::json config;
+    try {
+        config = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& error) {
+        throw Error(ErrorKind::ModelFile, "The preview decoder's config.json in " + folderPath + " is damaged: " + error.what());
+    }
+    if (config.value("_class_name", std::string()) != "AutoencoderTiny" || config.value("act_fn", std::string("relu")) != "relu" ||
+        config.value("upsample_fn", std::string("nearest")) != "nearest") {
+        throw Error(ErrorKind::UnsupportedModel, "The preview decoder in " + folderPath + " is not a TAESD (AutoencoderTiny with ReLU).");
+    }
+    std::shared_ptr<TinyDecoder> decoder(new TinyDecoder());
+    Impl& impl = *decoder->m_impl;
+    impl.magnitude = config.value("latent_magnitude", 3.0);
+    impl.upsample = config.value("upsampling_scaling_factor", 2);
+    const auto blocks = config.value("num_decoder_blocks", std::vector<int>{3, 3, 3, 1});
+    int index = 0;
+    const auto next = [&]() { return "decoder.layers." + std::to_string(index++); };
+    impl.steps.push_back({Impl::Step::Conv, next()});
+    impl.steps.push_back({Impl::Step::Relu, next()});
+    for (std::size_t level = 0; level < blocks.size(); ++level) {
+        for (int b = 0; b < blocks[level]; ++b) impl.steps.push_back({Impl::Step::Block, next()});
+        if (level + 1 < blocks.size()) impl.steps.push_back({Impl::Step::Upsample, next()});
+        impl.steps.push_back({Impl::Step::Conv, next()});
+    }
+    const auto file = io::SafetensorsFile::open((folder / "diffusion_pytorch_model.safetensors").u8string());
+    for (const auto& info : file->tensors()) {
+        if (info.name.rfind("decoder.", 0) != 0) continue;
+        impl.weights[info.name] = io::tensorView(file, info).to(device, torch::kFloat32).contiguous();
+    }
+    return decoder;
+}
+
+torch::Tensor TinyDecoder::decode(const torch::Tensor& latents) const {
+    torch::NoGradGuard noGrad;
+    const Impl& impl = *m_impl;
+    torch::Tensor x = torch::tanh(latents.to(torch::kFloat32) / impl.magnitude) * impl.magnitude;
+    for (const auto& step : impl.steps) {
+        switch (step.kind) {
+        case Impl::Step::Conv: x = impl.conv(x, step.name, 1); break;
+        case Impl::Step::Relu: x = torch::relu(x); break;
+        case Impl::Step::Upsample:
+            x = torch::upsample_nearest2d(x, {x.size(2) * impl.upsample, x.size(3) * impl.upsample});
+            break;
+        case Impl::Step::Block: {
+            torch::Tensor y = torch::relu(impl.conv(x, step.name + ".conv.0", 1));
+            y = torch::relu(impl.conv(y, step.name + ".conv.2", 1));
+            y = impl.conv(y, step.name + ".conv.4", 1);
+            const auto skip = impl.weights.find(step.name + ".skip.weight");
+            x = torch::relu(y + (skip == impl.weights.end() ? x : torch::conv2d(x, skip->second)));
+            break;
+        }
+        }
+    }
+    return x * 2 - 1;
+}
+
+}  // namespace storybrush::models
