@@ -3,6 +3,7 @@
 #pragma once
 
 #include <QtCore/QList>
+#include <QtCore/QPair>
 #include <QtCore/QMetaType>
 #include <QtCore/QString>
 #include <QtGui/QImage>
@@ -28,6 +29,7 @@ struct JobRequest {
     int outpaintLeft = 0, outpaintTop = 0, outpaintRight = 0, outpaintBottom = 0;
     bool kidMode = true;
     QString device = QStringLiteral("auto");  // auto, cpu or cuda (the settings' choice)
+    QList<QPair<QString, double>> loras;      // style add-ons: file, weight
     double previewsPerSecond = 4.0;           // 0: no step previews
 };
 

@@ -14,6 +14,7 @@
 #include "ui/canvas_view.h"
 #include "ui/language.h"
 #include "ui/main_window.h"
+#include "ui/prompt_panel.h"
 #include "ui/settings_dialog.h"
 #include "ui/theme.h"
 
@@ -165,6 +166,7 @@ int main(int argc, char** argv) {
         models.removeIf([](const QString& path) { return QFileInfo(path).fileName() == QStringLiteral("builtin"); });
         models += storybrush::findModels(current.modelsFolder);
         window.setInstalledModels(models);
+        window.promptPanel()->setAvailableLoras(storybrush::findLoras(current.modelsFolder));
         window.setDrawingPreferences(current.device, current.previewsPerSecond);
     };
     applySettings(readSettings());

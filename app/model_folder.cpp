@@ -2,6 +2,7 @@
 #include "app/model_folder.h"
 
 #include <QtCore/QDir>
+#include <QtCore/QDirIterator>
 #include <QtCore/QFileInfo>
 #include <QtCore/QSet>
 
@@ -55,6 +56,23 @@ QStringList findModels(const QString& folder) {
         return QFileInfo(a).fileName().compare(QFileInfo(b).fileName(), Qt::CaseInsensitive) < 0;
     });
     found.removeDuplicates();
+    return found;
+}
+
+QStringList findLoras(const QString& folder) {
+    QStringList found;
+    if (folder.isEmpty() || !QFileInfo(folder).isDir()) return found;
+    const QDir root(folder);
+    for (const QString& layout : {QStringLiteral("models/loras"), QStringLiteral("loras"), QStringLiteral("models/Lora"),
+                                  QStringLiteral("Lora")}) {
+        if (!root.exists(layout)) continue;
+        QDirIterator files(root.filePath(layout), {QStringLiteral("*.safetensors")}, QDir::Files, QDirIterator::Subdirectories);
+        while (files.hasNext()) found.append(files.next());
+    }
+    found.removeDuplicates();
+    std::sort(found.begin(), found.end(), [](const QString& a, const QString& b) {
+        return QFileInfo(a).fileName().compare(QFileInfo(b).fileName(), Qt::CaseInsensitive) < 0;
+    });
     return found;
 }
 

@@ -11,4 +11,8 @@ namespace storybrush {
 // models/Stable-diffusion), two levels down; LoRA, VAE and other add-on folders are not models and are skipped.
 QStringList findModels(const QString& folder);
 
+// Style add-ons (.safetensors) in the LoRA folders of the same layouts (models/loras, loras, models/Lora, Lora),
+// sorted by name.
+QStringList findLoras(const QString& folder);
+
 }  // namespace storybrush

@@ -755,6 +755,18 @@
         <extracomment>%1 is who (a happy penguin), %2 what it does (reading a book, may be empty), %3 where (in the snow)</extracomment>
         <translation>%3，%1%2</translation>
     </message>
+    <message>
+        <source>A style add-on (LoRA) from the models folder, merged into the model while drawing</source>
+        <translation>模型文件夹里的画风插件（LoRA），画画时会合并进模型</translation>
+    </message>
+    <message>
+        <source>Style add-on</source>
+        <translation>画风插件</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>不用</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::SafetyLogDialog</name>

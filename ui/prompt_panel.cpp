@@ -4,6 +4,7 @@
 #include <QtGui/QKeySequence>
 #include <QtGui/QShortcut>
 #include <QtWidgets/QCheckBox>
+#include <QtCore/QFileInfo>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QDoubleSpinBox>
 #include <QtWidgets/QFormLayout>
@@ -220,6 +221,19 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
                                   QStringLiteral("euler_a"), QStringLiteral("ddim"), QStringLiteral("lcm"), QStringLiteral("pndm")};
     m_sampler->addItems(samplers);
     form->addRow(tr("Sampler"), m_sampler);
+    auto* loraRow = new QHBoxLayout;
+    m_lora = new QComboBox(m_advanced);
+    m_lora->setObjectName(QStringLiteral("loraChoice"));
+    m_lora->setToolTip(tr("A style add-on (LoRA) from the models folder, merged into the model while drawing"));
+    m_loraWeight = new QDoubleSpinBox(m_advanced);
+    m_loraWeight->setObjectName(QStringLiteral("loraWeight"));
+    m_loraWeight->setRange(0.1, 1.5);
+    m_loraWeight->setSingleStep(0.1);
+    m_loraWeight->setValue(0.8);
+    loraRow->addWidget(m_lora, 1);
+    loraRow->addWidget(m_loraWeight);
+    form->addRow(tr("Style add-on"), loraRow);
+    setAvailableLoras({});
     layout->addWidget(m_advanced);
     setAdvancedVisible(false);
     connect(m_advancedToggle, &QToolButton::toggled, this, &PromptPanel::setAdvancedVisible);
@@ -427,7 +441,18 @@ JobRequest PromptPanel::request() const {
     job.randomSeed = !(seedOk && m_lockSeed->isChecked());
     job.seed = seedOk ? seed : 0;
     job.sampler = m_sampler->currentText();
+    if (const QString lora = m_lora->currentData().toString(); !lora.isEmpty()) job.loras.append({lora, m_loraWeight->value()});
     return job;
+}
+
+void PromptPanel::setAvailableLoras(const QStringList& files) {
+    const QString current = m_lora->currentData().toString();
+    m_lora->clear();
+    m_lora->addItem(tr("None"), QString());
+    for (const QString& file : files) m_lora->addItem(QFileInfo(file).completeBaseName(), file);
+    m_lora->setCurrentIndex(qMax(0, m_lora->findData(current)));
+    m_lora->setEnabled(!files.isEmpty());
+    m_loraWeight->setEnabled(!files.isEmpty());
 }
 
 void PromptPanel::setKidModeNegative(const QString& words) {

@@ -35,6 +35,8 @@ public:
     // Counts what the model reads: (tokens, pieces of 75). Set by the app, which has the tokenizer.
     using TokenCounter = std::function<std::pair<int, int>(const QString&)>;
     void setTokenCounter(TokenCounter counter);
+    // Style add-ons (LoRA files) to offer in the Advanced fold; "None" is always there.
+    void setAvailableLoras(const QStringList& files);
     // The settings as a job (prompt, negative prompt, size, steps, CFG, seed, sampler).
     JobRequest request() const;
     // While a job runs the Draw button turns into Stop.
@@ -67,6 +69,8 @@ private:
     QWidget* m_advanced = nullptr;
     QComboBox* m_shape = nullptr;
     QSpinBox* m_batch = nullptr;
+    QComboBox* m_lora = nullptr;
+    QDoubleSpinBox* m_loraWeight = nullptr;
     QLabel* m_counter = nullptr;
     QLabel* m_styleWords = nullptr;
     QList<QToolButton*> m_styleChips;

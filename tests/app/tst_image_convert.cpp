@@ -57,6 +57,21 @@ private Q_SLOTS:
         QCOMPARE(request.seed, std::uint64_t(77));
         QCOMPARE(request.sampler, Sampler::EulerAncestral);
         QCOMPARE(request.mode(), GenerationMode::Inpaint);
+        // The studio's choices: device, preview rate, shape, style add-ons, page extension.
+        job.device = QStringLiteral("cpu");
+        job.previewsPerSecond = 0;
+        job.aspectRatio = 1.5;
+        job.loras = {{QStringLiteral("/m/loras/crayon.safetensors"), 0.7}};
+        job.outpaintRight = 128;
+        const GenerationRequest chosen = toEngineRequest(job, 1);
+        QCOMPARE(int(chosen.device), int(DevicePreference::Cpu));
+        QCOMPARE(chosen.previewsPerSecond, 0.0);
+        QCOMPARE(chosen.aspectRatio, 1.5f);
+        QCOMPARE(int(chosen.loras.size()), 1);
+        QCOMPARE(QString::fromStdString(chosen.loras[0].path), QStringLiteral("/m/loras/crayon.safetensors"));
+        QCOMPARE(chosen.loras[0].weight, 0.7f);
+        QCOMPARE(chosen.outpaint.right, 128);
+        QCOMPARE(chosen.mode(), GenerationMode::Outpaint);
         job.sampler = QStringLiteral("nope");
         QVERIFY_THROWS_EXCEPTION(Error, toEngineRequest(job, 1));
     }

@@ -42,6 +42,17 @@ private Q_SLOTS:
                                             QStringLiteral("tiny")}));
     }
 
+    void loraFolders() {
+        QTemporaryDir comfy;
+        touch(comfy.filePath(QStringLiteral("models/loras/style/crayon.safetensors")));
+        touch(comfy.filePath(QStringLiteral("models/checkpoints/base.safetensors")));
+        QCOMPARE(names(findLoras(comfy.path())), QStringList{QStringLiteral("crayon.safetensors")});
+        QTemporaryDir a1111;
+        touch(a1111.filePath(QStringLiteral("models/Lora/Watercolor.safetensors")));
+        QCOMPARE(names(findLoras(a1111.path())), QStringList{QStringLiteral("Watercolor.safetensors")});
+        QVERIFY(findLoras(QString()).isEmpty());
+    }
+
     void a1111AndPlainFolders() {
         QTemporaryDir root;
         touch(root.filePath(QStringLiteral("models/Stable-diffusion/v1-5.safetensors")));

@@ -248,7 +248,8 @@ private Q_SLOTS:
                 QString rest = text;
                 rest.remove(QStringLiteral("Storybrush")).remove(QStringLiteral("Ctrl")).remove(QStringLiteral("Shift"))
                     .remove(QStringLiteral("Esc")).remove(QStringLiteral("Enter")).remove(QStringLiteral("NVIDIA"))
-                    .remove(QStringLiteral("ComfyUI")).remove(QStringLiteral("A1111")).remove(QStringLiteral("safetensors"));
+                    .remove(QStringLiteral("ComfyUI")).remove(QStringLiteral("A1111")).remove(QStringLiteral("safetensors"))
+                    .remove(QStringLiteral("LoRA"));
                 if (word.match(rest).hasMatch()) english << where + QStringLiteral(": ") + text;
             };
             for (QWidget* widget : window.findChildren<QWidget*>()) {

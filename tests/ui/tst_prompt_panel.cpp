@@ -128,6 +128,25 @@ private Q_SLOTS:
         QCOMPARE(panel.request().batchSize, 4);
     }
 
+    void aStyleAddOnFromTheModelsFolder() {
+        PromptPanel panel;
+        panel.setPrompt(QStringLiteral("a bear"));
+        auto* choice = panel.findChild<QComboBox*>(QStringLiteral("loraChoice"));
+        QVERIFY(!choice->isEnabled());  // none found: nothing to choose
+        QVERIFY(panel.request().loras.isEmpty());
+        panel.setAvailableLoras({QStringLiteral("/models/loras/crayonStyle.safetensors")});
+        QVERIFY(choice->isEnabled());
+        choice->setCurrentIndex(1);
+        QCOMPARE(choice->currentText(), QStringLiteral("crayonStyle"));
+        const auto loras = panel.request().loras;
+        QCOMPARE(loras.size(), 1);
+        QCOMPARE(loras.at(0).first, QStringLiteral("/models/loras/crayonStyle.safetensors"));
+        QCOMPARE(loras.at(0).second, 0.8);
+        // Offering the list again keeps the choice.
+        panel.setAvailableLoras({QStringLiteral("/models/loras/aaa.safetensors"), QStringLiteral("/models/loras/crayonStyle.safetensors")});
+        QCOMPARE(choice->currentText(), QStringLiteral("crayonStyle"));
+    }
+
     void settingsOfAKeptPictureComeBack() {
         PromptPanel panel;
         JobRequest kept;
