@@ -2,6 +2,7 @@
 // resampling through OpenCV.
 #include "imaging/image_ops.h"
 
+#include "imaging/cv_image.h"
 #include "imaging/codecs.h"
 #include "imaging/png_io.h"
 
@@ -20,20 +21,6 @@
 namespace storybrush::imaging {
 
 namespace {
-
-int cvType(int channels) { return CV_8UC(channels); }
-
-// Views the pixels without copying; the Image must outlive the Mat.
-cv::Mat view(const Image& image) {
-    return cv::Mat(image.height, image.width, cvType(image.channels), const_cast<std::uint8_t*>(image.pixels.data()));
-}
-
-Image fromMat(const cv::Mat& mat) {
-    Image out(mat.cols, mat.rows, mat.channels());
-    cv::Mat target(mat.rows, mat.cols, mat.type(), out.pixels.data());
-    mat.copyTo(target);
-    return out;
-}
 
 std::string lowerExtension(const std::string& path) {
     std::string extension = std::filesystem::u8path(path).extension().u8string();

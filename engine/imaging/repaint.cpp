@@ -3,6 +3,7 @@
 // "only masked" padding, paste-back through the blurred mask), diffusers VaeImageProcessor.get_crop_region.
 #include "imaging/repaint.h"
 
+#include "imaging/cv_image.h"
 #include <storybrush/error.h>
 
 #include <opencv2/core.hpp>
@@ -15,17 +16,6 @@
 namespace storybrush::imaging {
 
 namespace {
-
-cv::Mat view(const Image& image) {
-    return cv::Mat(image.height, image.width, CV_8UC(image.channels), const_cast<std::uint8_t*>(image.pixels.data()));
-}
-
-Image fromMat(const cv::Mat& mat) {
-    Image out(mat.cols, mat.rows, mat.channels());
-    cv::Mat target(mat.rows, mat.cols, mat.type(), out.pixels.data());
-    mat.copyTo(target);
-    return out;
-}
 
 cv::Rect rect(const Box& box) { return {box.x, box.y, box.width, box.height}; }
 
