@@ -90,7 +90,7 @@ void showBin(MainWindow& window, GalleryStore& store) {
 
 namespace {
 
-// The prompt counter reads with the CLIP tokenizer every SD 1.x/2.x model uses (as A1111's counter does).
+// The prompt counter reads with the CLIP tokenizer every SD 1.x/2.x/XL model uses (as A1111's counter does).
 void countTokens(PromptPanel& panel) {
     std::shared_ptr<text::ClipTokenizer> tokenizer;
     try {

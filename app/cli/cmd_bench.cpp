@@ -26,11 +26,12 @@ namespace storybrush::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "Usage: storybrush-cli bench (--model PATH | --random sd15|sd15-inpaint|sd2) [FLAGS]\n\n"
+    "Usage: storybrush-cli bench (--model PATH | --random sd15|sd15-inpaint|sd2|sdxl) [FLAGS]\n\n"
     "Times a whole generation (text encoder, UNet steps, VAE decode) after one warm-up run and prints a table,\n"
     "then one JSON line with the medians.\n\n"
     "  --model PATH          a model file or folder to time\n"
-    "  --random KIND         full-size random weights made in memory (no file needed): sd15, sd15-inpaint, sd2\n"
+    "  --random KIND         full-size random weights made in memory (no file needed): sd15, sd15-inpaint, sd2,\n"
+    "                        sdxl\n"
     "  --inpaint             repaint a centred square of a made-up picture of --size (mask blur 8)\n"
     "  --outpaint N          extend a made-up picture of --size by N pixels on the right\n"
     "  --size N[xM]          picture size (default: the model's own)\n"

@@ -24,7 +24,7 @@ namespace {
 constexpr const char* kHelp =
     "Usage: storybrush-cli generate --model PATH|builtin --prompt TEXT --output PATH.png [FLAGS]\n\n"
     "Draws pictures from a prompt and writes them as PNG files with their settings inside (A1111 style).\n\n"
-    "  --model PATH|builtin   a Stable Diffusion 1.x/2.x .safetensors file or diffusers folder (default builtin)\n"
+    "  --model PATH|builtin   a Stable Diffusion 1.x/2.x/XL .safetensors file or diffusers folder (default builtin)\n"
     "  --prompt TEXT          what to draw; (word:1.2) weights and prompts over 75 tokens work as in A1111\n"
     "  --negative TEXT        what to leave out\n"
     "  --width N, --height N  size in pixels, multiples of 8 (default: the model's own size)\n"

@@ -10,8 +10,10 @@
 
 #include <cstdio>
 #include <iostream>
+#include <algorithm>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace storybrush::cli {
 namespace {
@@ -150,8 +152,9 @@ int runInspect(int argc, char** argv) {
     const bool vPrediction = checkpoint.prediction == io::Prediction::VPrediction;
     nlohmann::json components = nlohmann::json::object();
     std::set<std::string> dtypes;
-    const std::pair<const char*, const io::StateDict*> parts[] = {
+    std::vector<std::pair<const char*, const io::StateDict*>> parts = {
         {"unet", &checkpoint.unet}, {"vae", &checkpoint.vae}, {"text_encoder", &checkpoint.textEncoder}};
+    if (checkpoint.family == io::ModelFamily::SDXL) parts.emplace_back("text_encoder_2", &checkpoint.textEncoder2);
     for (const auto& [name, dict] : parts) {
         components[name] = componentSummary(*dict);
         for (const auto& dtype : components[name]["dtypes"]) dtypes.insert(dtype.get<std::string>());
@@ -182,7 +185,7 @@ int runInspect(int argc, char** argv) {
     std::cout << "dtypes:       " << dtypeText << "\n";
     for (const auto& [name, dict] : parts) {
         std::string label = std::string(name) + ":";
-        label.resize(14, ' ');
+        label.resize(std::max<std::size_t>(14, label.size() + 1), ' ');
         const auto& summary = components[name];
         if (dict->tensors.empty()) {
             std::cout << label << "not in this file\n";

@@ -28,10 +28,12 @@ using nlohmann::json;
     throw Error(ErrorKind::ModelFile, "model " + path + ": " + problem);
 }
 
-[[noreturn]] void refuseSdxl(const std::string& path) {
+// The refiner only finishes pictures an SDXL base model started (it conditions on OpenCLIP alone and an
+// aesthetic score); Storybrush draws whole pictures, so it is refused rather than drawn badly.
+[[noreturn]] void refuseSdxlRefiner(const std::string& path) {
     throw Error(ErrorKind::UnsupportedModel,
-                "model " + path + " is an SDXL model (two text encoders); SDXL is not supported yet. "
-                                  "Use an SD 1.x or SD 2.x model.");
+                "model " + path + " is an SDXL refiner. A refiner only finishes pictures that an SDXL base model "
+                                  "started; choose the SDXL base model (or an SDXL fine-tune) instead.");
 }
 
 json readJson(const fs::path& file, const std::string& modelPath) {
@@ -102,11 +104,14 @@ void openFolder(Checkpoint& checkpoint) {
         fail(checkpoint.path, "is a folder but not a diffusers model (no model_index.json). Pick a diffusers folder "
                               "(model_index.json, unet/, vae/, text_encoder/, tokenizer/) or a single .safetensors file.");
     const json index = readJson(root / "model_index.json", checkpoint.path);
-    if (index.contains("text_encoder_2")) refuseSdxl(checkpoint.path);
+    const auto hasComponent = [&](const char* name) {
+        return index.contains(name) && index[name].is_array() && !index[name].empty() && !index[name][0].is_null();
+    };
+    const bool sdxl = hasComponent("text_encoder_2");
+    if (sdxl && !hasComponent("text_encoder")) refuseSdxlRefiner(checkpoint.path);
     checkpoint.layout = Layout::DiffusersFolder;
 
     checkpoint.unetConfig = readJson(root / "unet" / "config.json", checkpoint.path);
-    if (checkpoint.unetConfig.value("addition_embed_type", json()) == "text_time") refuseSdxl(checkpoint.path);
     checkpoint.unet = loadFolderComponent(root / "unet", "diffusion_pytorch_model", checkpoint.path);
     checkpoint.vae = loadFolderComponent(root / "vae", "diffusion_pytorch_model", checkpoint.path);
     checkpoint.textEncoder = loadFolderComponent(root / "text_encoder", "model", checkpoint.path);
@@ -114,25 +119,38 @@ void openFolder(Checkpoint& checkpoint) {
     checkpoint.textEncoderConfig = readJson(root / "text_encoder" / "config.json", checkpoint.path);
     checkpoint.schedulerConfig = readJson(root / "scheduler" / "scheduler_config.json", checkpoint.path);
 
-    const fs::path tokenizer = root / "tokenizer";
-    if (!fs::is_regular_file(tokenizer / "vocab.json") || !fs::is_regular_file(tokenizer / "merges.txt"))
-        fail(checkpoint.path, "has no tokenizer/vocab.json and tokenizer/merges.txt. Download the whole folder again.");
-    checkpoint.tokenizerDir = tokenizer.string();
+    const auto tokenizerIn = [&](const char* folder) {
+        const fs::path tokenizer = root / folder;
+        if (!fs::is_regular_file(tokenizer / "vocab.json") || !fs::is_regular_file(tokenizer / "merges.txt"))
+            fail(checkpoint.path, std::string("has no ") + folder + "/vocab.json and " + folder +
+                                      "/merges.txt. Download the whole folder again.");
+        return tokenizer.string();
+    };
+    checkpoint.tokenizerDir = tokenizerIn("tokenizer");
+    if (sdxl) {
+        checkpoint.textEncoder2 = loadFolderComponent(root / "text_encoder_2", "model", checkpoint.path);
+        checkpoint.textEncoder2Config = readJson(root / "text_encoder_2" / "config.json", checkpoint.path);
+        checkpoint.tokenizer2Dir = tokenizerIn("tokenizer_2");
+        // ref: StableDiffusionXLPipeline.__init__(force_zeros_for_empty_prompt=True).
+        checkpoint.zeroEmptyNegative = index.value("force_zeros_for_empty_prompt", true);
+    }
 
     // transformers wrote the position_ids buffer into older text encoder files; it is not a weight.
-    for (auto it = checkpoint.textEncoder.tensors.begin(); it != checkpoint.textEncoder.tensors.end();) {
-        if (isKnownLeftover(it->first, LdmLayout{})) {
-            checkpoint.ignoredKeys.push_back("text_encoder/" + it->first);
-            it = checkpoint.textEncoder.tensors.erase(it);
-        } else {
-            ++it;
+    for (auto* encoder : {&checkpoint.textEncoder, &checkpoint.textEncoder2}) {
+        for (auto it = encoder->tensors.begin(); it != encoder->tensors.end();) {
+            if (isKnownLeftover(it->first, LdmLayout{})) {
+                checkpoint.ignoredKeys.push_back(fs::path(encoder->source).filename().string() + "/" + it->first);
+                it = encoder->tensors.erase(it);
+            } else {
+                ++it;
+            }
         }
     }
 
     // SD 2.x: OpenCLIP text encoder (gelu; CLIP-L uses quick_gelu) and linear transformer projections.
     const bool openClip = checkpoint.textEncoderConfig.value("hidden_act", std::string()) == "gelu";
     const bool linear = checkpoint.unetConfig.value("use_linear_projection", false);
-    checkpoint.family = openClip || linear ? ModelFamily::SD2 : ModelFamily::SD1;
+    checkpoint.family = sdxl ? ModelFamily::SDXL : openClip || linear ? ModelFamily::SD2 : ModelFamily::SD1;
     // Our own small model (engine/train) says so in its index; it runs through the SD 1.x path.
     if (index.value("_storybrush_family", std::string()) == "builtin") checkpoint.family = ModelFamily::Builtin;
     checkpoint.prediction = checkpoint.schedulerConfig.value("prediction_type", std::string()) == "v_prediction"
@@ -163,6 +181,10 @@ torch::Tensor applyTransform(const torch::Tensor& tensor, Transform transform, c
         const std::int64_t part = transform == Transform::SliceQ ? 0 : transform == Transform::SliceK ? 1 : 2;
         return tensor.narrow(0, part * rows, rows);
     }
+    case Transform::Transpose:
+        if (tensor.dim() != 2)
+            fail(path, "tensor " + key + " has shape " + c10::str(tensor.sizes()) + ", expected a matrix.");
+        return tensor.t();
     }
     return tensor;
 }
@@ -201,10 +223,12 @@ void openSingleFile(Checkpoint& checkpoint) {
     bool hasUnet = false;
     bool hasClip = false;
     bool hasOpenClip = false;
+    bool sdxl = false;
     for (const auto& key : keys) {
-        // SDXL: the SGM conditioner holds both text encoders; its UNet has a label_emb (add_embedding).
-        if (key.rfind("conditioner.embedders.", 0) == 0 || key.rfind("model.diffusion_model.label_emb.", 0) == 0)
-            refuseSdxl(checkpoint.path);
+        // SDXL (Stability's SGM layout): the conditioner holds both text encoders; its UNet has a label_emb
+        // (the added size/crop embedding). The refiner's conditioner holds OpenCLIP alone.
+        if (key.rfind("conditioner.embedders.0.model.", 0) == 0) refuseSdxlRefiner(checkpoint.path);
+        sdxl = sdxl || key.rfind("conditioner.embedders.", 0) == 0 || key.rfind("model.diffusion_model.label_emb.", 0) == 0;
         hasUnet = hasUnet || key.rfind("model.diffusion_model.", 0) == 0;
         hasClip = hasClip || key.rfind("cond_stage_model.transformer.", 0) == 0;
         hasOpenClip = hasOpenClip || key.rfind("cond_stage_model.model.", 0) == 0;
@@ -214,7 +238,8 @@ void openSingleFile(Checkpoint& checkpoint) {
                               "a VAE or an embedding, or a model Storybrush does not know: open a full checkpoint.");
 
     const LdmLayout layout = detectLdmLayout(keys);
-    checkpoint.unet.source = checkpoint.vae.source = checkpoint.textEncoder.source = checkpoint.path;
+    checkpoint.unet.source = checkpoint.vae.source = checkpoint.textEncoder.source = checkpoint.textEncoder2.source =
+        checkpoint.path;
     for (const auto& info : file->tensors()) {
         const auto targets = mapLdmKey(info.name, layout);
         if (targets.empty()) {
@@ -228,9 +253,10 @@ void openSingleFile(Checkpoint& checkpoint) {
                                       ", not a float type Storybrush computes with. Use a float16 or float32 version.");
         const torch::Tensor view = tensorView(file, info);
         for (const auto& target : targets) {
-            StateDict& dict = target.component == Component::Unet  ? checkpoint.unet
-                              : target.component == Component::Vae ? checkpoint.vae
-                                                                   : checkpoint.textEncoder;
+            StateDict& dict = target.component == Component::Unet           ? checkpoint.unet
+                              : target.component == Component::Vae          ? checkpoint.vae
+                              : target.component == Component::TextEncoder2 ? checkpoint.textEncoder2
+                                                                            : checkpoint.textEncoder;
             if (!dict.tensors.emplace(target.name, applyTransform(view, target.transform, info.name, checkpoint.path))
                      .second)
                 fail(checkpoint.path, "two tensors map onto " + target.name + " (the second is " + info.name +
@@ -240,7 +266,9 @@ void openSingleFile(Checkpoint& checkpoint) {
 
     // SD 1.x vs 2.x from the text encoder's naming scheme (HF CLIP-L inside vs OpenCLIP); a UNet-only file
     // from the UNet: SD 2.x's transformers use linear projections (use_linear_in_transformer).
-    if (hasOpenClip) {
+    if (sdxl) {
+        checkpoint.family = ModelFamily::SDXL;
+    } else if (hasOpenClip) {
         checkpoint.family = ModelFamily::SD2;
     } else if (hasClip) {
         checkpoint.family = ModelFamily::SD1;
@@ -256,11 +284,22 @@ void openSingleFile(Checkpoint& checkpoint) {
     checkpoint.unetInChannels = static_cast<int>(convIn->second.size(1));
     checkpoint.prediction = detectSingleFilePrediction(*file, checkpoint.family, checkpoint.unetInChannels);
 
-    checkpoint.unetConfig = inferUnetConfig(checkpoint.unet, checkpoint.family, checkpoint.prediction);
+    const auto projection = checkpoint.textEncoder2.tensors.find("text_projection.weight");
+    const std::int64_t pooledDim = projection != checkpoint.textEncoder2.tensors.end() ? projection->second.size(0) : 0;
+    checkpoint.unetConfig = inferUnetConfig(checkpoint.unet, checkpoint.family, checkpoint.prediction, pooledDim);
     checkpoint.vaeConfig = inferVaeConfig(checkpoint.vae, checkpoint.family, checkpoint.prediction);
-    checkpoint.textEncoderConfig = inferTextEncoderConfig(checkpoint.textEncoder, checkpoint.family);
+    checkpoint.textEncoderConfig = inferTextEncoderConfig(
+        checkpoint.textEncoder, checkpoint.family == ModelFamily::SD2 ? TextTower::OpenClip : TextTower::ClipL);
     checkpoint.schedulerConfig = defaultSchedulerConfig(checkpoint.family, checkpoint.prediction);
     checkpoint.tokenizerDir = bundledClipTokenizerDir();
+    if (checkpoint.family == ModelFamily::SDXL) {
+        checkpoint.textEncoder2Config = inferTextEncoderConfig(checkpoint.textEncoder2, TextTower::OpenClipWithProjection);
+        // The same CLIP vocabulary; SDXL's tokenizer_2 pads with "!" (ref: stable-diffusion-xl-base-1.0
+        // tokenizer_2/special_tokens_map.json).
+        checkpoint.tokenizer2Dir = checkpoint.tokenizerDir;
+        checkpoint.tokenizer2PadToken = "!";
+        checkpoint.zeroEmptyNegative = true;
+    }
 }
 
 void applyConfigFolder(Checkpoint& checkpoint, const std::string& folder) {
@@ -273,6 +312,15 @@ void applyConfigFolder(Checkpoint& checkpoint, const std::string& folder) {
     replace(checkpoint.unetConfig, fs::path("unet") / "config.json");
     replace(checkpoint.vaeConfig, fs::path("vae") / "config.json");
     replace(checkpoint.textEncoderConfig, fs::path("text_encoder") / "config.json");
+    if (checkpoint.family == ModelFamily::SDXL) {
+        replace(checkpoint.textEncoder2Config, fs::path("text_encoder_2") / "config.json");
+        if (fs::is_regular_file(root / "tokenizer_2" / "vocab.json") && fs::is_regular_file(root / "tokenizer_2" / "merges.txt")) {
+            checkpoint.tokenizer2Dir = (root / "tokenizer_2").string();
+            checkpoint.tokenizer2PadToken.clear();
+        }
+        if (fs::is_regular_file(root / "model_index.json"))
+            checkpoint.zeroEmptyNegative = readJson(root / "model_index.json", folder).value("force_zeros_for_empty_prompt", true);
+    }
     replace(checkpoint.schedulerConfig, fs::path("scheduler") / "scheduler_config.json");
     checkpoint.prediction = checkpoint.schedulerConfig.value("prediction_type", std::string()) == "v_prediction"
                                 ? Prediction::VPrediction
@@ -315,7 +363,7 @@ Checkpoint openCheckpoint(const std::string& requested, const OpenOptions& optio
     const std::string path = requested == "builtin" ? builtinModelDir() : requested;
     if (path.empty())
         throw Error(ErrorKind::ModelFile, "The built-in model is not installed (resources/models/builtin). Choose a "
-                                          "Stable Diffusion 1.x or 2.x model of your own with --model PATH.");
+                                          "Stable Diffusion 1.x, 2.x or XL model of your own with --model PATH.");
     if (isPicklePath(path)) throw Error(ErrorKind::ModelFile, pickleRefusal(path, "is a pickle file"));
     Checkpoint checkpoint;
     checkpoint.path = path;

@@ -49,14 +49,15 @@ const torch::Tensor* findSuffix(const StateDict& dict, const std::string& suffix
     return nullptr;
 }
 
-// Stable Diffusion renders at 512 (SD 1.x, SD 2.x base) or 768 (SD 2.x v-prediction, "768-v").
+// Stable Diffusion renders at 512 (SD 1.x, SD 2.x base), 768 (SD 2.x v-prediction, "768-v") or 1024 (SDXL).
 int imageSize(ModelFamily family, Prediction prediction) {
+    if (family == ModelFamily::SDXL) return 1024;
     return family == ModelFamily::SD2 && prediction == Prediction::VPrediction ? 768 : 512;
 }
 
 }  // namespace
 
-json inferUnetConfig(const StateDict& unet, ModelFamily family, Prediction prediction) {
+json inferUnetConfig(const StateDict& unet, ModelFamily family, Prediction prediction, std::int64_t pooledTextDim) {
     if (unet.tensors.empty()) return nullptr;
     const int levels = countIndexed(unet, "down_blocks.");
     if (levels == 0) shapeOf(unet, "down_blocks.0.resnets.0.conv1.weight");  // throws with the name
@@ -87,19 +88,21 @@ json inferUnetConfig(const StateDict& unet, ModelFamily family, Prediction predi
     // Linear proj_in/proj_out ([C, C]) instead of 1x1 convs: SD 2.x's use_linear_in_transformer.
     const torch::Tensor* projIn = findSuffix(unet, "proj_in.weight");
     config["use_linear_projection"] = projIn && projIn->dim() == 2;
-    int transformerDepth = 1;
+    // Transformer depth per level (SDXL: 1 where there is no attention, then 2 and 10); the mid block's
+    // depth is the last level's (ref: UNet2DConditionModel reads transformer_layers_per_block[-1] for it).
+    json depths = json::array();
     for (int i = 0; i < levels; ++i) {
         const std::string prefix = "down_blocks." + std::to_string(i) + ".attentions.0.transformer_blocks.";
-        if (hasPrefix(unet, prefix)) {
-            transformerDepth = countIndexed(unet, prefix);
-            break;
-        }
+        depths.push_back(hasPrefix(unet, prefix) ? countIndexed(unet, prefix) : 1);
     }
-    config["transformer_layers_per_block"] = transformerDepth;
+    // One number when every level agrees, as the SD 1.x / 2.x configs write it.
+    const bool uniform = std::all_of(depths.begin(), depths.end(), [&](const json& d) { return d == depths.front(); });
+    config["transformer_layers_per_block"] = uniform && !depths.empty() ? depths.front() : depths;
     config["mid_block_type"] = hasPrefix(unet, "mid_block.attentions.") ? "UNetMidBlock2DCrossAttn" : "UNetMidBlock2D";
-    if (family == ModelFamily::SD2) {
-        // ref: v2-inference(-v).yaml num_head_channels 64 -> diffusers attention_head_dim = channels / 64 per
-        // level ([5, 10, 20, 20] for SD 2.x). Head counts are invisible in shapes.
+    if (family == ModelFamily::SD2 || family == ModelFamily::SDXL) {
+        // ref: v2-inference(-v).yaml and sd_xl_base.yaml num_head_channels 64 -> diffusers attention_head_dim =
+        // channels / 64 per level ([5, 10, 20, 20] for SD 2.x, [5, 10, 20] for SDXL). Head counts are
+        // invisible in shapes.
         json heads = json::array();
         for (const auto c : channels) heads.push_back(std::max<std::int64_t>(1, c / 64));
         config["attention_head_dim"] = heads;
@@ -126,6 +129,15 @@ json inferUnetConfig(const StateDict& unet, ModelFamily family, Prediction predi
     config["time_embedding_type"] = "positional";
     config["addition_embed_type"] = nullptr;
     config["class_embed_type"] = nullptr;
+    if (const auto addIn = unet.tensors.find("add_embedding.linear_1.weight"); addIn != unet.tensors.end()) {
+        // ref: sd_xl_base.yaml adm_in_channels 2816 = the pooled text embedding (1280) + 6 size/crop numbers
+        // embedded with 256 sinusoids each. With the text encoder's width known the 256 follows from shapes.
+        const std::int64_t inputs = addIn->second.size(1);
+        const bool derivable = pooledTextDim > 0 && inputs > pooledTextDim && (inputs - pooledTextDim) % 6 == 0;
+        config["addition_embed_type"] = "text_time";
+        config["addition_time_embed_dim"] = derivable ? (inputs - pooledTextDim) / 6 : 256;
+        config["projection_class_embeddings_input_dim"] = inputs;
+    }
     return config;
 }
 
@@ -148,8 +160,9 @@ json inferVaeConfig(const StateDict& vae, ModelFamily family, Prediction predict
     config["use_quant_conv"] = vae.tensors.count("quant_conv.weight") > 0;
     config["use_post_quant_conv"] = vae.tensors.count("post_quant_conv.weight") > 0;
     config["mid_block_add_attention"] = hasPrefix(vae, "decoder.mid_block.attentions.");
-    // ref: the v1/v2 yaml first_stage_config and diffusers' LDM_VAE_DEFAULT_SCALING_FACTOR.
-    config["scaling_factor"] = 0.18215;
+    // ref: the v1/v2 yaml first_stage_config and diffusers' LDM_VAE_DEFAULT_SCALING_FACTOR; SDXL's VAE was
+    // retrained and scales by 0.13025 (sd_xl_base.yaml scale_factor).
+    config["scaling_factor"] = family == ModelFamily::SDXL ? 0.13025 : 0.18215;
     config["norm_num_groups"] = 32;
     config["act_fn"] = "silu";
     config["force_upcast"] = true;
@@ -157,37 +170,42 @@ json inferVaeConfig(const StateDict& vae, ModelFamily family, Prediction predict
     return config;
 }
 
-json inferTextEncoderConfig(const StateDict& text, ModelFamily family) {
+json inferTextEncoderConfig(const StateDict& text, TextTower tower) {
     if (text.tensors.empty()) return nullptr;
     const auto tokens = shapeOf(text, "text_model.embeddings.token_embedding.weight");
     const std::int64_t hidden = tokens[1];
+    const bool openClip = tower != TextTower::ClipL;
     json config;
-    config["architectures"] = {"CLIPTextModel"};
+    config["architectures"] = {tower == TextTower::OpenClipWithProjection ? "CLIPTextModelWithProjection" : "CLIPTextModel"};
     config["model_type"] = "clip_text_model";
     config["hidden_size"] = hidden;
     config["vocab_size"] = tokens[0];
     config["max_position_embeddings"] = shapeOf(text, "text_model.embeddings.position_embedding.weight")[0];
     config["num_hidden_layers"] = countIndexed(text, "text_model.encoder.layers.");
     config["intermediate_size"] = shapeOf(text, "text_model.encoder.layers.0.mlp.fc1.weight")[0];
-    // ref: CLIP ViT-L/14 text tower (12 heads of 64) and OpenCLIP ViT-H/14 (16 heads of 64). Invisible in shapes.
+    // ref: CLIP ViT-L/14 text tower (12 heads of 64), OpenCLIP ViT-H/14 (16 of 64) and ViT-bigG/14 (20 of 64).
+    // Invisible in shapes.
     config["num_attention_heads"] = std::max<std::int64_t>(1, hidden / 64);
     // ref: openai/clip-vit-large-patch14 config (quick_gelu); OpenCLIP uses nn.GELU (stable-diffusion-2-1
-    // text_encoder/config.json: "gelu").
-    const bool openClip = family == ModelFamily::SD2;
+    // text_encoder/config.json and stable-diffusion-xl-base-1.0 text_encoder_2/config.json: "gelu").
     config["hidden_act"] = openClip ? "gelu" : "quick_gelu";
     config["layer_norm_eps"] = 1e-5;
     config["bos_token_id"] = 49406;
     config["eos_token_id"] = 49407;
-    // SD 2.x's tokenizer pads with "!" (id 0), SD 1.x's with the end token (ref: both repos' tokenizer configs).
+    // OpenCLIP's tokenizers pad with "!" (id 0), CLIP-L's with the end token (ref: the repos' tokenizer configs).
     config["pad_token_id"] = openClip ? 0 : 49407;
-    config["projection_dim"] = hidden;
+    const auto projection = text.tensors.find("text_projection.weight");
+    config["projection_dim"] = projection != text.tensors.end() ? projection->second.size(0) : hidden;
     return config;
 }
 
 json defaultSchedulerConfig(ModelFamily family, Prediction prediction) {
     json config;
-    // ref: the SD 1.5 / 2.1 repos' scheduler_config.json (PNDM / DDIM over the same training schedule).
-    config["_class_name"] = family == ModelFamily::SD2 ? "DDIMScheduler" : "PNDMScheduler";
+    // ref: the SD 1.5 / 2.1 / SDXL base repos' scheduler_config.json (PNDM / DDIM / Euler over the same
+    // training schedule).
+    config["_class_name"] = family == ModelFamily::SDXL ? "EulerDiscreteScheduler"
+                            : family == ModelFamily::SD2 ? "DDIMScheduler"
+                                                         : "PNDMScheduler";
     config["beta_start"] = 0.00085;
     config["beta_end"] = 0.012;
     config["beta_schedule"] = "scaled_linear";

@@ -33,6 +33,8 @@ constexpr Rename kUnetTop[] = {
     {"time_embed.0.", "time_embedding.linear_1."}, {"time_embed.2.", "time_embedding.linear_2."},
     {"input_blocks.0.0.", "conv_in."},             {"out.0.", "conv_norm_out."},
     {"out.2.", "conv_out."},
+    // SDXL: the added (text_time) embedding, an MLP like time_embed (ref: convert_ldm_unet_checkpoint, label_emb).
+    {"label_emb.0.0.", "add_embedding.linear_1."}, {"label_emb.0.2.", "add_embedding.linear_2."},
 };
 
 // ref: renew_vae_resnet_paths (nin_shortcut -> conv_shortcut; norm1/conv1/norm2/conv2 keep their names).
@@ -73,6 +75,9 @@ constexpr std::string_view kUnetPrefix = "model.diffusion_model.";
 constexpr std::string_view kVaePrefix = "first_stage_model.";
 constexpr std::string_view kClipPrefix = "cond_stage_model.transformer.";  // SD 1.x: HF CLIPTextModel inside
 constexpr std::string_view kOpenClipPrefix = "cond_stage_model.model.";   // SD 2.x: OpenCLIP ViT-H text tower
+// SDXL (Stability's SGM layout): the conditioner's first embedder is HF CLIP-L, the second OpenCLIP ViT-bigG.
+constexpr std::string_view kSdxlClipPrefix = "conditioner.embedders.0.transformer.";
+constexpr std::string_view kSdxlOpenClipPrefix = "conditioner.embedders.1.model.";
 
 bool consume(std::string_view& text, std::string_view prefix) {
     if (text.substr(0, prefix.size()) != prefix) return false;
@@ -184,14 +189,17 @@ std::vector<MappedName> mapVae(std::string_view rest, const LdmLayout& layout) {
     return {};
 }
 
-std::vector<MappedName> mapOpenClip(std::string_view rest, const LdmLayout& layout) {
-    constexpr auto kText = Component::TextEncoder;
+// layersKept: SD 2.x drops OpenCLIP's last layer (see below); SDXL keeps every layer, as its pooled embedding
+// is read after the last one. kText is the component the tower becomes.
+std::vector<MappedName> mapOpenClip(std::string_view rest, int layersKept, Component kText) {
     if (auto top = applyRenames(kOpenClipTop, rest, kText, ""); !top.empty()) return top;
+    // ref: convert_open_clip_checkpoint (SDXL's text_encoder_2): text_projection is stored [in, out] and applied
+    // as x @ P; CLIPTextModelWithProjection's Linear keeps [out, in].
+    if (kText == Component::TextEncoder2 && rest == "text_projection")
+        return {{kText, "text_projection.weight", Transform::Transpose}};
     int layer = 0;
     if (!consume(rest, "transformer.resblocks.") || !consumeIndex(rest, layer)) return {};
-    // ref: convert_open_clip_checkpoint skips the last resblock: SD 2.x conditions on the penultimate
-    // layer, so diffusers ships 23 of OpenCLIP-H's 24 layers.
-    if (layer >= layout.openClipLayersKept) return {};
+    if (layer >= layersKept) return {};
     const std::string target = "text_model.encoder.layers." + std::to_string(layer) + ".";
     // ref: convert_open_clip_checkpoint (protected / code2idx): in_proj_weight/bias stack q, k, v by rows.
     for (const std::string_view kind : {std::string_view("weight"), std::string_view("bias")}) {
@@ -241,6 +249,12 @@ constexpr Leftover kLeftovers[] = {
     {Leftover::Exact, "cond_stage_model.model.logit_scale"},
     // OpenCLIP's causal attention mask buffer, rebuilt at run time.
     {Leftover::Exact, "cond_stage_model.model.attn_mask"},
+    // The same in SDXL's second text encoder (whose text_projection is used: see mapOpenClip).
+    {Leftover::Exact, "conditioner.embedders.1.model.logit_scale"},
+    {Leftover::Exact, "conditioner.embedders.1.model.attn_mask"},
+    // SGM's DiscreteDenoiser keeps its sigma table as a buffer; the sampler recomputes it.
+    {Leftover::Exact, "denoiser.sigmas"},
+    {Leftover::Exact, "denoiser.log_sigmas"},
 };
 
 }  // namespace
@@ -291,7 +305,14 @@ std::vector<MappedName> mapLdmKey(const std::string& key, const LdmLayout& layou
         if (rest.substr(0, 11) != "text_model." || isKnownLeftover(key, layout)) return {};
         return {{Component::TextEncoder, std::string(rest)}};
     }
-    if (consume(rest, kOpenClipPrefix)) return mapOpenClip(rest, layout);
+    // ref: convert_open_clip_checkpoint skips SD 2.x's last resblock: SD 2.x conditions on the penultimate
+    // layer, so diffusers ships 23 of OpenCLIP-H's 24 layers.
+    if (consume(rest, kOpenClipPrefix)) return mapOpenClip(rest, layout.openClipLayersKept, Component::TextEncoder);
+    if (consume(rest, kSdxlClipPrefix)) {
+        if (rest.substr(0, 11) != "text_model." || isKnownLeftover(key, layout)) return {};
+        return {{Component::TextEncoder, std::string(rest)}};
+    }
+    if (consume(rest, kSdxlOpenClipPrefix)) return mapOpenClip(rest, 1 << 20, Component::TextEncoder2);
     return {};
 }
 

@@ -7,7 +7,8 @@
 
 namespace storybrush::io {
 
-enum class Component { Unet, Vae, TextEncoder };
+// TextEncoder2: SDXL's second text encoder (OpenCLIP ViT-bigG with its projection).
+enum class Component { Unet, Vae, TextEncoder, TextEncoder2 };
 
 // What must happen to the LDM tensor to become the diffusers one.
 enum class Transform {
@@ -16,6 +17,7 @@ enum class Transform {
     SliceQ,          // first third of the rows of OpenCLIP's fused in_proj (q, k, v stacked)
     SliceK,          // second third
     SliceV,          // last third
+    Transpose,       // OpenCLIP's text_projection is used as x @ P; diffusers' Linear holds P^T
 };
 
 struct MappedName {
@@ -28,7 +30,7 @@ struct MappedName {
 struct LdmLayout {
     int unetLayersPerBlock = 2;  // resnets per down block (LDM num_res_blocks)
     int vaeLevels = 4;           // VAE resolution levels (decoder.up.N is numbered in reverse)
-    int openClipLayersKept = 0;  // OpenCLIP resblocks diffusers keeps (all but the last one)
+    int openClipLayersKept = 0;  // SD 2.x: OpenCLIP resblocks diffusers keeps (all but the last one)
 };
 
 // Reads the layout from the key set of a single file. Only the numbers actually present are changed.

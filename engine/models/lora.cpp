@@ -3,6 +3,7 @@
 // load_lora_weights / PEFT (lora_A = down, lora_B = up), A1111 extensions-builtin/Lora.
 #include "models/lora.h"
 
+#include "io/name_map.h"
 #include "io/safetensors.h"
 #include "io/state_dict.h"
 
@@ -11,6 +12,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <regex>
 
 namespace storybrush::models {
 
@@ -34,16 +36,62 @@ std::map<std::string, std::string> kohyaNames(const LoraTargets& targets, bool s
                 names["lora_unet_" + flat] = target;
             } else if (prefix == "te") {
                 // The text encoder's keys start after "text_model_" in kohya files.
+                // kohya writes the whole module path ("lora_te_text_model_encoder_..."); some converters drop "text_model_".
                 const std::string inner = flat.rfind("text_model_", 0) == 0 ? flat.substr(11) : flat;
-                names[(sdxl ? "lora_te1_" : "lora_te_") + inner] = target;
-                names["lora_te_text_model_" + inner] = target;
-                names["lora_te_" + inner] = target;
+                for (const std::string head : {std::string(sdxl ? "lora_te1_" : "lora_te_"), std::string("lora_te_")}) {
+                    names[head + "text_model_" + inner] = target;
+                    names[head + inner] = target;
+                }
+            } else if (prefix == "te2") {
+                const std::string inner = flat.rfind("text_model_", 0) == 0 ? flat.substr(11) : flat;
+                names["lora_te2_text_model_" + inner] = target;
+                names["lora_te2_" + inner] = target;
             }
-            names[prefix + "." + name.substr(0, name.size() - 7)] = target;  // diffusers/PEFT: "unet.down_blocks.0..."
-            if (prefix == "te") names["text_encoder." + name.substr(0, name.size() - 7)] = target;
+            const std::string dotted = name.substr(0, name.size() - 7);
+            names[prefix + "." + dotted] = target;  // diffusers/PEFT: "unet.down_blocks.0..."
+            if (prefix == "te") names["text_encoder." + dotted] = target;
+            if (prefix == "te2") names["text_encoder_2." + dotted] = target;
         }
     }
     return names;
+}
+
+// kohya's SDXL LoRAs name UNet layers by the original (LDM) module paths, flattened:
+// lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q. Returns the flattened diffusers path
+// ("lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q"), or "" when it is not such a name.
+// The block is translated by the single-file name table (io/name_map); the leaf inside a resnet by its renames.
+std::string kohyaLdmToDiffusers(const std::string& module) {
+    static const std::regex blockName(R"(lora_unet_(input_blocks|output_blocks)_(\d+)_(\d+)_(.+)|lora_unet_middle_block_(\d+)_(.+))");
+    std::smatch match;
+    if (!std::regex_match(module, match, blockName)) return {};
+    const std::string block = match[1].matched ? match[1].str() + "." + match[2].str() + "." + match[3].str() + "."
+                                               : "middle_block." + match[5].str() + ".";
+    const std::string rest = match[1].matched ? match[4].str() : match[6].str();
+    // Leaves of LDM resnets and samplers (dots flattened) and a probe name that the table maps to the diffusers leaf.
+    static const std::pair<const char*, const char*> kLeaves[] = {
+        {"in_layers_0", "in_layers.0"}, {"in_layers_2", "in_layers.2"},   {"emb_layers_1", "emb_layers.1"},
+        {"out_layers_0", "out_layers.0"}, {"out_layers_3", "out_layers.3"}, {"skip_connection", "skip_connection"},
+        {"op", "op"},                   {"conv", "conv"}};
+    std::string probe;
+    std::string tail;
+    for (const auto& [flat, dotted] : kLeaves) {
+        if (rest == flat) {
+            probe = block + dotted + ".weight";
+            break;
+        }
+    }
+    if (probe.empty()) {
+        // Inside a transformer the names are diffusers' own: map the block through its "norm" and keep the rest.
+        probe = block + "norm.weight";
+        tail = rest;
+    }
+    const auto mapped = io::mapLdmKey("model.diffusion_model." + probe, io::LdmLayout{});
+    if (mapped.size() != 1) return {};
+    std::string name = mapped.front().name;
+    name = name.substr(0, name.size() - 7);  // ".weight"
+    if (!tail.empty()) name = name.substr(0, name.size() - 4) + tail;  // "...attentions.0.norm" -> "...attentions.0." + tail
+    std::replace(name.begin(), name.end(), '.', '_');
+    return "lora_unet_" + name;
 }
 
 }  // namespace
@@ -68,7 +116,9 @@ LoraFile readLora(const std::string& path, const LoraTargets& targets, bool mode
         }
         if (!role) continue;
         if (module.rfind("lora_te1_", 0) == 0 || module.rfind("lora_te2_", 0) == 0 || module.find("text_encoder_2") != std::string::npos ||
-            module.find("input_blocks_") != std::string::npos) {
+            module.find("input_blocks_") != std::string::npos || module.find("transformer_blocks.1.") != std::string::npos ||
+            module.find("transformer_blocks_1_") != std::string::npos) {
+            // SD 1.x/2.x transformers are one block deep; SDXL's are 2 and 10 deep.
             sdxlNames = true;
         }
         // PEFT names may carry the adapter's name before ".weight" handling ("...to_q.lora_A.default.weight").
@@ -95,6 +145,7 @@ LoraFile readLora(const std::string& path, const LoraTargets& targets, bool mode
         }
         std::string lookup = module;
         if (lookup.rfind("base_model.model.", 0) == 0) lookup = lookup.substr(17);  // PEFT's wrapper prefix
+        if (const auto translated = kohyaLdmToDiffusers(lookup); !translated.empty()) lookup = translated;
         const auto found = names.find(lookup);
         if (found == names.end()) {
             unknown.push_back(module);

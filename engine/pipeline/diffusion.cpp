@@ -21,13 +21,22 @@ torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch:
     const bool concatenates = inpaint && inpaint->unetExtra.defined();
     const bool blends = inpaint && inpaint->blendMask.defined();
     const torch::Tensor extra = concatenates ? inpaint->unetExtra.to(device, dtype) : torch::Tensor();
+    models::UNetConditioning added;
+    if (conditioning.pooled.defined()) {
+        // ref: StableDiffusionXLPipeline._get_add_time_ids: original size, crop top-left, target size; the
+        // pipeline's defaults are the drawing size for both and no crop, on both sides of the guidance.
+        const double height = double(latents.size(2) * 8), width = double(latents.size(3) * 8);
+        const auto timeIds = torch::tensor({height, width, 0.0, 0.0, height, width}, torch::kFloat32).view({1, 6}).to(device);
+        added.textEmbeds = guided ? torch::cat({conditioning.uncondPooled, conditioning.pooled}, 0) : conditioning.pooled;
+        added.timeIds = timeIds.expand({guided ? 2 : 1, 6});
+    }
     for (int i = startIndex; i < scheduler.numSteps(); ++i) {
         auto input = scheduler.scaleModelInput(latents, i).to(dtype);
         if (concatenates) input = torch::cat({input, extra}, 1);
         const auto batch = guided ? torch::cat({input, input}, 0) : input;
         const auto timestep = torch::full({batch.size(0)}, scheduler.timesteps()[static_cast<std::size_t>(i)],
                                           torch::TensorOptions().dtype(torch::kFloat32).device(device));
-        auto output = model.unet->forward(batch, timestep, context);
+        auto output = model.unet->forward(batch, timestep, context, added);
         if (guided) {
             const auto halves = output.chunk(2, 0);
             output = sampling::applyCfg(halves[0].to(torch::kFloat32), halves[1].to(torch::kFloat32), cfgScale);

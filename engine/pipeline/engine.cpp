@@ -177,7 +177,7 @@ struct Engine::Impl {
         const std::string builtin = io::builtinModelDir();
         if (!builtin.empty()) return builtin;
         throw Error(ErrorKind::ModelFile,
-                    "The built-in model is not installed in this version yet. Choose a Stable Diffusion 1.x or 2.x "
+                    "The built-in model is not installed in this version yet. Choose a Stable Diffusion 1.x, 2.x or XL "
                     "model of your own (a .safetensors file or a diffusers folder): in the studio with Model > "
                     "Choose a model file, on the command line with --model PATH.");
     }
@@ -245,13 +245,16 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
         GenerationRequest drawing = effective;
         const auto loraTags = takeLoraTags(drawing.prompt);
         {
-            const models::LoraTargets targets{{"unet", model.unet.ptr().get()}, {"te", model.textEncoder.ptr().get()}};
+            models::LoraTargets targets{{"unet", model.unet.ptr().get()}, {"te", model.textEncoder.ptr().get()}};
+            if (model.textEncoder2) targets["te2"] = model.textEncoder2.ptr().get();
+            const bool sdxl = model.family == io::ModelFamily::SDXL;
             const std::string family = model.family == io::ModelFamily::Builtin ? "built-in"
+                                       : sdxl                                   ? "SDXL"
                                        : model.family == io::ModelFamily::SD2   ? "SD 2.x" : "SD 1.x";
             std::vector<std::pair<models::LoraFile, float>> wanted;
-            for (const auto& ref : request.loras) wanted.emplace_back(models::readLora(ref.path, targets, false, family), ref.weight);
+            for (const auto& ref : request.loras) wanted.emplace_back(models::readLora(ref.path, targets, sdxl, family), ref.weight);
             for (const auto& [name, weight] : loraTags) {
-                wanted.emplace_back(models::readLora(m_impl->findLora(name, path), targets, false, family), weight);
+                wanted.emplace_back(models::readLora(m_impl->findLora(name, path), targets, sdxl, family), weight);
             }
             const auto before = m_impl->loras.merged();
             m_impl->loras.apply(targets, wanted);
@@ -328,7 +331,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                     // TAESD when the model has one (a real look at the picture), else the cheap latent->RGB projection.
                     progress.preview = m_impl->previewDecoder
                                            ? pipeline::tensorToImage(m_impl->previewDecoder->decode(latents.narrow(0, 0, 1)).cpu())
-                                           : pipeline::latentPreview(latents);
+                                           : pipeline::latentPreview(latents, model.family == io::ModelFamily::SDXL);
                     lastPreview = Clock::now();
                 }
                 const bool keepGoing = request.onProgress(progress);

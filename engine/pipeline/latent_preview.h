@@ -8,7 +8,7 @@
 namespace storybrush::pipeline {
 
 // latents [1, 4, h, w] (scaled, as the sampler holds them) -> an RGB picture of 8w x 8h (nearest upscale),
-// colours roughly right. ref: the linear SD 1.x latent->RGB factors ComfyUI and A1111 use for previews.
-Image latentPreview(const torch::Tensor& latents);
+// colours roughly right. ref: the linear latent->RGB factors ComfyUI uses for previews (SDXL's VAE has its own).
+Image latentPreview(const torch::Tensor& latents, bool sdxl = false);
 
 }  // namespace storybrush::pipeline

@@ -26,6 +26,10 @@ struct LoadedModel {
     runtime::ComputeTarget vaeTarget;  // fp32 when the VAE config asks for force_upcast
     std::unique_ptr<text::ClipTokenizer> tokenizer;
     models::ClipTextModel textEncoder{nullptr};
+    // SDXL: the second text encoder (OpenCLIP bigG with projection) and its tokenizer; empty otherwise.
+    std::unique_ptr<text::ClipTokenizer> tokenizer2;
+    models::ClipTextModel textEncoder2{nullptr};
+    bool zeroEmptyNegative = false;  // SDXL: an empty negative prompt is zeros, not the encoded ""
     models::UNet2DConditionModel unet{nullptr};
     models::AutoencoderKL vae{nullptr};
 };
@@ -35,7 +39,7 @@ struct LoadOptions {
 };
 
 // Opens `path` and builds the networks on `target`. Throws Error(ModelFile / UnsupportedModel) naming the
-// path; only SD 1.x and 2.x (also their inpainting UNets) and the built-in model are drawn with here.
+// path. SD 1.x, 2.x and SDXL (also their inpainting UNets) and the built-in model are drawn with.
 std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
                                        const LoadOptions& options = {});
 

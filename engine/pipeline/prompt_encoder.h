@@ -13,10 +13,14 @@ namespace storybrush::pipeline {
 struct TextConditioning {
     torch::Tensor cond;    // [1, 77 * chunks, dim] in the model's dtype, on its device
     torch::Tensor uncond;  // the same shape; undefined when no classifier-free guidance runs
+    // SDXL: the second encoder's projected pooled embedding [1, projection_dim] for each side.
+    torch::Tensor pooled;
+    torch::Tensor uncondPooled;
 };
 
 // clipSkip: A1111's numbering (1 = the last layer). withUncond: encode the negative prompt as well.
 // Plain prompts (no weight syntax, at most 75 tokens) give exactly diffusers' encode_prompt output.
+// SDXL: both encoders' penultimate states side by side; the pooled embedding is the first chunk's.
 TextConditioning encodePrompts(LoadedModel& model, const std::string& prompt, const std::string& negative,
                                int clipSkip, bool withUncond);
 

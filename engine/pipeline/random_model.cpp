@@ -15,6 +15,25 @@ namespace {
 
 using nlohmann::json;
 
+// ref: stabilityai/stable-diffusion-xl-base-1.0 unet/config.json.
+json sdxlUnetConfig() {
+    return {{"in_channels", 4}, {"out_channels", 4}, {"sample_size", 128},
+            {"block_out_channels", {320, 640, 1280}}, {"layers_per_block", 2},
+            {"down_block_types", {"DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"}},
+            {"up_block_types", {"CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"}},
+            {"transformer_layers_per_block", {1, 2, 10}}, {"attention_head_dim", {5, 10, 20}},
+            {"cross_attention_dim", 2048}, {"use_linear_projection", true}, {"norm_num_groups", 32},
+            {"addition_embed_type", "text_time"}, {"addition_time_embed_dim", 256},
+            {"projection_class_embeddings_input_dim", 2816}};
+}
+
+// ref: stable-diffusion-xl-base-1.0 text_encoder_2/config.json (OpenCLIP ViT-bigG).
+json sdxlText2Config() {
+    return {{"architectures", {"CLIPTextModelWithProjection"}}, {"hidden_size", 1280}, {"num_hidden_layers", 32},
+            {"num_attention_heads", 20}, {"intermediate_size", 5120}, {"hidden_act", "gelu"}, {"projection_dim", 1280},
+            {"max_position_embeddings", 77}, {"vocab_size", 49408}, {"eos_token_id", 49407}, {"pad_token_id", 0}};
+}
+
 json unetConfig(bool sd2) {
     json config = {
         {"in_channels", 4}, {"out_channels", 4}, {"sample_size", sd2 ? 96 : 64},
@@ -81,18 +100,19 @@ void randomise(torch::nn::Module& module, std::uint64_t seed) {
 
 std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
                                              std::uint64_t seed) {
-    if (kind != "sd15" && kind != "sd15-inpaint" && kind != "sd2") {
-        throw Error(ErrorKind::InvalidRequest, "Unknown random model '" + kind + "': use sd15, sd15-inpaint or sd2.");
+    if (kind != "sd15" && kind != "sd15-inpaint" && kind != "sd2" && kind != "sdxl") {
+        throw Error(ErrorKind::InvalidRequest, "Unknown random model '" + kind + "': use sd15, sd15-inpaint, sd2 or sdxl.");
     }
     const bool sd2 = kind == "sd2";
+    const bool sdxl = kind == "sdxl";
     const bool inpainting = kind == "sd15-inpaint";
     auto model = std::make_shared<LoadedModel>();
     model->path = "random:" + kind;
     model->name = "random-" + kind;
-    model->family = sd2 ? io::ModelFamily::SD2 : io::ModelFamily::SD1;
+    model->family = sdxl ? io::ModelFamily::SDXL : sd2 ? io::ModelFamily::SD2 : io::ModelFamily::SD1;
     model->prediction = sd2 ? io::Prediction::VPrediction : io::Prediction::Epsilon;
     model->schedulerConfig = schedulerConfig(sd2);
-    model->nativeSize = sd2 ? 768 : 512;
+    model->nativeSize = sdxl ? 1024 : sd2 ? 768 : 512;
     model->target = target;
     model->vaeTarget = target;
     model->vaeTarget.dtype = torch::kFloat32;  // as loadModel: the SD VAE decodes in fp32 (force_upcast)
@@ -103,15 +123,24 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     const std::string source = model->path;
     model->textEncoder = models::ClipTextModel(models::ClipTextConfig::fromJson(textConfig(sd2), source), options);
     randomise(*model->textEncoder, seed);
-    auto unetJson = unetConfig(sd2);
+    model->textEncoder->eval();
+    if (sdxl) {
+        model->tokenizer2 = std::make_unique<text::ClipTokenizer>(dir + "/vocab.json", dir + "/merges.txt", "!");
+        model->textEncoder2 = models::ClipTextModel(models::ClipTextConfig::fromJson(sdxlText2Config(), source), options);
+        randomise(*model->textEncoder2, seed + 3);
+        model->textEncoder2->eval();
+        model->zeroEmptyNegative = true;
+    }
+    auto unetJson = sdxl ? sdxlUnetConfig() : unetConfig(sd2);
     if (inpainting) unetJson["in_channels"] = 9;
     model->inpaintingUnet = inpainting;
     model->unet = models::UNet2DConditionModel(models::UNetConfig::fromJson(unetJson, source), options);
     randomise(*model->unet, seed + 1);
-    model->vae = models::AutoencoderKL(models::AutoencoderKLConfig::fromJson(vaeConfig(), source),
+    auto vaeJson = vaeConfig();
+    if (sdxl) vaeJson["scaling_factor"] = 0.13025;
+    model->vae = models::AutoencoderKL(models::AutoencoderKLConfig::fromJson(vaeJson, source),
                                        torch::TensorOptions().device(target.device).dtype(torch::kFloat32));
     randomise(*model->vae, seed + 2);
-    model->textEncoder->eval();
     model->unet->eval();
     model->vae->eval();
     return model;

@@ -3,6 +3,7 @@
 // config.json; bad inputs refused with the path and the problem.
 #include "common/fixtures.h"
 #include "io/checkpoint.h"
+#include "io/safetensors_writer.h"
 
 #include <storybrush/error.h>
 
@@ -161,14 +162,53 @@ private Q_SLOTS:
         compareStateDicts(folder.unet, single.unet, "inpaint unet");
     }
 
-    void sdxlIsDetectedAndRefusedForNow() {
+    void sdxlFolderAndSingleFileGiveTheSameTensors() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-ldm.safetensors");
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-diffusers/model_index.json");
-        for (const char* name : {"tiny-sdxl-ldm.safetensors", "tiny-sdxl-diffusers"}) {
-            const QString message = openError(fixturePathStd(QString::fromLatin1(name)), ErrorKind::UnsupportedModel);
-            QVERIFY2(message.contains(QStringLiteral("SDXL is not supported yet")), qPrintable(message));
-            QVERIFY2(message.contains(QString::fromLatin1(name)), qPrintable(message));
+        const Checkpoint a = openCheckpoint(fixturePathStd(QStringLiteral("tiny-sdxl-diffusers")));
+        const Checkpoint b = openCheckpoint(fixturePathStd(QStringLiteral("tiny-sdxl-ldm.safetensors")));
+        for (const auto* checkpoint : {&a, &b}) {
+            QCOMPARE(checkpoint->family, ModelFamily::SDXL);
+            QCOMPARE(checkpoint->prediction, Prediction::Epsilon);
+            QVERIFY(checkpoint->zeroEmptyNegative);
+            QVERIFY(QFileInfo::exists(QString::fromStdString(checkpoint->tokenizer2Dir + "/vocab.json")));
         }
+        compareStateDicts(a.unet, b.unet, "unet");
+        compareStateDicts(a.vae, b.vae, "vae");
+        compareStateDicts(a.textEncoder, b.textEncoder, "text encoder");
+        compareStateDicts(a.textEncoder2, b.textEncoder2, "text encoder 2");  // text_projection transposed back
+        QVERIFY2(b.unknownKeys.empty(), b.unknownKeys.empty() ? "" : b.unknownKeys.front().c_str());
+        QVERIFY(b.ignoredKeys.empty());
+
+        // What shapes tell, including the added embedding's size/crop width (8 here, 256 in SDXL).
+        compareFields(b.unetConfig, a.unetConfig,
+                      {"block_out_channels", "layers_per_block", "down_block_types", "up_block_types", "in_channels",
+                       "cross_attention_dim", "use_linear_projection", "transformer_layers_per_block",
+                       "addition_embed_type", "addition_time_embed_dim", "projection_class_embeddings_input_dim"},
+                      "unet");
+        compareFields(b.textEncoderConfig, a.textEncoderConfig, kTextFields, "text encoder");
+        compareFields(b.textEncoder2Config, a.textEncoder2Config,
+                      {"hidden_size", "num_hidden_layers", "intermediate_size", "hidden_act", "projection_dim", "architectures"},
+                      "text encoder 2");
+        // SDXL's defaults where the tiny folder's own values are not SDXL's.
+        QCOMPARE(b.unetConfig["sample_size"].get<int>(), 128);
+        QCOMPARE(b.vaeConfig["scaling_factor"].get<double>(), 0.13025);
+        QCOMPARE(b.textEncoder2Config["pad_token_id"].get<int>(), 0);
+        QCOMPARE(b.tokenizer2PadToken, std::string("!"));
+        QCOMPARE(b.schedulerConfig["_class_name"].get<std::string>(), std::string("EulerDiscreteScheduler"));
+    }
+
+    void sdxlRefinerIsRefusedWithTheReason() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.filePath(QStringLiteral("sd_xl_refiner_1.0.safetensors")).toStdString();
+        const auto small = torch::zeros({4, 4}, torch::kFloat16);
+        writeSafetensors(path, {{"conditioner.embedders.0.model.ln_final.weight", small},
+                                {"model.diffusion_model.input_blocks.0.0.weight", torch::zeros({4, 4, 3, 3}, torch::kFloat16)}});
+        const QString message = openError(path, ErrorKind::UnsupportedModel);
+        QVERIFY2(message.contains(QStringLiteral("refiner")) && message.contains(QStringLiteral("base model")) &&
+                     message.contains(QString::fromStdString(path)),
+                 qPrintable(message));
     }
 
     void refusesBadInputsNamingPathAndProblem() {

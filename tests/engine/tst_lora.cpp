@@ -1,7 +1,7 @@
 // LoRA style add-ons on tiny SD 1.5: kohya and diffusers/PEFT names resolve to the right weights, merging gives
 // W + strength * alpha/rank * B A (LoCon convolutions too), several add up, removing restores W bit for bit, a
 // LoRA for SDXL is refused naming both families, and the engine takes them from the request and from
-// <lora:NAME:WEIGHT> in the prompt.
+// <lora:NAME:WEIGHT> in the prompt. On tiny SDXL: kohya's LDM-named UNet layers and both text encoders.
 #include "io/safetensors_writer.h"
 #include "models/lora.h"
 #include "pipeline/loaded_model.h"
@@ -106,6 +106,68 @@ private Q_SLOTS:
         QVERIFY(torch::allclose(parameter(*m_model->unet, kAttention), expected, 1e-6, 1e-7));
         merger.restore(targets());
         QVERIFY(torch::equal(parameter(*m_model->unet, kAttention), q));
+    }
+
+    void sdxlKohyaNamesReachTheUNetAndBothTextEncoders() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-diffusers/model_index.json");
+        auto xl = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sdxl-diffusers")), cpu());
+        const models::LoraTargets xlTargets{{"unet", xl->unet.ptr().get()}, {"te", xl->textEncoder.ptr().get()},
+                                            {"te2", xl->textEncoder2.ptr().get()}};
+        // kohya's SDXL files name UNet layers by their original (LDM) paths; each pair: LoRA module, target.
+        const std::vector<std::pair<std::string, std::string>> layers = {
+            {"lora_unet_input_blocks_4_1_transformer_blocks_1_attn2_to_k",
+             "unet:down_blocks.1.attentions.0.transformer_blocks.1.attn2.to_k.weight"},
+            {"lora_unet_middle_block_1_proj_in", "unet:mid_block.attentions.0.proj_in.weight"},
+            {"lora_unet_output_blocks_0_0_in_layers_2", "unet:up_blocks.0.resnets.0.conv1.weight"},
+            {"lora_unet_output_blocks_2_2_conv", "unet:up_blocks.0.upsamplers.0.conv.weight"},
+            {"lora_te1_text_model_encoder_layers_0_self_attn_q_proj", "te:text_model.encoder.layers.0.self_attn.q_proj.weight"},
+            {"lora_te2_text_model_encoder_layers_1_mlp_fc1", "te2:text_model.encoder.layers.1.mlp.fc1.weight"},
+        };
+        std::vector<std::pair<std::string, torch::Tensor>> tensors;
+        std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> updates;  // target -> (down, up)
+        torch::manual_seed(3);
+        for (const auto& [module, target] : layers) {
+            const auto colon = target.find(':');
+            const auto weight = parameter(*xlTargets.at(target.substr(0, colon)), target.substr(colon + 1));
+            auto down = weight.dim() == 4 ? torch::randn({2, weight.size(1), weight.size(2), weight.size(3)}) * 0.1
+                                          : torch::randn({2, weight.size(1)}) * 0.1;
+            auto up = weight.dim() == 4 ? torch::randn({weight.size(0), 2, 1, 1}) * 0.1 : torch::randn({weight.size(0), 2}) * 0.1;
+            tensors.push_back({module + ".lora_down.weight", down});
+            tensors.push_back({module + ".lora_up.weight", up});
+            updates[target] = {down, up};
+        }
+        const std::string path = m_dir.filePath(QStringLiteral("xl-style.safetensors")).toStdString();
+        io::writeSafetensors(path, tensors);
+        const auto file = models::readLora(path, xlTargets, true, "SDXL");
+        QVERIFY(file.forSdxl);
+        QCOMPARE(file.deltas.size(), layers.size());
+        std::map<std::string, torch::Tensor> before;
+        for (const auto& [module, target] : layers) {
+            const auto colon = target.find(':');
+            before[target] = parameter(*xlTargets.at(target.substr(0, colon)), target.substr(colon + 1)).clone();
+        }
+        models::LoraMerger merger;
+        merger.apply(xlTargets, {{file, 1.0f}});
+        for (const auto& [module, target] : layers) {
+            const auto colon = target.find(':');
+            const auto now = parameter(*xlTargets.at(target.substr(0, colon)), target.substr(colon + 1));
+            const auto& [down, up] = updates[target];
+            const auto expected = before[target] + torch::matmul(up.flatten(1), down.flatten(1)).reshape(now.sizes());
+            QVERIFY2(torch::allclose(now, expected, 1e-6, 1e-7), target.c_str());
+        }
+        merger.restore(xlTargets);
+        for (const auto& [target, weight] : before) {
+            const auto colon = target.find(':');
+            QVERIFY(torch::equal(parameter(*xlTargets.at(target.substr(0, colon)), target.substr(colon + 1)), weight));
+        }
+        // An SD 1.x LoRA on SDXL: refused naming both.
+        try {
+            models::readLora(writeKohya(QStringLiteral("sd15-on-xl.safetensors")), xlTargets, true, "SDXL");
+            QFAIL("an SD 1.x LoRA was accepted for SDXL");
+        } catch (const Error& error) {
+            const QString message = QString::fromUtf8(error.what());
+            QVERIFY2(message.contains(QStringLiteral("SDXL")) && message.contains(QStringLiteral("SD 1.x")), qPrintable(message));
+        }
     }
 
     void loraOfAnotherFamilyIsRefused() {

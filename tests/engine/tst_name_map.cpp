@@ -41,6 +41,7 @@ std::vector<Row> readTsv(const QString& path) {
 Component expectedComponent(const std::string& ldm) {
     if (ldm.rfind("model.diffusion_model.", 0) == 0) return Component::Unet;
     if (ldm.rfind("first_stage_model.", 0) == 0) return Component::Vae;
+    if (ldm.rfind("conditioner.embedders.1.", 0) == 0) return Component::TextEncoder2;
     return Component::TextEncoder;
 }
 
@@ -49,6 +50,7 @@ Transform expectedTransform(const Row& row) {
         const std::string s = suffix;
         return row.diffusers.size() >= s.size() && row.diffusers.compare(row.diffusers.size() - s.size(), s.size(), s) == 0;
     };
+    if (row.shape.find("stored transposed") != std::string::npos) return Transform::Transpose;
     if (row.ldm.find("in_proj_") != std::string::npos) {
         if (endsWith("q_proj.weight") || endsWith("q_proj.bias")) return Transform::SliceQ;
         if (endsWith("k_proj.weight") || endsWith("k_proj.bias")) return Transform::SliceK;
@@ -136,6 +138,17 @@ private Q_SLOTS:
         checkKeyMap(QStringLiteral("keys_sd2.tsv"), "transformer.", 23);
     }
 
+    void mapsEverySdxlRowWithBothTextEncoders() {
+        STORYBRUSH_REQUIRE_FIXTURE("keys_sdxl_unet.tsv");
+        STORYBRUSH_REQUIRE_FIXTURE("keys_sdxl_te_vae.tsv");
+        checkKeyMap(QStringLiteral("keys_sdxl_unet.tsv"), "", 0);
+        // SDXL keeps all 32 layers of OpenCLIP bigG (the pooled embedding is read after the last one).
+        checkKeyMap(QStringLiteral("keys_sdxl_te_vae.tsv"), "", 0);
+        const auto last = mapLdmKey("conditioner.embedders.1.model.transformer.resblocks.31.attn.in_proj_weight", LdmLayout{});
+        QCOMPARE(last.size(), std::size_t(3));
+        QCOMPARE(last[0].component, Component::TextEncoder2);
+    }
+
     void detectsLayoutFromOtherShapes() {
         // 3 levels, 1 resnet per level: input_blocks 0..5 (downsamplers at 2 and 4).
         const std::vector<std::string> keys = {
@@ -174,6 +187,12 @@ private Q_SLOTS:
             << QStringLiteral("cond_stage_model.model.transformer.resblocks.23.mlp.c_fc.weight") << true;
         QTest::newRow("kept openclip layer")
             << QStringLiteral("cond_stage_model.model.transformer.resblocks.22.mlp.c_fc.weight") << false;
+        QTest::newRow("sdxl logit_scale") << QStringLiteral("conditioner.embedders.1.model.logit_scale") << true;
+        QTest::newRow("sdxl position_ids")
+            << QStringLiteral("conditioner.embedders.0.transformer.text_model.embeddings.position_ids") << true;
+        QTest::newRow("sgm sigmas") << QStringLiteral("denoiser.sigmas") << true;
+        QTest::newRow("sdxl text_projection is a weight")
+            << QStringLiteral("conditioner.embedders.1.model.text_projection") << false;
         QTest::newRow("a lora left in") << QStringLiteral("lora_unet_down_blocks_0_attentions_0.alpha") << false;
         QTest::newRow("unet typo") << QStringLiteral("model.diffusion_model.input_blocks.1.0.in_layers.9.weight") << false;
         QTest::newRow("betas prefix only") << QStringLiteral("betas_extra") << false;

@@ -158,6 +158,31 @@ private Q_SLOTS:
         }
     }
 
+    void sdxlMatchesTheReferenceFromFolderAndSingleFile() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-diffusers/model_index.json");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-ldm.safetensors");
+        const auto reference = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sdxl-ref.safetensors")));
+        const auto folderPath = test::fixturePathStd(QStringLiteral("tiny-sdxl-diffusers"));
+        auto folder = pipeline::loadModel(folderPath, cpu());
+        QCOMPARE(int(folder->family), int(io::ModelFamily::SDXL));
+        pipeline::LoadOptions options;
+        options.configFrom = folderPath;
+        auto single = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sdxl-ldm.safetensors")), cpu(), options);
+        QCOMPARE(int(single->family), int(io::ModelFamily::SDXL));
+        for (auto* model : {folder.get(), single.get()}) {
+            // The reference gives no negative prompt: SDXL then guides against zeros (force_zeros_for_empty_prompt).
+            const auto result = run(*model, fixtureRequest(Sampler::Euler, 5.0f), reference.at("latents_in"));
+            const double error = test::maxAbsDiff(result.latents, reference.at("euler.latents_out"));
+            QVERIFY2(error <= kPipelineTolerance, qPrintable(QStringLiteral("%1: %2").arg(QString::fromStdString(model->path)).arg(error)));
+        }
+        // A negative prompt given is encoded, not zeroed.
+        auto request = fixtureRequest(Sampler::Euler, 5.0f);
+        request.negativePrompt = "blurry";
+        const auto withNegative = run(*folder, request, reference.at("latents_in"));
+        QVERIFY(test::maxAbsDiff(withNegative.latents, reference.at("euler.latents_out")) > 1e-3);
+    }
+
     void cudaFp32MatchesAndFp16StaysClose() {
         STORYBRUSH_REQUIRE_CUDA();
         requireSd15();
