@@ -41,7 +41,9 @@ bool isAllowedLeftover(const std::string& key) {
     return false;
 }
 
-void loadStrict(torch::nn::Module& module, const io::StateDict& weights) {
+namespace {
+
+void matchStrict(torch::nn::Module& module, const io::StateDict& weights, bool copy) {
     torch::NoGradGuard noGrad;
     const auto& file = weights.source.empty() ? std::string("the weights") : weights.source;
     std::vector<std::pair<torch::Tensor, const torch::Tensor*>> copies;
@@ -105,9 +107,16 @@ void loadStrict(torch::nn::Module& module, const io::StateDict& weights) {
         throw Error(ErrorKind::ModelFile, message);
     }
 
+    if (!copy) return;
     for (auto& [target, source] : copies) {
         target.copy_(*source);  // converts dtype (fp16/bf16 file -> fp32/fp16 module) and device
     }
 }
+
+}  // namespace
+
+void loadStrict(torch::nn::Module& module, const io::StateDict& weights) { matchStrict(module, weights, true); }
+
+void checkStrict(torch::nn::Module& module, const io::StateDict& weights) { matchStrict(module, weights, false); }
 
 }  // namespace storybrush::models

@@ -26,4 +26,8 @@ bool isAllowedLeftover(const std::string& key);
 // Nothing is copied unless everything matches. Runs under NoGradGuard itself.
 void loadStrict(torch::nn::Module& module, const io::StateDict& weights);
 
+// The same checks, nothing copied: with a module built on the "meta" device this proves that a file fits its
+// config without reading a single weight (the model manager's check of a model brought in).
+void checkStrict(torch::nn::Module& module, const io::StateDict& weights);
+
 }  // namespace storybrush::models

@@ -1,7 +1,11 @@
 // Loading a checkpoint into ready-to-run networks.
 #include "pipeline/loaded_model.h"
 
+#include "models/weights.h"
+
 #include <storybrush/error.h>
+
+#include <torch/torch.h>
 
 #include <filesystem>
 
@@ -9,11 +13,10 @@ namespace storybrush::pipeline {
 
 namespace fs = std::filesystem;
 
-std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
-                                       const LoadOptions& options) {
-    io::OpenOptions open;
-    open.configFrom = options.configFrom;
-    io::Checkpoint checkpoint = io::openCheckpoint(path, open);
+namespace {
+
+// The family is one we draw with and every part is there.
+void checkComplete(const io::Checkpoint& checkpoint, const std::string& path) {
     if (checkpoint.family == io::ModelFamily::Unknown) {
         throw Error(ErrorKind::UnsupportedModel, "The model " + path + " is of a kind Storybrush does not know; it "
                                                  "draws with SD 1.x, SD 2.x and SDXL models.");
@@ -24,6 +27,63 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
         throw Error(ErrorKind::ModelFile, "The model " + path + " lacks a part needed to draw (UNet, VAE or text "
                                           "encoder): use a complete checkpoint, not a UNet-only or VAE-only file.");
     }
+}
+
+// The UNet takes the VAE's latents (ordinary) or latents + mask + masked picture (inpainting); true for inpainting.
+bool checkUnetChannels(const io::Checkpoint& checkpoint, const std::string& path) {
+    const int latentChannels = static_cast<int>(checkpoint.vaeConfig.value("latent_channels", 4));
+    const int unetChannels = static_cast<int>(checkpoint.unetConfig.value("in_channels", 4));
+    const bool inpainting = unetChannels == 2 * latentChannels + 1;
+    if (unetChannels != latentChannels && !inpainting) {
+        throw Error(ErrorKind::UnsupportedModel,
+                    "The model " + path + " has a UNet taking " + std::to_string(unetChannels) +
+                        " channels; Storybrush runs ordinary (" + std::to_string(latentChannels) +
+                        ") and inpainting (" + std::to_string(2 * latentChannels + 1) + ") UNets.");
+    }
+    return inpainting;
+}
+
+models::ClipTextConfig secondEncoderConfig(const io::Checkpoint& checkpoint, const std::string& path) {
+    auto config = models::ClipTextConfig::fromJson(checkpoint.textEncoder2Config, checkpoint.path);
+    if (!config.withProjection)
+        throw Error(ErrorKind::ModelFile, "The model " + path + " has a second text encoder without the projection "
+                                          "SDXL needs (text_projection). The file is incomplete.");
+    return config;
+}
+
+}  // namespace
+
+ModelSummary checkModel(const std::string& path) {
+    const io::Checkpoint checkpoint = io::openCheckpoint(path);
+    checkComplete(checkpoint, path);
+    ModelSummary summary;
+    summary.family = checkpoint.family;
+    summary.prediction = checkpoint.prediction;
+    summary.inpainting = checkUnetChannels(checkpoint, path);
+    summary.nativeSize = static_cast<int>(checkpoint.unetConfig.value("sample_size", 64)) * 8;
+    // Built on the meta device: shapes only, so the check costs no memory whatever the model's size.
+    const auto meta = torch::TensorOptions().device(torch::Device(torch::kMeta)).dtype(torch::kFloat16);
+    const std::string& source = checkpoint.path;
+    models::UNet2DConditionModel unet(models::UNetConfig::fromJson(checkpoint.unetConfig, source), meta);
+    models::checkStrict(*unet, checkpoint.unet);
+    models::AutoencoderKL vae(models::AutoencoderKLConfig::fromJson(checkpoint.vaeConfig, source), meta);
+    models::checkStrict(*vae, checkpoint.vae);
+    models::ClipTextModel text(models::ClipTextConfig::fromJson(checkpoint.textEncoderConfig, source), meta);
+    models::checkStrict(*text, checkpoint.textEncoder);
+    if (checkpoint.family == io::ModelFamily::SDXL) {
+        models::ClipTextModel text2(secondEncoderConfig(checkpoint, path), meta);
+        models::checkStrict(*text2, checkpoint.textEncoder2);
+    }
+    return summary;
+}
+
+std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
+                                       const LoadOptions& options) {
+    io::OpenOptions open;
+    open.configFrom = options.configFrom;
+    io::Checkpoint checkpoint = io::openCheckpoint(path, open);
+    checkComplete(checkpoint, path);
+    const bool sdxl = checkpoint.family == io::ModelFamily::SDXL;
 
     auto model = std::make_shared<LoadedModel>();
     model->path = path;
@@ -36,14 +96,7 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
     model->target = target;
     model->nativeSize = static_cast<int>(checkpoint.unetConfig.value("sample_size", 64)) * 8;
     model->latentChannels = static_cast<int>(checkpoint.vaeConfig.value("latent_channels", 4));
-    const int unetChannels = static_cast<int>(checkpoint.unetConfig.value("in_channels", 4));
-    model->inpaintingUnet = unetChannels == 2 * model->latentChannels + 1;
-    if (unetChannels != model->latentChannels && !model->inpaintingUnet) {
-        throw Error(ErrorKind::UnsupportedModel,
-                    "The model " + path + " has a UNet taking " + std::to_string(unetChannels) +
-                        " channels; Storybrush runs ordinary (" + std::to_string(model->latentChannels) +
-                        ") and inpainting (" + std::to_string(2 * model->latentChannels + 1) + ") UNets.");
-    }
+    model->inpaintingUnet = checkUnetChannels(checkpoint, path);
 
     // Single files carry no tokenizer: the bundled CLIP vocabulary is the one every SD 1.x/2.x/XL model uses;
     // SD 2.x pads with "!" (id 0) where SD 1.x pads with the end token (ref: the SD 2 tokenizer_config.json).
@@ -68,13 +121,7 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
     const std::string source = checkpoint.path;
     model->textEncoder = models::loadClipTextModel(
         models::ClipTextConfig::fromJson(checkpoint.textEncoderConfig, source), checkpoint.textEncoder, target);
-    if (sdxl) {
-        auto config = models::ClipTextConfig::fromJson(checkpoint.textEncoder2Config, source);
-        if (!config.withProjection)
-            throw Error(ErrorKind::ModelFile, "The model " + path + " has a second text encoder without the projection "
-                                              "SDXL needs (text_projection). The file is incomplete.");
-        model->textEncoder2 = models::loadClipTextModel(config, checkpoint.textEncoder2, target);
-    }
+    if (sdxl) model->textEncoder2 = models::loadClipTextModel(secondEncoderConfig(checkpoint, path), checkpoint.textEncoder2, target);
     model->unet = models::loadUNet(models::UNetConfig::fromJson(checkpoint.unetConfig, source), checkpoint.unet, target);
     const auto vaeConfig = models::AutoencoderKLConfig::fromJson(checkpoint.vaeConfig, source);
     // The published SD VAEs overflow in fp16 (ref: diffusers upcast_vae / force_upcast): keep them in fp32.

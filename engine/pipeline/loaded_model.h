@@ -38,6 +38,18 @@ struct LoadOptions {
     std::string configFrom;  // see io::OpenOptions (tests give tiny single files their folder's configs)
 };
 
+// What the model manager shows of a model that passed checkModel.
+struct ModelSummary {
+    io::ModelFamily family = io::ModelFamily::Unknown;
+    io::Prediction prediction = io::Prediction::Epsilon;
+    bool inpainting = false;
+    int nativeSize = 512;
+};
+
+// Everything loadModel checks (family, parts present, every config, every tensor's name and shape against the
+// networks), without reading or allocating a weight: quick even for SDXL. Throws as loadModel does.
+ModelSummary checkModel(const std::string& path);
+
 // Opens `path` and builds the networks on `target`. Throws Error(ModelFile / UnsupportedModel) naming the
 // path. SD 1.x, 2.x and SDXL (also their inpainting UNets) and the built-in model are drawn with.
 std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,

@@ -183,6 +183,26 @@ private Q_SLOTS:
         QVERIFY(test::maxAbsDiff(withNegative.latents, reference.at("euler.latents_out")) > 1e-3);
     }
 
+    void checkModelTellsWhatAModelIsWithoutLoadingIt() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-diffusers/model_index.json");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-diffusers/model_index.json");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-ldm.safetensors");
+        const auto xl = pipeline::checkModel(test::fixturePathStd(QStringLiteral("tiny-sdxl-diffusers")));
+        QCOMPARE(int(xl.family), int(io::ModelFamily::SDXL));
+        QCOMPARE(xl.nativeSize, 64);  // the tiny UNet's sample_size 8
+        QVERIFY(!xl.inpainting);
+        const auto inpaint = pipeline::checkModel(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")));
+        QCOMPARE(int(inpaint.family), int(io::ModelFamily::SD1));
+        QVERIFY(inpaint.inpainting);
+        // The tiny single file's channels do not fit SD 1.5's own config (32 groups): the reason is given.
+        try {
+            pipeline::checkModel(test::fixturePathStd(QStringLiteral("tiny-sd15-ldm.safetensors")));
+            QFAIL("a file that does not fit its config passed the check");
+        } catch (const Error& error) {
+            QVERIFY2(QString::fromUtf8(error.what()).contains(QStringLiteral("groups")), error.what());
+        }
+    }
+
     void cudaFp32MatchesAndFp16StaysClose() {
         STORYBRUSH_REQUIRE_CUDA();
         requireSd15();
