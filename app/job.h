@@ -33,6 +33,26 @@ struct JobRequest {
     double previewsPerSecond = 4.0;           // 0: no step previews
 };
 
+// What a grown-up set as a model's own starting point (model manager); zero/empty fields leave the panel as it is.
+struct ModelDefaults {
+    int side = 0;        // picture size in pixels along the side of a square (0: the model's own)
+    QString sampler;     // one of the sampler names of CLI.md
+    double cfgScale = 0; // guidance
+    int steps = 0;
+    bool isEmpty() const { return side <= 0 && sampler.isEmpty() && cfgScale <= 0 && steps <= 0; }
+};
+
+// One model as the app found it, for the model manager (ui/ never opens model files).
+struct ModelEntry {
+    QString path;     // a .safetensors file or a diffusers folder; "builtin" for the built-in model
+    QString name;
+    QString kind;     // "SD 1.x", "SD 2.x", "SDXL", "Built-in"
+    qint64 bytes = 0;
+    bool inpainting = false;
+    int nativeSize = 0;  // pixels along a side
+    QString problem;     // why it cannot be used (shown as it is); empty when it can
+};
+
 struct JobProgress {
     int imageIndex = 0;
     int batchSize = 1;

@@ -3,6 +3,7 @@
 #include "app/adult_lock.h"
 #include "app/engine_thread.h"
 #include "app/gallery_store.h"
+#include "app/model_catalog.h"
 #include "app/model_folder.h"
 #include "app/real_engine_backend.h"
 #include "app/safety_log.h"
@@ -162,14 +163,26 @@ int main(int argc, char** argv) {
         return current;
     };
     const auto applySettings = [&window](const storybrush::StudioSettings& current) {
-        QStringList models = storybrush::findModels(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/storybrush/models"));
-        models.removeIf([](const QString& path) { return QFileInfo(path).fileName() == QStringLiteral("builtin"); });
-        models += storybrush::findModels(current.modelsFolder);
+        QStringList models = storybrush::offeredModels(current.modelsFolder);
+        models.removeAll(QStringLiteral("builtin"));  // the menu has its own entry for it
         window.setInstalledModels(models);
         window.promptPanel()->setAvailableLoras(storybrush::findLoras(current.modelsFolder));
         window.setDrawingPreferences(current.device, current.previewsPerSecond);
     };
     applySettings(readSettings());
+    storybrush::ModelManagerHooks modelHooks;
+    modelHooks.settings = &settings;
+    modelHooks.modelsFolder = [&settings] {
+        // Models brought in with no models folder set go to the user's data folder, which becomes the models folder.
+        QString folder = settings.value(QStringLiteral("models/folder")).toString();
+        if (folder.isEmpty()) {
+            folder = storybrush::defaultModelsFolder();
+            settings.setValue(QStringLiteral("models/folder"), folder);
+        }
+        return folder;
+    };
+    modelHooks.modelsChanged = [&] { applySettings(readSettings()); };
+    storybrush::connectModelManager(window, modelHooks);
     storybrush::AdultLock adultLock(settings);
     storybrush::SafetyLog safetyLog(storybrush::SafetyLog::defaultFile());
     storybrush::connectSafety(window, *engineThread.worker(), adultLock, safetyLog);

@@ -5,10 +5,12 @@
 #include "app/engine_worker.h"
 #include "app/safety_log.h"
 #include "app/gallery_store.h"
+#include "app/model_catalog.h"
 #include "ui/bin_dialog.h"
 #include "ui/canvas_view.h"
 #include "ui/gallery_strip.h"
 #include "ui/main_window.h"
+#include "ui/model_manager_dialog.h"
 #include "ui/pin_dialog.h"
 #include "ui/safety_log_dialog.h"
 #include "ui/prompt_panel.h"
@@ -22,6 +24,8 @@
 #include <QtCore/QCoreApplication>
 #include <QtCore/QFile>
 #include <QtCore/QLocale>
+#include <QtCore/QSettings>
+#include <QtCore/QThread>
 #include <QtCore/QTimer>
 #include <QtGui/QImageReader>
 
@@ -72,6 +76,57 @@ void keepPictures(MainWindow& window, EngineWorker& worker, GalleryStore& store)
 }
 
 }  // namespace
+
+void connectModelManager(MainWindow& window, const ModelManagerHooks& hooks) {
+    QSettings* settings = hooks.settings;
+    const auto applyDefaults = [&window, settings](const QString& model) {
+        window.promptPanel()->applyModelDefaults(readModelDefaults(*settings, model));
+    };
+    applyDefaults(window.model());
+    QObject::connect(&window, &MainWindow::modelChanged, &window, applyDefaults);
+    QObject::connect(&window, &MainWindow::manageModelsRequested, &window, [&window, hooks, settings] {
+        auto* dialog = new ModelManagerDialog(&window);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        const auto refresh = [dialog, hooks, &window](const QString& select) {
+            QList<ModelEntry> entries;
+            for (const QString& path : offeredModels(hooks.modelsFolder())) entries.append(describeModel(path));
+            dialog->setModels(entries, select.isEmpty() ? window.model() : select);
+        };
+        dialog->setDefaultsProvider([settings](const QString& path) { return readModelDefaults(*settings, path); });
+        refresh({});
+        QObject::connect(dialog, &ModelManagerDialog::useModelRequested, &window,
+                         [&window](const QString& path) { window.setModel(path); });
+        QObject::connect(dialog, &ModelManagerDialog::defaultsSaved, &window,
+                         [&window, settings](const QString& path, const ModelDefaults& defaults) {
+                             writeModelDefaults(*settings, path, defaults);
+                             if (path == window.model()) window.promptPanel()->applyModelDefaults(defaults);
+                         });
+        QObject::connect(dialog, &ModelManagerDialog::importRequested, dialog, [dialog, hooks, refresh](const QStringList& paths) {
+            // Copying a model of several GB and checking it takes a while: off the GUI thread.
+            const QString folder = hooks.modelsFolder();
+            auto outcomes = std::make_shared<QList<ImportOutcome>>();
+            QThread* worker = QThread::create([paths, folder, outcomes] {
+                for (const QString& path : paths) outcomes->append(importModel(path, folder));
+            });
+            dialog->setBusy(true);
+            QObject::connect(worker, &QThread::finished, worker, &QObject::deleteLater);
+            QObject::connect(worker, &QThread::finished, dialog, [dialog, hooks, refresh, outcomes] {
+                QStringList done, problems;
+                QString broughtIn;  // selected afterwards, so its defaults can be set at once
+                for (const ImportOutcome& outcome : *outcomes) {
+                    (outcome.ok ? done : problems).append(outcome.message);
+                    if (outcome.ok && !outcome.lora) broughtIn = outcome.path;
+                }
+                dialog->setBusy(false);
+                if (hooks.modelsChanged) hooks.modelsChanged();
+                refresh(broughtIn);
+                dialog->showOutcomes(done, problems);
+            });
+            worker->start();
+        });
+        dialog->open();
+    });
+}
 
 void showBin(MainWindow& window, GalleryStore& store) {
     QList<BinnedPicture> pictures;

@@ -2,6 +2,9 @@
 // end-to-end UI test drives it).
 #pragma once
 
+#include <functional>
+
+class QSettings;
 class QWidget;
 class QString;
 
@@ -29,6 +32,17 @@ bool askGrownUp(QWidget* parent, AdultLock& lock, const QString& why);
 
 // The held-back log (modal), with its Clear button.
 void showSafetyLog(QWidget* parent, SafetyLog& log);
+
+// The model manager (Model menu → Manage models…): every model offered with its kind, size and whether it can be
+// used; files dropped on it are brought in on a worker thread (then modelsChanged runs, to refresh the menus);
+// "Draw with this model" chooses one. Each model's own starting settings are kept in `settings` and applied to the
+// prompt panel whenever that model is chosen (also now, for the current one).
+struct ModelManagerHooks {
+    QSettings* settings = nullptr;
+    std::function<QString()> modelsFolder;  // where brought-in models go (ComfyUI/A1111 layouts respected)
+    std::function<void()> modelsChanged;
+};
+void connectModelManager(MainWindow& window, const ModelManagerHooks& hooks);
 
 // Opens the bin (non-modal, deleted on close): pictures put back return to the gallery; emptying deletes them.
 void showBin(MainWindow& window, GalleryStore& store);

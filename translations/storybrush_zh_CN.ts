@@ -7,6 +7,73 @@
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
+    <message>
+        <source>%1 GB</source>
+        <translation>%1 GB</translation>
+    </message>
+    <message>
+        <source>%1 MB</source>
+        <translation>%1 MB</translation>
+    </message>
+</context>
+<context>
+    <name>storybrush</name>
+    <message>
+        <source>Built-in</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <source>Built-in model</source>
+        <translation>内置模型</translation>
+    </message>
+    <message>
+        <source>%1 was not found.</source>
+        <translation>找不到 %1。</translation>
+    </message>
+    <message>
+        <source>%1 is a folder but not a diffusers model (it has no model_index.json).</source>
+        <translation>%1 是一个文件夹，但不是 diffusers 模型（里面没有 model_index.json）。</translation>
+    </message>
+    <message>
+        <source>%1 is not a .safetensors file. Storybrush brings in .safetensors models and LoRAs only.</source>
+        <translation>%1 不是 .safetensors 文件。Storybrush 只添加 .safetensors 格式的模型和 LoRA。</translation>
+    </message>
+    <message>
+        <source>%1 cannot be used: %2</source>
+        <translation>%1 不能用：%2</translation>
+    </message>
+    <message>
+        <source>The models folder %1 cannot be made.</source>
+        <translation>无法创建模型文件夹 %1。</translation>
+    </message>
+    <message>
+        <source>%1 is already in your models folder.</source>
+        <translation>%1 已经在你的模型文件夹里了。</translation>
+    </message>
+    <message>
+        <source>%1 cannot be written to: %2</source>
+        <translation>%1 无法写入：%2</translation>
+    </message>
+    <message>
+        <source>%1 could not be copied into %2. Is the disk full?</source>
+        <translation>%1 没能复制到 %2。是不是磁盘满了？</translation>
+    </message>
+    <message>
+        <source>%1 was not brought in: %2</source>
+        <translation>%1 没有添加进来：%2</translation>
+    </message>
+    <message>
+        <source>%1 could not be put into %2.</source>
+        <translation>%1 没能放进 %2。</translation>
+    </message>
+    <message>
+        <source>%1 is in your style add-ons now.</source>
+        <translation>%1 已经加入你的风格插件。</translation>
+    </message>
+    <message>
+        <source>%1 is in your models now.</source>
+        <translation>%1 已经加入你的模型。</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::BinDialog</name>
@@ -376,6 +443,137 @@
     <message>
         <source>Bring in a model</source>
         <translation>添加模型</translation>
+    </message>
+    <message>
+        <source>Manage models…</source>
+        <translation>管理模型…</translation>
+    </message>
+    <message>
+        <source>Manage the models</source>
+        <translation>管理模型</translation>
+    </message>
+</context>
+<context>
+    <name>storybrush::ModelManagerDialog</name>
+    <message>
+        <source>Picture models</source>
+        <translation>画画模型</translation>
+    </message>
+    <message>
+        <source>The models Storybrush can draw with. To bring in a model, drop its .safetensors file (or diffusers folder) here: it is copied into your models folder and checked first.</source>
+        <translation>Storybrush 可以用来画画的模型。要添加模型，把它的 .safetensors 文件（或 diffusers 文件夹）拖到这里：会先复制到你的模型文件夹并检查一遍。</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Size on disk</source>
+        <translation>占用空间</translation>
+    </message>
+    <message>
+        <source>Repaints parts</source>
+        <translation>能重画局部</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>准备好了</translation>
+    </message>
+    <message>
+        <source>This model&apos;s own starting settings</source>
+        <translation>这个模型自己的起始设置</translation>
+    </message>
+    <message>
+        <source>Picture size</source>
+        <translation>画的大小</translation>
+    </message>
+    <message>
+        <source>Leave as it is</source>
+        <translation>保持不变</translation>
+    </message>
+    <message>
+        <source>Sampler</source>
+        <translation>采样器</translation>
+    </message>
+    <message>
+        <source>Guidance</source>
+        <translation>引导强度</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Keep these for this model</source>
+        <translation>给这个模型记住这些设置</translation>
+    </message>
+    <message>
+        <source>Bring in a model…</source>
+        <translation>添加模型…</translation>
+    </message>
+    <message>
+        <source>Draw with this model</source>
+        <translation>用这个模型画</translation>
+    </message>
+    <message>
+        <source>Kept. They apply each time this model is chosen.</source>
+        <translation>记住了。每次选这个模型时都会用这些设置。</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>Yes, made for it</source>
+        <translation>能，专门为此做的</translation>
+    </message>
+    <message>
+        <source>Yes</source>
+        <translation>能</translation>
+    </message>
+    <message>
+        <source>Cannot be used</source>
+        <translation>不能用</translation>
+    </message>
+    <message>
+        <source>Bringing the model in and checking it…</source>
+        <translation>正在添加并检查模型…</translation>
+    </message>
+    <message>
+        <source>Bring in a model</source>
+        <translation>添加模型</translation>
+    </message>
+    <message>
+        <source>Safe model files (*.safetensors)</source>
+        <translation>安全的模型文件 (*.safetensors)</translation>
+    </message>
+    <message>
+        <source>No models yet: drop a model file here.</source>
+        <translation>还没有模型：把模型文件拖到这里。</translation>
+    </message>
+    <message>
+        <source>%1 cannot be used: %2</source>
+        <translation>%1 不能用：%2</translation>
+    </message>
+    <message>
+        <source>%1 draws %2×%2 pictures.</source>
+        <translation>%1 画 %2×%2 的画。</translation>
+    </message>
+    <message>
+        <source>It was made for repainting parts of a picture.</source>
+        <translation>它是专门为重画画的局部而做的。</translation>
+    </message>
+    <message>
+        <source>Its own size (%1 px)</source>
+        <translation>它自己的大小（%1 像素）</translation>
+    </message>
+    <message>
+        <source>%1 px</source>
+        <translation>%1 像素</translation>
     </message>
 </context>
 <context>

@@ -86,7 +86,7 @@ QWidget* MainWindow::buildHeader() {
     logo->setPixmap(QIcon(QStringLiteral(":/storybrush/icons/storybrush.svg")).pixmap(28, 28));
     auto* title = new QLabel(tr("Storybrush"), header);
     title->setObjectName(QStringLiteral("appTitle"));
-    // The model is chosen here until the model manager arrives: the built-in one, or a file or folder.
+    // The model menu: the models found by name, a file or folder picked directly, and the model manager.
     m_modelButton = new QToolButton(header);
     m_modelButton->setObjectName(QStringLiteral("modelLabel"));
     m_modelButton->setPopupMode(QToolButton::InstantPopup);
@@ -96,6 +96,12 @@ QWidget* MainWindow::buildHeader() {
     m_installedModelsEnd = modelMenu->addSeparator();
     modelMenu->addAction(tr("Choose a model file…"), this, [this] { chooseModel(false); });
     modelMenu->addAction(tr("Choose a model folder…"), this, [this] { chooseModel(true); });
+    modelMenu->addSeparator();
+    auto* manage = modelMenu->addAction(tr("Manage models…"), this, [this] {
+        if (m_kidMode && m_grownUpCheck && !m_grownUpCheck(tr("Manage the models"))) return;
+        Q_EMIT manageModelsRequested();
+    });
+    manage->setObjectName(QStringLiteral("manageModels"));
     m_modelButton->setMenu(modelMenu);
     setModel(QStringLiteral("builtin"));
     m_kidBadge = new QToolButton(header);

@@ -61,6 +61,8 @@ Q_SIGNALS:
     void stopRequested();
     void modelChanged(const QString& model);
     void settingsRequested();
+    // The model manager was asked for (in kid mode only after the grown-up check passed).
+    void manageModelsRequested();
     void kidModeChangeRequested();
 
 private:

@@ -18,6 +18,7 @@
 #include <QtWidgets/QToolButton>
 #include <QtWidgets/QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace storybrush {
@@ -217,9 +218,7 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     seedRow->addWidget(m_lockSeed);
     form->addRow(tr("Seed"), seedRow);
     m_sampler = new QComboBox(m_advanced);
-    const QStringList samplers = {QStringLiteral("dpmpp2m_karras"), QStringLiteral("dpmpp2m"), QStringLiteral("euler"),
-                                  QStringLiteral("euler_a"), QStringLiteral("ddim"), QStringLiteral("lcm"), QStringLiteral("pndm")};
-    m_sampler->addItems(samplers);
+    m_sampler->addItems(samplerNames());
     form->addRow(tr("Sampler"), m_sampler);
     auto* loraRow = new QHBoxLayout;
     m_lora = new QComboBox(m_advanced);
@@ -426,6 +425,18 @@ void PromptPanel::applySettings(const JobRequest& settings) {
     }
 }
 
+QStringList PromptPanel::samplerNames() {
+    return {QStringLiteral("dpmpp2m_karras"), QStringLiteral("dpmpp2m"), QStringLiteral("euler"), QStringLiteral("euler_a"),
+            QStringLiteral("ddim"), QStringLiteral("lcm"), QStringLiteral("pndm")};
+}
+
+void PromptPanel::applyModelDefaults(const ModelDefaults& defaults) {
+    m_side = std::max(0, defaults.side);
+    if (defaults.steps > 0) m_steps->setValue(defaults.steps);
+    if (defaults.cfgScale > 0) m_cfg->setValue(defaults.cfgScale);
+    if (const int sampler = m_sampler->findText(defaults.sampler); sampler >= 0) m_sampler->setCurrentIndex(sampler);
+}
+
 JobRequest PromptPanel::request() const {
     JobRequest job;
     job.prompt = fullPrompt();
@@ -433,6 +444,12 @@ JobRequest PromptPanel::request() const {
     job.width = 0;
     job.height = 0;
     job.aspectRatio = m_shape->currentData().toDouble();
+    if (m_side > 0) {
+        // The model's default size in the chosen shape: the same number of pixels, sides on multiples of 8.
+        const double root = std::sqrt(job.aspectRatio);
+        job.width = std::max(64, int(std::lround(m_side * root / 8.0)) * 8);
+        job.height = std::max(64, int(std::lround(m_side / root / 8.0)) * 8);
+    }
     job.batchSize = m_batch->value();
     job.steps = m_steps->value();
     job.cfgScale = m_cfg->value();

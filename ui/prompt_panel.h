@@ -32,6 +32,11 @@ public:
     // Restores a picture's settings (gallery "use these settings again"): words, steps, guidance, sampler,
     // seed (kept, so the same picture comes again) and the closest shape.
     void applySettings(const JobRequest& settings);
+    // A model's own starting point (model manager): size, sampler, guidance, steps; empty fields are left alone.
+    // The size stays until another model's defaults replace it (0: the model's own size).
+    void applyModelDefaults(const ModelDefaults& defaults);
+    // The sampler names offered, in the order shown (CLI.md spelling).
+    static QStringList samplerNames();
     // Counts what the model reads: (tokens, pieces of 75). Set by the app, which has the tokenizer.
     using TokenCounter = std::function<std::pair<int, int>(const QString&)>;
     void setTokenCounter(TokenCounter counter);
@@ -88,6 +93,7 @@ private:
     QLineEdit* m_seed = nullptr;
     QCheckBox* m_lockSeed = nullptr;
     QComboBox* m_sampler = nullptr;
+    int m_side = 0;  // from the model's defaults; 0: the model's own size
     QPushButton* m_drawButton = nullptr;
     bool m_running = false;
 };
