@@ -145,8 +145,25 @@ private Q_SLOTS:
             if (auto* dialog = qobject_cast<PinDialog*>(QApplication::activeModalWidget())) asked = true, dialog->reject();
         });
         auto* modelButton = window.findChild<QToolButton*>(QStringLiteral("modelLabel"));
-        modelButton->menu()->actions().at(modelButton->menu()->actions().size() - 2)->trigger();  // "Choose a model file…"
+        const auto action = [modelButton](const QString& text) -> QAction* {
+            for (QAction* candidate : modelButton->menu()->actions())
+                if (candidate->text() == text) return candidate;
+            return nullptr;
+        };
+        QVERIFY(action(QStringLiteral("Choose a model file…")));
+        action(QStringLiteral("Choose a model file…"))->trigger();
         QVERIFY(asked);
+        // The model manager too: no PIN, no manager.
+        asked = false;
+        bool managerOpened = false;
+        connect(&window, &MainWindow::manageModelsRequested, this, [&managerOpened] { managerOpened = true; });
+        QTimer::singleShot(0, [&asked] {
+            if (auto* dialog = qobject_cast<PinDialog*>(QApplication::activeModalWidget())) asked = true, dialog->reject();
+        });
+        QVERIFY(action(QStringLiteral("Manage models…")));
+        action(QStringLiteral("Manage models…"))->trigger();
+        QVERIFY(asked);
+        QVERIFY(!managerOpened);
     }
 
     void heldBackLogKeepsCategoriesOnly() {
