@@ -3,7 +3,9 @@
 #include "app/cli/commands.h"
 
 #include "imaging/repaint.h"
+#include "models/autoencoder_tiny.h"
 #include "pipeline/generation.h"
+#include "pipeline/latent_preview.h"
 #include "pipeline/random_model.h"
 #include "runtime/device.h"
 #include "runtime/memory.h"
@@ -39,6 +41,9 @@ constexpr const char* kHelp =
     "  --cfg X               guidance (default 7.5; above 1 runs the UNet on batch 2)\n"
     "  --sampler NAME        default dpmpp2m\n"
     "  --runs N              timed runs after the warm-up (default 3)\n"
+    "  --previews R          step previews per second, as the studio shows them (default 0: none)\n"
+    "  --taesd auto|random|PATH  the preview decoder: found beside the model (auto, the default), a full-size\n"
+    "                        TAESD with random weights, or a TAESD folder; without one previews are projected\n"
     "  --device auto|cpu|cuda, --dtype auto|fp16|bf16|fp32\n"
     "  --prompt TEXT         default: a smiling baby dolphin playing with a ball\n";
 
@@ -63,6 +68,8 @@ int runBench(int argc, char** argv) {
     request.sampler = Sampler::DpmPP2M;
     request.seed = 1;
     int runs = 3;
+    double previewRate = 0.0;
+    std::string taesdChoice = "auto";
     bool inpaint = false;
     int outpaint = 0;
     while (!args.done()) {
@@ -77,6 +84,8 @@ int runBench(int argc, char** argv) {
         else if (auto c = args.value("--cfg")) request.cfgScale = static_cast<float>(parseDouble("--cfg", *c, 0, 50));
         else if (auto n = args.value("--runs")) runs = parseInt("--runs", *n, 1, 100);
         else if (auto p = args.value("--prompt")) request.prompt = *p;
+        else if (auto pr = args.value("--previews")) previewRate = parseDouble("--previews", *pr, 0, 100);
+        else if (auto ta = args.value("--taesd")) taesdChoice = *ta;
         else if (args.flag("--inpaint")) inpaint = true;
         else if (auto o = args.value("--outpaint")) outpaint = parseInt("--outpaint", *o, 8, 4096);
         else if (auto sm = args.value("--sampler")) {
@@ -107,6 +116,17 @@ int runBench(int argc, char** argv) {
     auto model = randomKind.empty() ? pipeline::loadModel(modelPath, target) : pipeline::makeRandomModel(randomKind, target);
     runtime::synchronize(target.device);
     const double coldStartS = msSince(coldStart) / 1000.0;
+    std::shared_ptr<models::TinyDecoder> taesd;
+    if (taesdChoice == "random") {
+        taesd = models::TinyDecoder::makeRandom(target.device, 7);
+    } else if (taesdChoice == "auto") {
+        if (!modelPath.empty()) {
+            if (const auto found = models::TinyDecoder::findFor(modelPath); !found.empty()) taesd = models::TinyDecoder::load(found, target.device);
+        }
+    } else {
+        taesd = models::TinyDecoder::load(taesdChoice, target.device);
+    }
+    const bool sdxl = model->family == io::ModelFamily::SDXL;
 
     int width = model->nativeSize, height = model->nativeSize;
     if (!sizeText.empty()) {
@@ -116,7 +136,8 @@ int runBench(int argc, char** argv) {
         if (width % 8 || height % 8) throw UsageError{"--size must be a multiple of 8"};
     }
 
-    std::vector<double> textMs, stepMs, vaeMs, totalMs;
+    std::vector<double> textMs, stepMs, vaeMs, totalMs, previewMs;
+    int previewsPerRun = 0;
     double peakAlloc = 0.0, peakDevice = 0.0;
     bool finite = true;
     // Repainting: a made-up picture (gradient), planned exactly as the engine plans a user's request.
@@ -163,9 +184,20 @@ int runBench(int argc, char** argv) {
         const double text = msSince(t0);
         std::vector<double> steps;
         auto stepStart = Clock::now();
-        const auto onStep = [&](int, int, const torch::Tensor&) {
+        auto lastPreview = Clock::now();
+        int previews = 0;
+        const auto onStep = [&](int done, int total, const torch::Tensor& latents) {
             runtime::synchronize(target.device);
             steps.push_back(msSince(stepStart));
+            // As the engine does it: at most `previewRate` a second, none after the last step. Its time is part of
+            // the total (and not of the step times).
+            if (previewRate > 0 && done < total && msSince(lastPreview) >= 1000.0 / previewRate) {
+                const auto previewStart = Clock::now();
+                const Image shown = pipeline::stepPreview(taesd.get(), latents, sdxl);
+                if (run > 0) previewMs.push_back(msSince(previewStart));
+                previews += shown.width > 0;
+                lastPreview = Clock::now();
+            }
             stepStart = Clock::now();
             return true;
         };
@@ -180,6 +212,7 @@ int runBench(int argc, char** argv) {
         const double total = msSince(start);
         finite = finite && torch::isfinite(picture.latents).all().item<bool>();
         if (run == 0) continue;
+        previewsPerRun = previews;
         textMs.push_back(text);
         stepMs.push_back(median(steps));
         vaeMs.push_back(afterSteps);
@@ -196,13 +229,16 @@ int runBench(int argc, char** argv) {
         {"text_ms", median(textMs)}, {"unet_step_ms", unetStep}, {"vae_ms", median(vaeMs)},
         {"total_s", median(totalMs) / 1000.0}, {"it_per_s", unetStep > 0 ? 1000.0 / unetStep : 0.0},
         {"peak_alloc_gib", peakAlloc}, {"peak_device_gib", peakDevice}, {"cold_start_s", coldStartS},
-        {"runs", runs}, {"finite", finite}, {"mode", mode}};
+        {"runs", runs}, {"finite", finite}, {"mode", mode}, {"previews_per_run", previewsPerRun},
+        {"preview_ms", median(previewMs)}, {"preview_decoder", previewRate <= 0 ? "none" : taesd ? "taesd" : "projection"}};
     if (plan) std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan->canvas.width, plan->canvas.height);
     std::printf("model      %s\ndevice     %s (%s)\nsize       %dx%d, %d steps, cfg %.1f, %s\n", model->name.c_str(),
                 runtime::describeDevice(target.device).c_str(), runtime::dtypeName(target.dtype).c_str(), width,
                 height, request.steps, static_cast<double>(request.cfgScale), std::string(samplerName(request.sampler)).c_str());
     std::printf("text       %8.2f ms\nunet step  %8.2f ms  (%.2f it/s)\nvae decode %8.2f ms\ntotal      %8.3f s\n",
                 median(textMs), unetStep, unetStep > 0 ? 1000.0 / unetStep : 0.0, median(vaeMs), median(totalMs) / 1000.0);
+    if (previewRate > 0)
+        std::printf("previews   %d a run, %.2f ms each (%s)\n", previewsPerRun, median(previewMs), taesd ? "TAESD" : "projection");
     std::printf("peak alloc %8.3f GiB, device %.3f GiB, cold start %.2f s, finite: %s\n", peakAlloc, peakDevice,
                 coldStartS, finite ? "yes" : "NO");
     std::cout << line.dump() << std::endl;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -26,6 +27,19 @@ struct TinyDecoder::Impl {
     std::map<std::string, torch::Tensor> weights;
     double magnitude = 3.0;
     std::int64_t upsample = 2;
+
+    // ref: DecoderTiny: conv, act, then per level its blocks, an upsample (not after the last) and a conv.
+    void layOut(const std::vector<int>& blocks) {
+        int index = 0;
+        const auto next = [&]() { return "decoder.layers." + std::to_string(index++); };
+        steps.push_back({Step::Conv, next()});
+        steps.push_back({Step::Relu, next()});
+        for (std::size_t level = 0; level < blocks.size(); ++level) {
+            for (int b = 0; b < blocks[level]; ++b) steps.push_back({Step::Block, next()});
+            if (level + 1 < blocks.size()) steps.push_back({Step::Upsample, next()});
+            steps.push_back({Step::Conv, next()});
+        }
+    }
 
     const torch::Tensor& w(const std::string& key) const {
         const auto found = weights.find(key);
@@ -71,20 +85,34 @@ std::shared_ptr<TinyDecoder> TinyDecoder::load(const std::string& folderPath, co
     Impl& impl = *decoder->m_impl;
     impl.magnitude = config.value("latent_magnitude", 3.0);
     impl.upsample = config.value("upsampling_scaling_factor", 2);
-    const auto blocks = config.value("num_decoder_blocks", std::vector<int>{3, 3, 3, 1});
-    int index = 0;
-    const auto next = [&]() { return "decoder.layers." + std::to_string(index++); };
-    impl.steps.push_back({Impl::Step::Conv, next()});
-    impl.steps.push_back({Impl::Step::Relu, next()});
-    for (std::size_t level = 0; level < blocks.size(); ++level) {
-        for (int b = 0; b < blocks[level]; ++b) impl.steps.push_back({Impl::Step::Block, next()});
-        if (level + 1 < blocks.size()) impl.steps.push_back({Impl::Step::Upsample, next()});
-        impl.steps.push_back({Impl::Step::Conv, next()});
-    }
+    impl.layOut(config.value("num_decoder_blocks", std::vector<int>{3, 3, 3, 1}));
     const auto file = io::SafetensorsFile::open((folder / "diffusion_pytorch_model.safetensors").u8string());
     for (const auto& info : file->tensors()) {
         if (info.name.rfind("decoder.", 0) != 0) continue;
         impl.weights[info.name] = io::tensorView(file, info).to(device, torch::kFloat32).contiguous();
+    }
+    return decoder;
+}
+
+std::shared_ptr<TinyDecoder> TinyDecoder::makeRandom(const torch::Device& device, std::uint64_t seed) {
+    // ref: diffusers AutoencoderTiny defaults (decoder_block_out_channels 64 x4, num_decoder_blocks 3,3,3,1);
+    // DecoderTiny's convolutions have no bias except the last.
+    std::shared_ptr<TinyDecoder> decoder(new TinyDecoder());
+    Impl& impl = *decoder->m_impl;
+    impl.layOut({3, 3, 3, 1});
+    torch::manual_seed(seed);
+    const auto options = torch::TensorOptions().device(device).dtype(torch::kFloat32);
+    const auto conv = [&](const std::string& name, std::int64_t in, std::int64_t out, bool bias) {
+        impl.weights[name + ".weight"] = torch::randn({out, in, 3, 3}, options) / std::sqrt(9.0 * double(in));
+        if (bias) impl.weights[name + ".bias"] = torch::zeros({out}, options);
+    };
+    for (std::size_t i = 0; i < impl.steps.size(); ++i) {
+        const auto& step = impl.steps[i];
+        const bool last = i + 1 == impl.steps.size();
+        if (step.kind == Impl::Step::Conv) conv(step.name, i == 0 ? 4 : 64, last ? 3 : 64, last || i == 0);
+        if (step.kind == Impl::Step::Block) {
+            for (const char* part : {".conv.0", ".conv.2", ".conv.4"}) conv(step.name + part, 64, 64, true);
+        }
     }
     return decoder;
 }

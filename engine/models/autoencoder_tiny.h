@@ -4,6 +4,7 @@
 
 #include <torch/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,9 @@ public:
     // `folder`: an AutoencoderTiny folder (config.json + diffusion_pytorch_model.safetensors). Throws
     // Error(ModelFile) naming what is missing.
     static std::shared_ptr<TinyDecoder> load(const std::string& folder, const torch::Device& device = torch::kCPU);
+    // The full-size TAESD (64 channels, blocks 3-3-3-1) with random weights: the same work as the real one, for
+    // `bench` on machines without the file.
+    static std::shared_ptr<TinyDecoder> makeRandom(const torch::Device& device, std::uint64_t seed);
     // Looks for one in `vae_approx/` or `taesd/` inside or beside the model; "" when there is none.
     static std::string findFor(const std::string& modelPath);
 

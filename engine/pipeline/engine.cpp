@@ -328,10 +328,8 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                 progress.secondsLeft = stepsDone > 0 ? stepSeconds / stepsDone * left : -1.0;
                 if (request.previewsPerSecond > 0 && done < total &&
                     secondsSince(lastPreview) >= 1.0 / request.previewsPerSecond) {
-                    // TAESD when the model has one (a real look at the picture), else the cheap latent->RGB projection.
-                    progress.preview = m_impl->previewDecoder
-                                           ? pipeline::tensorToImage(m_impl->previewDecoder->decode(latents.narrow(0, 0, 1)).cpu())
-                                           : pipeline::latentPreview(latents, model.family == io::ModelFamily::SDXL);
+                    progress.preview = pipeline::stepPreview(m_impl->previewDecoder.get(), latents,
+                                                             model.family == io::ModelFamily::SDXL);
                     lastPreview = Clock::now();
                 }
                 const bool keepGoing = request.onProgress(progress);

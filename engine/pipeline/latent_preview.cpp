@@ -1,6 +1,8 @@
 // Latent -> RGB projection for step previews.
 #include "pipeline/latent_preview.h"
 
+#include "pipeline/diffusion.h"
+
 #include <cstring>
 
 namespace storybrush::pipeline {
@@ -27,6 +29,11 @@ Image latentPreview(const torch::Tensor& latents, bool sdxl) {
     Image out(static_cast<int>(bytes.size(1)), static_cast<int>(bytes.size(0)), 3);
     std::memcpy(out.pixels.data(), bytes.data_ptr<std::uint8_t>(), out.pixels.size());
     return out;
+}
+
+Image stepPreview(const models::TinyDecoder* taesd, const torch::Tensor& latents, bool sdxl) {
+    const torch::Tensor first = latents.narrow(0, 0, 1);
+    return taesd ? tensorToImage(taesd->decode(first).cpu()) : latentPreview(first, sdxl);
 }
 
 }  // namespace storybrush::pipeline

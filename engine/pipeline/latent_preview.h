@@ -3,6 +3,8 @@
 
 #include <storybrush/image.h>
 
+#include "models/autoencoder_tiny.h"
+
 #include <torch/types.h>
 
 namespace storybrush::pipeline {
@@ -10,5 +12,9 @@ namespace storybrush::pipeline {
 // latents [1, 4, h, w] (scaled, as the sampler holds them) -> an RGB picture of 8w x 8h (nearest upscale),
 // colours roughly right. ref: the linear latent->RGB factors ComfyUI uses for previews (SDXL's VAE has its own).
 Image latentPreview(const torch::Tensor& latents, bool sdxl = false);
+
+// The step preview the studio shows: TAESD when the model has one (a real look at the picture), else the
+// projection above. latents: the sampler's [B, 4, h, w]; the first picture of the batch is shown.
+Image stepPreview(const models::TinyDecoder* taesd, const torch::Tensor& latents, bool sdxl);
 
 }  // namespace storybrush::pipeline
