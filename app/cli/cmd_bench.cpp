@@ -118,13 +118,13 @@ int runBench(int argc, char** argv) {
     const double coldStartS = msSince(coldStart) / 1000.0;
     std::shared_ptr<models::TinyDecoder> taesd;
     if (taesdChoice == "random") {
-        taesd = models::TinyDecoder::makeRandom(target.device, 7);
+        taesd = models::TinyDecoder::makeRandom(target.device, target.dtype, 7);
     } else if (taesdChoice == "auto") {
         if (!modelPath.empty()) {
-            if (const auto found = models::TinyDecoder::findFor(modelPath); !found.empty()) taesd = models::TinyDecoder::load(found, target.device);
+            if (const auto found = models::TinyDecoder::findFor(modelPath); !found.empty()) taesd = models::TinyDecoder::load(found, target.device, target.dtype);
         }
     } else {
-        taesd = models::TinyDecoder::load(taesdChoice, target.device);
+        taesd = models::TinyDecoder::load(taesdChoice, target.device, target.dtype);
     }
     const bool sdxl = model->family == io::ModelFamily::SDXL;
 

@@ -67,7 +67,8 @@ std::string TinyDecoder::findFor(const std::string& modelPath) {
     return {};
 }
 
-std::shared_ptr<TinyDecoder> TinyDecoder::load(const std::string& folderPath, const torch::Device& device) {
+std::shared_ptr<TinyDecoder> TinyDecoder::load(const std::string& folderPath, const torch::Device& device,
+                                               torch::ScalarType dtype) {
     const fs::path folder = fs::u8path(folderPath);
     std::ifstream in(folder / "config.json");
     if (!in) throw Error(ErrorKind::ModelFile, "The preview decoder in " + folderPath + " has no config.json.");
@@ -89,12 +90,13 @@ std::shared_ptr<TinyDecoder> TinyDecoder::load(const std::string& folderPath, co
     const auto file = io::SafetensorsFile::open((folder / "diffusion_pytorch_model.safetensors").u8string());
     for (const auto& info : file->tensors()) {
         if (info.name.rfind("decoder.", 0) != 0) continue;
-        impl.weights[info.name] = io::tensorView(file, info).to(device, torch::kFloat32).contiguous();
+        impl.weights[info.name] = io::tensorView(file, info).to(device, dtype).contiguous();
     }
     return decoder;
 }
 
-std::shared_ptr<TinyDecoder> TinyDecoder::makeRandom(const torch::Device& device, std::uint64_t seed) {
+std::shared_ptr<TinyDecoder> TinyDecoder::makeRandom(const torch::Device& device, torch::ScalarType dtype,
+                                                     std::uint64_t seed) {
     // ref: diffusers AutoencoderTiny defaults (decoder_block_out_channels 64 x4, num_decoder_blocks 3,3,3,1);
     // DecoderTiny's convolutions have no bias except the last.
     std::shared_ptr<TinyDecoder> decoder(new TinyDecoder());
@@ -103,8 +105,8 @@ std::shared_ptr<TinyDecoder> TinyDecoder::makeRandom(const torch::Device& device
     torch::manual_seed(seed);
     const auto options = torch::TensorOptions().device(device).dtype(torch::kFloat32);
     const auto conv = [&](const std::string& name, std::int64_t in, std::int64_t out, bool bias) {
-        impl.weights[name + ".weight"] = torch::randn({out, in, 3, 3}, options) / std::sqrt(9.0 * double(in));
-        if (bias) impl.weights[name + ".bias"] = torch::zeros({out}, options);
+        impl.weights[name + ".weight"] = (torch::randn({out, in, 3, 3}, options) / std::sqrt(9.0 * double(in))).to(dtype);
+        if (bias) impl.weights[name + ".bias"] = torch::zeros({out}, options).to(dtype);
     };
     for (std::size_t i = 0; i < impl.steps.size(); ++i) {
         const auto& step = impl.steps[i];
@@ -120,7 +122,8 @@ std::shared_ptr<TinyDecoder> TinyDecoder::makeRandom(const torch::Device& device
 torch::Tensor TinyDecoder::decode(const torch::Tensor& latents) const {
     torch::NoGradGuard noGrad;
     const Impl& impl = *m_impl;
-    torch::Tensor x = torch::tanh(latents.to(torch::kFloat32) / impl.magnitude) * impl.magnitude;
+    const auto dtype = impl.w("decoder.layers.0.weight").scalar_type();
+    torch::Tensor x = (torch::tanh(latents.to(torch::kFloat32) / impl.magnitude) * impl.magnitude).to(dtype);
     for (const auto& step : impl.steps) {
         switch (step.kind) {
         case Impl::Step::Conv: x = impl.conv(x, step.name, 1); break;
@@ -138,7 +141,7 @@ torch::Tensor TinyDecoder::decode(const torch::Tensor& latents) const {
         }
         }
     }
-    return x * 2 - 1;
+    return x.to(torch::kFloat32) * 2 - 1;
 }
 
 }  // namespace storybrush::models

@@ -193,7 +193,7 @@ struct Engine::Impl {
             model = pipeline::loadModel(path, target);
             if (!vaePath.empty()) replaceVae(*model, vaePath);
             if (const std::string taesd = models::TinyDecoder::findFor(path); !taesd.empty()) {
-                previewDecoder = models::TinyDecoder::load(taesd, target.device);
+                previewDecoder = models::TinyDecoder::load(taesd, target.device, target.dtype);
             }
             if (const std::string checker = safety::CompVisSafetyChecker::findIn(path); !checker.empty()) {
                 modelChecker = safety::CompVisSafetyChecker::load(checker);

@@ -1,6 +1,7 @@
 // Whole pipelines against the reference (diffusers): every sampler's final latents and decoded picture on
 // tiny SD 1.5 (diffusers folder and LDM single file), image-to-image, and SD 2.x v-prediction.
 #include "pipeline/generation.h"
+#include "pipeline/latent_preview.h"
 #include "pipeline/loaded_model.h"
 #include "sampling/noise.h"
 
@@ -201,6 +202,22 @@ private Q_SLOTS:
         } catch (const Error& error) {
             QVERIFY2(QString::fromUtf8(error.what()).contains(QStringLiteral("groups")), error.what());
         }
+    }
+
+    void largePreviewsAreDecodedAtWindowSize() {
+        // A full-size TAESD (random weights): an SDXL picture's 128 x 96 latents preview at 512 x 384, a 512 px
+        // picture's at its own size, and without TAESD the projection keeps the picture's size.
+        const auto taesd = models::TinyDecoder::makeRandom(torch::kCPU, torch::kFloat32, 1);
+        torch::manual_seed(4);
+        const Image big = pipeline::stepPreview(taesd.get(), torch::randn({1, 4, 128, 96}), true);
+        QCOMPARE(big.width, 384);
+        QCOMPARE(big.height, 512);
+        const Image small = pipeline::stepPreview(taesd.get(), torch::randn({2, 4, 64, 40}), false);
+        QCOMPARE(small.width, 320);
+        QCOMPARE(small.height, 512);
+        const Image projected = pipeline::stepPreview(nullptr, torch::randn({1, 4, 128, 96}), true);
+        QCOMPARE(projected.width, 768);
+        QCOMPARE(projected.height, 1024);
     }
 
     void cudaFp32MatchesAndFp16StaysClose() {
