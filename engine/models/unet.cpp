@@ -244,6 +244,8 @@ torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, con
     const auto ctx = context.to(sample.options());
 
     auto x = config.centerInputSample ? 2 * sample - 1.0 : sample;
+    if (conv_in->weight.is_contiguous(at::MemoryFormat::ChannelsLast) && !conv_in->weight.is_contiguous())
+        x = x.contiguous(at::MemoryFormat::ChannelsLast);  // weights stored NHWC (useChannelsLast): so are activations
     x = conv_in(x);
     std::vector<torch::Tensor> skips{x};
     for (const auto& block : *down_blocks) {

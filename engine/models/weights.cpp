@@ -119,4 +119,11 @@ void loadStrict(torch::nn::Module& module, const io::StateDict& weights) { match
 
 void checkStrict(torch::nn::Module& module, const io::StateDict& weights) { matchStrict(module, weights, false); }
 
+void useChannelsLast(torch::nn::Module& module) {
+    torch::NoGradGuard noGrad;
+    for (auto& parameter : module.parameters()) {
+        if (parameter.dim() == 4) parameter.set_data(parameter.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+}
+
 }  // namespace storybrush::models

@@ -26,6 +26,9 @@ bool isAllowedLeftover(const std::string& key);
 // Nothing is copied unless everything matches. Runs under NoGradGuard itself.
 void loadStrict(torch::nn::Module& module, const io::StateDict& weights);
 
+// Stores every 4-D weight (the convolutions) as NHWC (channels_last), the layout tensor cores convolve fastest.
+void useChannelsLast(torch::nn::Module& module);
+
 // The same checks, nothing copied: with a module built on the "meta" device this proves that a file fits its
 // config without reading a single weight (the model manager's check of a model brought in).
 void checkStrict(torch::nn::Module& module, const io::StateDict& weights);

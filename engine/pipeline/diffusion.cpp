@@ -36,7 +36,7 @@ torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch:
         const auto batch = guided ? torch::cat({input, input}, 0) : input;
         const auto timestep = torch::full({batch.size(0)}, scheduler.timesteps()[static_cast<std::size_t>(i)],
                                           torch::TensorOptions().dtype(torch::kFloat32).device(device));
-        auto output = model.unet->forward(batch, timestep, context, added);
+        auto output = model.unetRunner->forward(model.unet, batch, timestep, context, added);
         if (guided) {
             const auto halves = output.chunk(2, 0);
             output = sampling::applyCfg(halves[0].to(torch::kFloat32), halves[1].to(torch::kFloat32), cfgScale);

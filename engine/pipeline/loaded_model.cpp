@@ -2,6 +2,7 @@
 #include "pipeline/loaded_model.h"
 
 #include "models/weights.h"
+#include "runtime/speed.h"
 
 #include <storybrush/error.h>
 
@@ -123,10 +124,10 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
         models::ClipTextConfig::fromJson(checkpoint.textEncoderConfig, source), checkpoint.textEncoder, target);
     if (sdxl) model->textEncoder2 = models::loadClipTextModel(secondEncoderConfig(checkpoint, path), checkpoint.textEncoder2, target);
     model->unet = models::loadUNet(models::UNetConfig::fromJson(checkpoint.unetConfig, source), checkpoint.unet, target);
+    if (target.device.is_cuda() && runtime::speedLevers().channelsLast) models::useChannelsLast(*model->unet);
     const auto vaeConfig = models::AutoencoderKLConfig::fromJson(checkpoint.vaeConfig, source);
     // The published SD VAEs overflow in fp16 (ref: diffusers upcast_vae / force_upcast): keep them in fp32.
-    model->vaeTarget = target;
-    if (vaeConfig.forceUpcast) model->vaeTarget.dtype = torch::kFloat32;
+    model->vaeTarget = runtime::vaeTarget(target, vaeConfig.forceUpcast);
     model->vae = models::loadAutoencoderKL(vaeConfig, checkpoint.vae, model->vaeTarget);
     return model;
 }

@@ -5,6 +5,7 @@
 #include "models/autoencoder_kl.h"
 #include "models/clip_text_model.h"
 #include "models/unet.h"
+#include "pipeline/unet_runner.h"
 #include "runtime/device.h"
 #include "text/clip_tokenizer.h"
 
@@ -31,6 +32,7 @@ struct LoadedModel {
     models::ClipTextModel textEncoder2{nullptr};
     bool zeroEmptyNegative = false;  // SDXL: an empty negative prompt is zeros, not the encoded ""
     models::UNet2DConditionModel unet{nullptr};
+    std::unique_ptr<UNetRunner> unetRunner = std::make_unique<UNetRunner>();  // how the denoise loop calls the UNet
     models::AutoencoderKL vae{nullptr};
 };
 

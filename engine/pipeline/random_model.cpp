@@ -2,6 +2,8 @@
 #include "pipeline/random_model.h"
 
 #include "io/checkpoint.h"
+#include "models/weights.h"
+#include "runtime/speed.h"
 
 #include <storybrush/error.h>
 
@@ -114,8 +116,7 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     model->schedulerConfig = schedulerConfig(sd2);
     model->nativeSize = sdxl ? 1024 : sd2 ? 768 : 512;
     model->target = target;
-    model->vaeTarget = target;
-    model->vaeTarget.dtype = torch::kFloat32;  // as loadModel: the SD VAE decodes in fp32 (force_upcast)
+    model->vaeTarget = runtime::vaeTarget(target, /*forceUpcast=*/true);  // as loadModel for the SD VAEs
     const std::string dir = io::bundledClipTokenizerDir();
     model->tokenizer = std::make_unique<text::ClipTokenizer>(dir + "/vocab.json", dir + "/merges.txt", sd2 ? "!" : "");
 
@@ -136,6 +137,7 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     model->inpaintingUnet = inpainting;
     model->unet = models::UNet2DConditionModel(models::UNetConfig::fromJson(unetJson, source), options);
     randomise(*model->unet, seed + 1);
+    if (target.device.is_cuda() && runtime::speedLevers().channelsLast) models::useChannelsLast(*model->unet);
     auto vaeJson = vaeConfig();
     if (sdxl) vaeJson["scaling_factor"] = 0.13025;
     model->vae = models::AutoencoderKL(models::AutoencoderKLConfig::fromJson(vaeJson, source),

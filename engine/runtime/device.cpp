@@ -1,6 +1,8 @@
 // Device and precision choice; BLAS detection for the CPU description.
 #include "runtime/device.h"
 
+#include "runtime/speed.h"
+
 #include <storybrush/error.h>
 
 #include <torch/torch.h>
@@ -28,6 +30,7 @@ ComputeTarget chooseTarget(DevicePreference device, Precision precision) {
                     "of Storybrush has no CUDA). Use --device cpu or --device auto.");
     }
     const bool useCuda = device == DevicePreference::Cuda || (device == DevicePreference::Auto && haveCuda);
+    if (useCuda) applySpeedLevers();
     target.device = useCuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
     switch (precision) {
     case Precision::Auto: target.dtype = useCuda ? torch::kFloat16 : torch::kFloat32; break;
@@ -43,6 +46,17 @@ ComputeTarget chooseTarget(DevicePreference device, Precision precision) {
         break;
     }
     return target;
+}
+
+ComputeTarget vaeTarget(const ComputeTarget& target, bool forceUpcast) {
+    ComputeTarget vae = target;
+    if (!forceUpcast || target.dtype == torch::kFloat32) return vae;
+    vae.dtype = torch::kFloat32;
+#ifdef STORYBRUSH_WITH_CUDA
+    if (target.device.is_cuda() && speedLevers().vaeBf16 && at::cuda::getDeviceProperties(target.device.index())->major >= 8)
+        vae.dtype = torch::kBFloat16;
+#endif
+    return vae;
 }
 
 std::string dtypeName(torch::ScalarType dtype) {

@@ -22,6 +22,11 @@ ComputeTarget chooseTarget(DevicePreference device, Precision precision);
 
 std::string dtypeName(torch::ScalarType dtype);  // "fp16", "bf16", "fp32"
 
+// Where and in which precision the VAE runs. VAEs whose config asks for force_upcast overflow in FP16
+// (ref: diffusers upcast_vae): on a GPU with BF16 (compute capability 8+) they run in BF16, which has FP32's
+// range at half the work (the vae_bf16 lever; ComfyUI does the same), otherwise in FP32.
+ComputeTarget vaeTarget(const ComputeTarget& target, bool forceUpcast);
+
 // "CPU (2 threads, BLAS: OpenBLAS)" or "CUDA: NVIDIA H100 80GB HBM3".
 std::string describeDevice(const torch::Device& device);
 

@@ -2,6 +2,7 @@
 // tiny SD 1.5 (diffusers folder and LDM single file), image-to-image, and SD 2.x v-prediction.
 #include "pipeline/generation.h"
 #include "pipeline/latent_preview.h"
+#include "runtime/cuda_graph.h"
 #include "pipeline/loaded_model.h"
 #include "sampling/noise.h"
 
@@ -218,6 +219,30 @@ private Q_SLOTS:
         const Image projected = pipeline::stepPreview(nullptr, torch::randn({1, 4, 128, 96}), true);
         QCOMPARE(projected.width, 768);
         QCOMPARE(projected.height, 1024);
+    }
+
+    void cudaGraphReplayEqualsDirectCalls() {
+        STORYBRUSH_REQUIRE_CUDA();
+        if (!runtime::CapturedGraph::available()) QSKIP("CUDA graphs are switched off (STORYBRUSH_LEVERS=-graphs)");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-diffusers/model_index.json");
+        const runtime::ComputeTarget gpu{torch::Device(torch::kCUDA, 0), torch::kFloat16};
+        auto model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sdxl-diffusers")), gpu);
+        const auto options = torch::TensorOptions().device(gpu.device).dtype(torch::kFloat16);
+        pipeline::UNetRunner runner;
+        for (int call = 0; call < 3; ++call) {  // capture, then replays with new inputs each time
+            torch::manual_seed(call);
+            const auto sample = torch::randn({2, 4, 8, 8}, options);
+            const auto timestep = torch::full({2}, 900.0 - 300.0 * call, options.dtype(torch::kFloat32));
+            const auto context = torch::randn({2, 77, 32}, options);
+            models::UNetConditioning added;
+            added.textEmbeds = torch::randn({2, 16}, options);
+            added.timeIds = torch::tensor({64.0f, 64.0f, 0.0f, 0.0f, 64.0f, 64.0f}).view({1, 6}).expand({2, 6}).to(gpu.device);
+            const auto direct = model->unet->forward(sample, timestep, context, added);
+            const auto replayed = runner.forward(model->unet, sample, timestep, context, added);
+            const double error = test::maxAbsDiff(replayed.to(torch::kFloat32).cpu(), direct.to(torch::kFloat32).cpu());
+            QVERIFY2(error <= 1e-3, qPrintable(QStringLiteral("call %1: %2").arg(call).arg(error)));
+        }
+        QCOMPARE(runner.capturedShapes(), 1);
     }
 
     void cudaFp32MatchesAndFp16StaysClose() {

@@ -1,0 +1,98 @@
+// UNet steps replayed from CUDA graphs.
+#include "pipeline/unet_runner.h"
+
+#include "runtime/cuda_graph.h"
+
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <sstream>
+
+namespace storybrush::pipeline {
+
+namespace {
+
+// Each captured shape keeps its activations' memory; two cover a picture size with and without guidance.
+constexpr std::size_t kMaxCapturedShapes = 2;
+
+std::string shapeKey(const torch::Tensor& sample, const torch::Tensor& timestep, const torch::Tensor& context,
+                     const models::UNetConditioning& added) {
+    std::ostringstream key;
+    for (const torch::Tensor* t : {&sample, &timestep, &context, &added.textEmbeds, &added.timeIds, &added.timestepCond}) {
+        if (!t->defined()) {
+            key << "-|";
+            continue;
+        }
+        key << t->sizes() << c10::toString(t->scalar_type()) << "|";
+    }
+    return key.str();
+}
+
+}  // namespace
+
+struct UNetRunner::Captured {
+    std::string key;
+    const void* unet = nullptr;
+    torch::Tensor sample, timestep, context, output;
+    models::UNetConditioning added;
+    std::unique_ptr<runtime::CapturedGraph> graph;
+};
+
+UNetRunner::UNetRunner() = default;
+UNetRunner::~UNetRunner() = default;
+
+int UNetRunner::capturedShapes() const { return static_cast<int>(m_captured.size()); }
+
+torch::Tensor UNetRunner::forward(models::UNet2DConditionModel& unet, const torch::Tensor& sample,
+                                  const torch::Tensor& timestep, const torch::Tensor& context,
+                                  const models::UNetConditioning& added) {
+    if (!sample.is_cuda() || !runtime::CapturedGraph::available()) return unet->forward(sample, timestep, context, added);
+    const std::string key = shapeKey(sample, timestep, context, added);
+    if (m_refused.count(key)) return unet->forward(sample, timestep, context, added);
+
+    const auto same = [](torch::Tensor& into, const torch::Tensor& from) {
+        if (from.defined()) into.copy_(from);
+    };
+    for (auto it = m_captured.begin(); it != m_captured.end(); ++it) {
+        Captured& captured = **it;
+        if (captured.key != key || captured.unet != unet.get()) continue;
+        same(captured.sample, sample);
+        same(captured.timestep, timestep);
+        same(captured.context, context);
+        same(captured.added.textEmbeds, added.textEmbeds);
+        same(captured.added.timeIds, added.timeIds);
+        same(captured.added.timestepCond, added.timestepCond);
+        captured.graph->replay();
+        m_captured.splice(m_captured.begin(), m_captured, it);
+        return captured.output.clone();  // the next replay overwrites the graph's own output
+    }
+
+    auto captured = std::make_unique<Captured>();
+    captured->key = key;
+    captured->unet = unet.get();
+    const auto own = [](const torch::Tensor& t) { return t.defined() ? t.clone() : torch::Tensor(); };
+    captured->sample = own(sample);
+    captured->timestep = own(timestep);
+    captured->context = own(context);
+    captured->added.textEmbeds = own(added.textEmbeds);
+    captured->added.timeIds = own(added.timeIds);
+    captured->added.timestepCond = own(added.timestepCond);
+    Captured* raw = captured.get();
+    try {
+        if (m_captured.size() >= kMaxCapturedShapes) m_captured.pop_back();  // frees its memory before capturing
+        raw->graph = std::make_unique<runtime::CapturedGraph>([raw, &unet] {
+            raw->output = unet->forward(raw->sample, raw->timestep, raw->context, raw->added);
+        });
+    } catch (const std::exception& error) {
+        // Some kernel could not be captured: this shape runs eagerly from now on (correct, only slower).
+        std::fprintf(stderr, "storybrush: UNet step not captured as a CUDA graph (%s); running it directly\n", error.what());
+        m_refused.insert(key);
+        return unet->forward(sample, timestep, context, added);
+    }
+    raw->graph->replay();
+    const torch::Tensor result = raw->output.clone();
+    m_captured.push_front(std::move(captured));
+    return result;
+}
+
+}  // namespace storybrush::pipeline

@@ -1,0 +1,46 @@
+// Speed levers from STORYBRUSH_LEVERS.
+#include "runtime/speed.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <sstream>
+
+namespace storybrush::runtime {
+
+namespace {
+
+SpeedLevers readLevers() {
+    SpeedLevers levers;
+    const char* text = std::getenv("STORYBRUSH_LEVERS");
+    std::istringstream words(text ? text : "");
+    std::string word;
+    while (std::getline(words, word, ',')) {
+        if (word.size() < 2 || (word[0] != '-' && word[0] != '+')) continue;
+        const bool on = word[0] == '+';
+        const std::string name = word.substr(1);
+        if (name == "graphs") levers.cudaGraphs = on;
+        else if (name == "cudnn_benchmark") levers.cudnnBenchmark = on;
+        else if (name == "vae_bf16") levers.vaeBf16 = on;
+        else if (name == "channels_last") levers.channelsLast = on;
+    }
+    return levers;
+}
+
+}  // namespace
+
+const SpeedLevers& speedLevers() {
+    static const SpeedLevers levers = readLevers();
+    return levers;
+}
+
+std::string describeSpeedLevers() {
+    const auto& l = speedLevers();
+    const auto mark = [](bool on) { return on ? "+" : "-"; };
+    return std::string("graphs") + mark(l.cudaGraphs) + " cudnn_benchmark" + mark(l.cudnnBenchmark) + " vae_bf16" +
+           mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast);
+}
+
+void applySpeedLevers() { at::globalContext().setBenchmarkCuDNN(speedLevers().cudnnBenchmark); }
+
+}  // namespace storybrush::runtime

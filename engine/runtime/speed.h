@@ -1,0 +1,24 @@
+// The GPU speed levers (issue 9), each on by default where it pays. They can be switched off one at a time,
+// for `bench` to measure what each is worth, with STORYBRUSH_LEVERS="-graphs,-cudnn_benchmark,..." (a leading
+// '-' turns one off, '+' on). Read once per process.
+#pragma once
+
+#include <string>
+
+namespace storybrush::runtime {
+
+struct SpeedLevers {
+    bool cudaGraphs = true;       // the UNet step captured once per shape and replayed (CUDA build only)
+    bool cudnnBenchmark = true;   // cuDNN times its algorithms once per convolution shape and keeps the fastest
+    bool vaeBf16 = true;          // on the GPU the VAE runs in BF16 (FP16 overflows; FP32 is twice the work)
+    bool channelsLast = false;    // NHWC convolutions in the UNet
+};
+
+const SpeedLevers& speedLevers();
+// "graphs+ cudnn_benchmark+ vae_bf16+ channels_last-": what a benchmark ran with.
+std::string describeSpeedLevers();
+
+// Turns on what the levers ask of libtorch's global state (cuDNN benchmark mode) before the first GPU work.
+void applySpeedLevers();
+
+}  // namespace storybrush::runtime
