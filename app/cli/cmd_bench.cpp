@@ -9,6 +9,7 @@
 #include "pipeline/random_model.h"
 #include "runtime/device.h"
 #include "runtime/memory.h"
+#include "runtime/speed.h"
 #include "runtime/torch_compat.h"
 
 #include <storybrush/engine.h>
@@ -230,7 +231,7 @@ int runBench(int argc, char** argv) {
         {"total_s", median(totalMs) / 1000.0}, {"it_per_s", unetStep > 0 ? 1000.0 / unetStep : 0.0},
         {"peak_alloc_gib", peakAlloc}, {"peak_device_gib", peakDevice}, {"cold_start_s", coldStartS},
         {"runs", runs}, {"finite", finite}, {"mode", mode}, {"previews_per_run", previewsPerRun},
-        {"preview_ms", median(previewMs)}, {"preview_decoder", previewRate <= 0 ? "none" : taesd ? "taesd" : "projection"}};
+        {"preview_ms", median(previewMs)}, {"levers", runtime::describeSpeedLevers()}, {"preview_decoder", previewRate <= 0 ? "none" : taesd ? "taesd" : "projection"}};
     if (plan) std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan->canvas.width, plan->canvas.height);
     std::printf("model      %s\ndevice     %s (%s)\nsize       %dx%d, %d steps, cfg %.1f, %s\n", model->name.c_str(),
                 runtime::describeDevice(target.device).c_str(), runtime::dtypeName(target.dtype).c_str(), width,
