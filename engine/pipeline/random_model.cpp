@@ -141,7 +141,7 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     auto vaeJson = vaeConfig();
     if (sdxl) vaeJson["scaling_factor"] = 0.13025;
     model->vae = models::AutoencoderKL(models::AutoencoderKLConfig::fromJson(vaeJson, source),
-                                       torch::TensorOptions().device(target.device).dtype(torch::kFloat32));
+                                       torch::TensorOptions().device(target.device).dtype(model->vaeTarget.dtype));
     randomise(*model->vae, seed + 2);
     model->unet->eval();
     model->vae->eval();
