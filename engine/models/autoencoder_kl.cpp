@@ -238,6 +238,9 @@ torch::Tensor AutoencoderKLImpl::decode(const torch::Tensor& latents) {
                                                    ", h, w]");
     }
     auto z = post_quant_conv ? post_quant_conv(latents) : latents;
+    const auto& first = decoder->conv_in->weight;
+    if (first.is_contiguous(at::MemoryFormat::ChannelsLast) && !first.is_contiguous())
+        z = z.contiguous(at::MemoryFormat::ChannelsLast);  // weights stored NHWC (useChannelsLast)
     return decoder(z);
 }
 

@@ -40,7 +40,7 @@ Image stepPreview(const models::TinyDecoder* taesd, const torch::Tensor& latents
     // 1024 px: 4 previews at full size cost 6% of the generation on an H100).
     const std::int64_t factor = (std::max(first.size(2), first.size(3)) + kPreviewLatentSide - 1) / kPreviewLatentSide;
     if (factor > 1) first = torch::avg_pool2d(first, {factor, factor}, {factor, factor}, {0, 0}, /*ceil_mode=*/true, /*count_include_pad=*/false);
-    return tensorToImage(taesd->decode(first).cpu());
+    return tensorToImage(taesd->decode(first));
 }
 
 }  // namespace storybrush::pipeline

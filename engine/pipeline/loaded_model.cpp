@@ -129,6 +129,7 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
     // The published SD VAEs overflow in fp16 (ref: diffusers upcast_vae / force_upcast): keep them in fp32.
     model->vaeTarget = runtime::vaeTarget(target, vaeConfig.forceUpcast);
     model->vae = models::loadAutoencoderKL(vaeConfig, checkpoint.vae, model->vaeTarget);
+    if (target.device.is_cuda() && runtime::speedLevers().vaeChannelsLast) models::useChannelsLast(*model->vae);
     return model;
 }
 

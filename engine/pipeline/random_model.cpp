@@ -143,6 +143,7 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     model->vae = models::AutoencoderKL(models::AutoencoderKLConfig::fromJson(vaeJson, source),
                                        torch::TensorOptions().device(target.device).dtype(model->vaeTarget.dtype));
     randomise(*model->vae, seed + 2);
+    if (target.device.is_cuda() && runtime::speedLevers().vaeChannelsLast) models::useChannelsLast(*model->vae);
     model->unet->eval();
     model->vae->eval();
     return model;

@@ -23,6 +23,7 @@ SpeedLevers readLevers() {
         else if (name == "cudnn_benchmark") levers.cudnnBenchmark = on;
         else if (name == "vae_bf16") levers.vaeBf16 = on;
         else if (name == "channels_last") levers.channelsLast = on;
+        else if (name == "vae_channels_last") levers.vaeChannelsLast = on;
     }
     return levers;
 }
@@ -38,7 +39,7 @@ std::string describeSpeedLevers() {
     const auto& l = speedLevers();
     const auto mark = [](bool on) { return on ? "+" : "-"; };
     return std::string("graphs") + mark(l.cudaGraphs) + " cudnn_benchmark" + mark(l.cudnnBenchmark) + " vae_bf16" +
-           mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast);
+           mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast) + " vae_channels_last" + mark(l.vaeChannelsLast);
 }
 
 void applySpeedLevers() { at::globalContext().setBenchmarkCuDNN(speedLevers().cudnnBenchmark); }

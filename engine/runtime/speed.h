@@ -11,7 +11,8 @@ struct SpeedLevers {
     bool cudaGraphs = true;       // the UNet step captured once per shape and replayed (CUDA build only)
     bool cudnnBenchmark = true;   // cuDNN times its algorithms once per convolution shape and keeps the fastest
     bool vaeBf16 = true;          // on the GPU the VAE runs in BF16 (FP16 overflows; FP32 is twice the work)
-    bool channelsLast = false;    // NHWC convolutions in the UNet
+    bool channelsLast = true;     // NHWC convolutions in the UNet (H100: 12.4 -> 10.5 ms a step)
+    bool vaeChannelsLast = false; // the same in the VAE decoder
 };
 
 const SpeedLevers& speedLevers();
