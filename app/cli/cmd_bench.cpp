@@ -42,6 +42,7 @@ constexpr const char* kHelp =
     "  --cfg X               guidance (default 7.5; above 1 runs the UNet on batch 2)\n"
     "  --sampler NAME        default dpmpp2m\n"
     "  --runs N              timed runs after the warm-up (default 3)\n"
+    "  --write PATH          with --random: also write the weights as a diffusers folder (FP16 safetensors)\n"
     "  --previews R          step previews per second, as the studio shows them (default 0: none)\n"
     "  --taesd auto|random|PATH  the preview decoder: found beside the model (auto, the default), a full-size\n"
     "                        TAESD with random weights, or a TAESD folder; without one previews are projected\n"
@@ -69,6 +70,7 @@ int runBench(int argc, char** argv) {
     request.sampler = Sampler::DpmPP2M;
     request.seed = 1;
     int runs = 3;
+    std::string writePath;
     double previewRate = 0.0;
     std::string taesdChoice = "auto";
     bool inpaint = false;
@@ -102,13 +104,16 @@ int runBench(int argc, char** argv) {
             else if (*t == "bf16") request.precision = Precision::BF16;
             else if (*t == "fp32") request.precision = Precision::F32;
             else if (*t != "auto") throw UsageError{"--dtype expects auto, fp16, bf16 or fp32"};
-        } else if (args.peek() == "--batch" || args.peek() == "--write") {
+        } else if (auto w = args.value("--write")) {
+            writePath = *w;
+        } else if (args.peek() == "--batch") {
             throw UsageError{args.peek() + " is not available yet in this version"};
         } else {
             throw UsageError{"unknown flag '" + args.peek() + "'"};
         }
     }
     if (modelPath.empty() == randomKind.empty()) throw UsageError{"give exactly one of --model PATH or --random KIND"};
+    if (!writePath.empty() && randomKind.empty()) throw UsageError{"--write needs --random KIND"};
     if (inpaint && outpaint > 0) throw UsageError{"choose one of --inpaint and --outpaint"};
 
     const auto target = runtime::chooseTarget(request.device, request.precision);
@@ -117,6 +122,10 @@ int runBench(int argc, char** argv) {
     auto model = randomKind.empty() ? pipeline::loadModel(modelPath, target) : pipeline::makeRandomModel(randomKind, target);
     runtime::synchronize(target.device);
     const double coldStartS = msSince(coldStart) / 1000.0;
+    if (!writePath.empty()) {
+        pipeline::writeModelFolder(randomKind, *model, writePath);
+        std::printf("wrote      %s (a diffusers folder)\n", writePath.c_str());
+    }
     std::shared_ptr<models::TinyDecoder> taesd;
     if (taesdChoice == "random") {
         taesd = models::TinyDecoder::makeRandom(target.device, target.dtype, 7);

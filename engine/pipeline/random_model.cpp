@@ -2,6 +2,7 @@
 #include "pipeline/random_model.h"
 
 #include "io/checkpoint.h"
+#include "io/safetensors_writer.h"
 #include "models/weights.h"
 #include "runtime/speed.h"
 
@@ -10,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 namespace storybrush::pipeline {
 
@@ -98,7 +101,77 @@ void randomise(torch::nn::Module& module, std::uint64_t seed) {
     }
 }
 
+void writeJson(const std::filesystem::path& file, const json& value) {
+    std::ofstream out(file);
+    out << value.dump(2) << "\n";
+    if (!out) throw Error(ErrorKind::Io, "Cannot write " + file.string() + " (is the disk full?)");
+}
+
+void writeWeights(const std::filesystem::path& file, const torch::nn::Module& module) {
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    for (const auto& item : module.named_parameters()) tensors.emplace_back(item.key(), item.value().detach().to(torch::kCPU, torch::kFloat16));
+    for (const auto& item : module.named_buffers()) tensors.emplace_back(item.key(), item.value().detach().to(torch::kCPU));
+    io::writeSafetensors(file.string(), tensors);
+}
+
 }  // namespace
+
+void writeModelFolder(const std::string& kind, const LoadedModel& model, const std::string& folderPath) {
+    namespace fs = std::filesystem;
+    const bool sd2 = kind == "sd2";
+    const bool sdxl = kind == "sdxl";
+    const fs::path folder = fs::u8path(folderPath);
+    std::error_code error;
+    for (const char* part : {"unet", "vae", "text_encoder", "tokenizer", "scheduler"}) fs::create_directories(folder / part, error);
+    if (sdxl) {
+        fs::create_directories(folder / "text_encoder_2", error);
+        fs::create_directories(folder / "tokenizer_2", error);
+    }
+    if (error) throw Error(ErrorKind::Io, "Cannot make the folder " + folderPath + ": " + error.message());
+    json index = {{"_class_name", sdxl ? "StableDiffusionXLPipeline" : "StableDiffusionPipeline"},
+                  {"unet", {"diffusers", "UNet2DConditionModel"}}, {"vae", {"diffusers", "AutoencoderKL"}},
+                  {"text_encoder", {"transformers", "CLIPTextModel"}}, {"tokenizer", {"transformers", "CLIPTokenizer"}},
+                  {"scheduler", {"diffusers", sdxl ? "EulerDiscreteScheduler" : "PNDMScheduler"}}};
+    auto unet = sdxl ? sdxlUnetConfig() : unetConfig(sd2);
+    unet["_class_name"] = "UNet2DConditionModel";
+    unet["in_channels"] = model.unet->config.inChannels;
+    auto vae = vaeConfig();
+    vae["_class_name"] = "AutoencoderKL";
+    if (sdxl) vae["scaling_factor"] = 0.13025;
+    auto text = textConfig(sd2);
+    text["architectures"] = {"CLIPTextModel"};
+    text["model_type"] = "clip_text_model";
+    writeJson(folder / "unet" / "config.json", unet);
+    writeJson(folder / "vae" / "config.json", vae);
+    writeJson(folder / "text_encoder" / "config.json", text);
+    writeJson(folder / "scheduler" / "scheduler_config.json", schedulerConfig(sd2));
+    writeWeights(folder / "unet" / "diffusion_pytorch_model.safetensors", *model.unet);
+    writeWeights(folder / "vae" / "diffusion_pytorch_model.safetensors", *model.vae);
+    writeWeights(folder / "text_encoder" / "model.safetensors", *model.textEncoder);
+    const fs::path vocabulary = fs::u8path(io::bundledClipTokenizerDir());
+    std::vector<const char*> tokenizers{"tokenizer"};
+    if (sdxl) {
+        index["text_encoder_2"] = {"transformers", "CLIPTextModelWithProjection"};
+        index["tokenizer_2"] = {"transformers", "CLIPTokenizer"};
+        auto text2 = sdxlText2Config();
+        text2["model_type"] = "clip_text_model";
+        writeJson(folder / "text_encoder_2" / "config.json", text2);
+        writeWeights(folder / "text_encoder_2" / "model.safetensors", *model.textEncoder2);
+        tokenizers.push_back("tokenizer_2");
+    }
+    for (const char* tokenizer : tokenizers) {
+        for (const char* file : {"vocab.json", "merges.txt"})
+            fs::copy_file(vocabulary / file, folder / tokenizer / file, fs::copy_options::overwrite_existing, error);
+        // The pad token each family's tokenizer uses (SD 2.x's and SDXL's second: "!").
+        const bool bang = sd2 || std::string(tokenizer) == "tokenizer_2";
+        writeJson(folder / tokenizer / "special_tokens_map.json",
+                  {{"bos_token", "<|startoftext|>"}, {"eos_token", "<|endoftext|>"}, {"unk_token", "<|endoftext|>"},
+                   {"pad_token", bang ? "!" : "<|endoftext|>"}});
+        writeJson(folder / tokenizer / "tokenizer_config.json", {{"model_max_length", 77}, {"tokenizer_class", "CLIPTokenizer"}});
+    }
+    if (error) throw Error(ErrorKind::Io, "Cannot copy the tokenizer into " + folderPath + ": " + error.message());
+    writeJson(folder / "model_index.json", index);
+}
 
 std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
                                              std::uint64_t seed) {

@@ -17,4 +17,9 @@ namespace storybrush::pipeline {
 std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
                                              std::uint64_t seed = 0);
 
+// Writes a model made by makeRandomModel(kind) as a diffusers folder (model_index.json, each part's config.json
+// and FP16 .safetensors, the tokenizer, the scheduler) that Storybrush, diffusers and transformers all load:
+// so other engines can be timed on the very same weights, and loading from disk can be timed. Throws Error(Io).
+void writeModelFolder(const std::string& kind, const LoadedModel& model, const std::string& folder);
+
 }  // namespace storybrush::pipeline
