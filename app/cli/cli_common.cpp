@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 
 namespace storybrush::cli {
 
@@ -50,8 +51,12 @@ double parseDouble(const std::string& flag, const std::string& text, double min,
     char* end = nullptr;
     const double value = std::strtod(text.c_str(), &end);
     if (text.empty() || *end != '\0' || errno != 0 || !std::isfinite(value) || value < min || value > max) {
-        throw UsageError{flag + " expects a number from " + std::to_string(min) + " to " + std::to_string(max) +
-                         ", got '" + text + "'"};
+        const auto shortest = [](double x) {  // 0 and 50, not 0.000000 and 50.000000
+            std::ostringstream out;
+            out << x;
+            return out.str();
+        };
+        throw UsageError{flag + " expects a number from " + shortest(min) + " to " + shortest(max) + ", got '" + text + "'"};
     }
     return value;
 }

@@ -5,6 +5,8 @@
 
 #include "common/fixtures.h"
 
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
 #include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
@@ -15,11 +17,12 @@ class TestCliGenerate : public QObject {
     Q_OBJECT
 
 private:
-    static int runCli(const QStringList& arguments, QString* err = nullptr) {
+    static int runCli(const QStringList& arguments, QString* err = nullptr, QString* out = nullptr) {
         QProcess process;
         process.start(QStringLiteral(STORYBRUSH_CLI_PATH), arguments);
         if (!process.waitForFinished(120000)) return -1;
         if (err) *err = QString::fromUtf8(process.readAllStandardError());
+        if (out) *out = QString::fromUtf8(process.readAllStandardOutput());
         return process.exitCode();
     }
 
@@ -117,6 +120,33 @@ private Q_SLOTS:
                          QStringLiteral("--prompt"), QStringLiteral("a cat"), QStringLiteral("-o"), out}, &err), 1);
         QVERIFY(err.contains(QStringLiteral("missing.safetensors")));
         QVERIFY(!QFile::exists(out));
+    }
+
+    void benchPrintsOneJsonLineWithItsFigures() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
+        QString out, err;
+        const int code = runCli({QStringLiteral("bench"), QStringLiteral("--model"), test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
+                                 QStringLiteral("--size"), QStringLiteral("64"), QStringLiteral("--steps"), QStringLiteral("3"),
+                                 QStringLiteral("--runs"), QStringLiteral("1"), QStringLiteral("--batch"), QStringLiteral("2"),
+                                 QStringLiteral("--previews"), QStringLiteral("1000"), QStringLiteral("--device"), QStringLiteral("cpu")},
+                                &err, &out);
+        QVERIFY2(code == 0, qPrintable(err));
+        const QStringList lines = out.trimmed().split(QLatin1Char('\n'));
+        const QJsonObject line = QJsonDocument::fromJson(lines.last().toUtf8()).object();
+        for (const char* key : {"model", "device", "dtype", "size", "steps", "batch", "text_ms", "unet_step_ms", "vae_ms",
+                                "total_s", "per_picture_s", "it_per_s", "peak_alloc_gib", "peak_device_gib", "cold_start_s", "levers"})
+            QVERIFY2(line.contains(QLatin1String(key)), key);
+        QCOMPARE(line.value(QStringLiteral("batch")).toInt(), 2);
+        QCOMPARE(line.value(QStringLiteral("size")).toString(), QStringLiteral("64x64"));
+        QVERIFY(line.value(QStringLiteral("finite")).toBool());
+        QVERIFY(line.value(QStringLiteral("unet_step_ms")).toDouble() > 0);
+        QVERIFY(qAbs(line.value(QStringLiteral("per_picture_s")).toDouble() * 2 - line.value(QStringLiteral("total_s")).toDouble()) < 1e-9);
+        // At 1000 previews a second every step but each picture's last shows one: 2 per picture, 2 pictures.
+        QCOMPARE(line.value(QStringLiteral("previews_per_run")).toInt(), 4);
+        QCOMPARE(line.value(QStringLiteral("preview_decoder")).toString(), QStringLiteral("projection"));
+        // Writing weights is for random models only.
+        QCOMPARE(runCli({QStringLiteral("bench"), QStringLiteral("--model"), test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
+                         QStringLiteral("--write"), QStringLiteral("/tmp/never")}, &err), 2);
     }
 };
 
