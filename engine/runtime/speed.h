@@ -15,6 +15,7 @@ struct SpeedLevers {
     bool vaeBf16 = true;          // on the GPU the VAE runs in BF16 (FP16 overflows; FP32 is twice the work)
     bool channelsLast = true;     // NHWC convolutions in the UNet (H100: 12.4 -> 10.5 ms a step)
     bool vaeChannelsLast = false; // the same in the VAE decoder
+    bool spreadGroupNorm = true;  // GroupNorm statistics by whole-GPU reductions (models/layers.cpp)
 };
 
 const SpeedLevers& speedLevers();

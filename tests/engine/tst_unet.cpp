@@ -2,6 +2,7 @@
 // plus the 9-channel inpainting and SDXL (text_time) variants.
 #include "common/fixtures.h"
 #include "model_test_support.h"
+#include "models/layers.h"
 #include "models/unet.h"
 
 #include <storybrush/error.h>
@@ -163,6 +164,29 @@ private Q_SLOTS:
         const auto other = unet->forward(sample, torch::tensor(500), context, extra);
         QVERIFY(test::maxAbsDiff(out, other) > 0);  // the time ids reach the output
         QVERIFY_THROWS_EXCEPTION(Error, unet->forward(sample, torch::tensor(500), context));
+    }
+
+    void cudaGroupNormMatchesPyTorchInEveryLayout() {
+        STORYBRUSH_REQUIRE_CUDA();
+        // The GPU's GroupNorm (whole-GPU reductions, models/layers.cpp) against PyTorch's own, NCHW and NHWC.
+        torch::NoGradGuard noGrad;
+        const struct { torch::ScalarType dtype; double tolerance; } cases[] = {
+            {torch::kFloat32, 1e-4}, {torch::kFloat16, 1e-2}, {torch::kBFloat16, 6e-2}};
+        for (const auto& [dtype, tolerance] : cases) {
+            const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(dtype);
+            models::GroupNorm norm(32, 128, 1e-6, options);
+            torch::manual_seed(3);
+            norm->weight.copy_(torch::randn({128}) * 0.5 + 1);
+            norm->bias.copy_(torch::randn({128}) * 0.1);
+            const auto x = (torch::randn({2, 128, 192, 176}) * 3 + 1.5).to(options);  // groups of 135,168 values: the spread path
+            const auto expected = torch::group_norm(x.to(torch::kFloat32), 32, norm->weight.to(torch::kFloat32),
+                                                    norm->bias.to(torch::kFloat32), 1e-6);
+            for (const auto& input : {x, x.contiguous(at::MemoryFormat::ChannelsLast)}) {
+                const auto got = norm(input).to(torch::kFloat32);
+                const double error = (got - expected).abs().max().item<double>();
+                QVERIFY2(error <= tolerance, qPrintable(QStringLiteral("%1: %2").arg(QString::fromStdString(c10::toString(dtype))).arg(error)));
+            }
+        }
     }
 };
 
