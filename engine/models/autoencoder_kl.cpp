@@ -170,7 +170,7 @@ torch::Tensor VaeEncoderImpl::forward(torch::Tensor x) {
         x = block->as<VaeBlockImpl>()->forward(x);
     }
     x = mid_block(x);
-    return conv_out(activate(activation, conv_norm_out(x)));
+    return conv_out(activateTemporary(activation, conv_norm_out(x)));
 }
 
 VaeDecoderImpl::VaeDecoderImpl(const AutoencoderKLConfig& c, const torch::TensorOptions& options)
@@ -200,7 +200,7 @@ torch::Tensor VaeDecoderImpl::forward(torch::Tensor z) {
     for (const auto& block : *up_blocks) {
         x = block->as<VaeBlockImpl>()->forward(x);
     }
-    return conv_out(activate(activation, conv_norm_out(x)));
+    return conv_out(activateTemporary(activation, conv_norm_out(x)));
 }
 
 AutoencoderKLImpl::AutoencoderKLImpl(const AutoencoderKLConfig& cfg, const torch::TensorOptions& options)

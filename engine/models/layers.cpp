@@ -144,4 +144,9 @@ torch::Tensor activate(Activation activation, const torch::Tensor& x) {
     return x;
 }
 
+torch::Tensor activateTemporary(Activation activation, torch::Tensor x) {
+    if (activation == Activation::Silu && !torch::GradMode::is_enabled()) return torch::silu_(x);
+    return activate(activation, x);
+}
+
 }  // namespace storybrush::models

@@ -71,5 +71,8 @@ enum class Activation { Silu, Gelu, QuickGelu, Relu };
 // Throws Error(ModelFile) naming `field` and `source` for an activation we do not implement.
 Activation parseActivation(const std::string& name, const std::string& field, const std::string& source);
 torch::Tensor activate(Activation activation, const torch::Tensor& x);
+// The same on a temporary nothing else holds (a norm's output): when no gradient is recorded, SiLU overwrites it
+// instead of taking another picture-sized buffer (the VAE's peak memory).
+torch::Tensor activateTemporary(Activation activation, torch::Tensor x);
 
 }  // namespace storybrush::models

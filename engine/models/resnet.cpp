@@ -24,7 +24,7 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetOptions& options, const torch::
 }
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
-    auto h = conv1(activate(opts.activation, norm1(x)));
+    auto h = conv1(activateTemporary(opts.activation, norm1(x)));
     torch::Tensor scale;
     torch::Tensor shift;
     if (time_emb_proj && temb.defined()) {
@@ -41,7 +41,7 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Te
     if (scale.defined()) {
         h = h * (1 + scale) + shift;  // ref: ResnetBlock2D time_embedding_norm == "scale_shift"
     }
-    h = conv2(activate(opts.activation, h));
+    h = conv2(activateTemporary(opts.activation, h));  // h: norm2's output, or made from it
     const auto shortcut = conv_shortcut ? conv_shortcut(x) : x;
     auto out = shortcut + h;
     if (opts.outputScaleFactor != 1.0) {

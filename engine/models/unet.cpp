@@ -257,7 +257,7 @@ torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, con
     for (const auto& block : *up_blocks) {
         x = block->as<UNetUpBlockImpl>()->forward(x, emb, ctx, skips);
     }
-    x = activate(config.activation, conv_norm_out(x));
+    x = activateTemporary(config.activation, conv_norm_out(x));
     return conv_out(x);
 }
 
