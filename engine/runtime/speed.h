@@ -14,7 +14,9 @@ struct SpeedLevers {
     bool cudnnBenchmark = false;
     bool vaeBf16 = true;          // on the GPU the VAE runs in BF16 (FP16 overflows; FP32 is twice the work)
     bool channelsLast = true;     // NHWC convolutions in the UNet (H100: 12.4 -> 10.5 ms a step)
-    bool vaeChannelsLast = false; // the same in the VAE decoder
+    // The same in the VAE. With the GPU GroupNorm below it costs no time and saves the layout copies' memory
+    // (SD 1.5 peak 2.67 -> 2.54 GiB, SDXL 9.0 -> 8.5 GiB on the H100).
+    bool vaeChannelsLast = true;
     bool spreadGroupNorm = true;  // GroupNorm statistics by whole-GPU reductions (models/layers.cpp)
 };
 
