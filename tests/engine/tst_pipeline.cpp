@@ -81,6 +81,7 @@ private Q_SLOTS:
     }
     void samplersMatchTheReference() {
         requireSd15();
+        if (m_sd15.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         QFETCH(int, sampler);
         QFETCH(QString, name);
         QFETCH(float, cfg);
@@ -94,6 +95,7 @@ private Q_SLOTS:
 
     void eulerAncestralDrawsItsNoiseFromTheGenerator() {
         requireSd15();
+        if (m_sd15.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         sampling::CpuNoiseSource noise(123);  // the fixture's generator for the per-step noise
         const auto result = run(*m_folderModel, fixtureRequest(Sampler::EulerAncestral, 7.5f), m_sd15.at("latents_in"), &noise);
         const double error = test::maxAbsDiff(result.latents, m_sd15.at("euler_a.latents_out"));
@@ -102,6 +104,7 @@ private Q_SLOTS:
 
     void lcmUsesTheReferenceTimesteps() {
         requireSd15();
+        if (m_sd15.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         sampling::CpuNoiseSource noise(123);
         const auto scheduler = sampling::makeScheduler(Sampler::Lcm, m_folderModel->schedulerConfig, 4, &noise);
         const auto& expected = m_sd15.at("lcm.timesteps");
@@ -117,6 +120,7 @@ private Q_SLOTS:
 
     void imageToImageMatchesTheReference() {
         requireSd15();
+        if (m_sd15.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         auto request = fixtureRequest(Sampler::Ddim, 7.5f, 5);
         request.strength = 0.6f;
         request.initImage = Image(64, 64, 3);  // marks the mode; the pixels come from the fixture below
@@ -129,6 +133,7 @@ private Q_SLOTS:
 
     void singleFileGivesTheSamePictures() {
         requireSd15();
+        if (m_sd15.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-ldm.safetensors");
         pipeline::LoadOptions options;
         options.configFrom = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers"));
@@ -248,6 +253,7 @@ private Q_SLOTS:
     void cudaFp32MatchesAndFp16StaysClose() {
         STORYBRUSH_REQUIRE_CUDA();
         requireSd15();
+        if (m_sd15.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         const auto request = fixtureRequest(Sampler::DpmPP2MKarras, 7.5f);
         const auto path = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers"));
         auto fp32 = pipeline::loadModel(path, {torch::Device(torch::kCUDA, 0), torch::kFloat32});
