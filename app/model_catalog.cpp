@@ -19,14 +19,17 @@ namespace storybrush {
 
 namespace {
 
-QString tr(const char* text) { return QCoreApplication::translate("storybrush::ModelCatalog", text); }
+// The words this file shows, in their own translation context.
+struct ModelCatalog {
+    Q_DECLARE_TR_FUNCTIONS(storybrush::ModelCatalog)
+};
 
 QString familyWords(io::ModelFamily family) {
     switch (family) {
     case io::ModelFamily::SD1: return QStringLiteral("SD 1.x");
     case io::ModelFamily::SD2: return QStringLiteral("SD 2.x");
     case io::ModelFamily::SDXL: return QStringLiteral("SDXL");
-    case io::ModelFamily::Builtin: return tr("Built-in");
+    case io::ModelFamily::Builtin: return ModelCatalog::tr("Built-in");
     case io::ModelFamily::Unknown: break;
     }
     return {};
@@ -108,7 +111,7 @@ ModelEntry describeModel(const QString& path) {
     entry.path = path;
     const bool builtin = path == QStringLiteral("builtin");
     const QString onDisk = builtin ? QString::fromStdString(io::builtinModelDir()) : path;
-    entry.name = builtin ? tr("Built-in model") : QFileInfo(QDir::cleanPath(path)).completeBaseName();
+    entry.name = builtin ? ModelCatalog::tr("Built-in model") : QFileInfo(QDir::cleanPath(path)).completeBaseName();
     if (QFileInfo(path).isDir()) entry.name = QFileInfo(QDir::cleanPath(path)).fileName();
     entry.bytes = bytesOf(onDisk);
     try {
@@ -132,7 +135,7 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
     const QString name = info.fileName();
     const std::string sourcePath = QFile::encodeName(source).toStdString();
     if (!info.exists()) {
-        outcome.message = tr("%1 was not found.").arg(source);
+        outcome.message = ModelCatalog::tr("%1 was not found.").arg(source);
         return outcome;
     }
     if (io::isPicklePath(sourcePath)) {
@@ -140,22 +143,22 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
         return outcome;
     }
     if (info.isDir() && !QFileInfo::exists(QDir(source).filePath(QStringLiteral("model_index.json")))) {
-        outcome.message = tr("%1 is a folder but not a diffusers model (it has no model_index.json).").arg(name);
+        outcome.message = ModelCatalog::tr("%1 is a folder but not a diffusers model (it has no model_index.json).").arg(name);
         return outcome;
     }
     if (!info.isDir() && info.suffix().compare(QStringLiteral("safetensors"), Qt::CaseInsensitive) != 0) {
-        outcome.message = tr("%1 is not a .safetensors file. Storybrush brings in .safetensors models and LoRAs only.").arg(name);
+        outcome.message = ModelCatalog::tr("%1 is not a .safetensors file. Storybrush brings in .safetensors models and LoRAs only.").arg(name);
         return outcome;
     }
     try {
         outcome.lora = !info.isDir() && isLoraFile(source);
     } catch (const std::exception& error) {
-        outcome.message = tr("%1 cannot be used: %2").arg(name, QString::fromUtf8(error.what()));
+        outcome.message = ModelCatalog::tr("%1 cannot be used: %2").arg(name, QString::fromUtf8(error.what()));
         return outcome;
     }
 
     if (!QDir().mkpath(modelsFolder)) {
-        outcome.message = tr("The models folder %1 cannot be made.").arg(modelsFolder);
+        outcome.message = ModelCatalog::tr("The models folder %1 cannot be made.").arg(modelsFolder);
         return outcome;
     }
     const QString destinationFolder =
@@ -168,19 +171,19 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
     if (QFileInfo(info.absolutePath()) == QFileInfo(destinationFolder)) {
         outcome.ok = true;
         outcome.path = info.absoluteFilePath();
-        outcome.message = tr("%1 is already in your models folder.").arg(name);
+        outcome.message = ModelCatalog::tr("%1 is already in your models folder.").arg(name);
         return outcome;
     }
 
     // Copied next to its final place first (same disk, so the last step is a rename), checked there, then moved.
     QTemporaryDir staging(QDir(destinationFolder).filePath(QStringLiteral(".storybrush-import-XXXXXX")));
     if (!staging.isValid()) {
-        outcome.message = tr("%1 cannot be written to: %2").arg(destinationFolder, staging.errorString());
+        outcome.message = ModelCatalog::tr("%1 cannot be written to: %2").arg(destinationFolder, staging.errorString());
         return outcome;
     }
     const QString staged = staging.filePath(name);
     if (!copyTree(source, staged)) {
-        outcome.message = tr("%1 could not be copied into %2. Is the disk full?").arg(name, destinationFolder);
+        outcome.message = ModelCatalog::tr("%1 could not be copied into %2. Is the disk full?").arg(name, destinationFolder);
         return outcome;
     }
     try {
@@ -190,18 +193,18 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
             pipeline::checkModel(QFile::encodeName(staged).toStdString());
         }
     } catch (const std::exception& error) {
-        outcome.message = tr("%1 was not brought in: %2").arg(name, QString::fromUtf8(error.what()).replace(staged, name));
+        outcome.message = ModelCatalog::tr("%1 was not brought in: %2").arg(name, QString::fromUtf8(error.what()).replace(staged, name));
         return outcome;
     }
     const QString destination = freeName(destinationFolder, info);
     if (!QDir().rename(staged, destination)) {
-        outcome.message = tr("%1 could not be put into %2.").arg(name, destinationFolder);
+        outcome.message = ModelCatalog::tr("%1 could not be put into %2.").arg(name, destinationFolder);
         return outcome;
     }
     outcome.ok = true;
     outcome.path = destination;
-    outcome.message = outcome.lora ? tr("%1 is in your style add-ons now.").arg(QFileInfo(destination).fileName())
-                                   : tr("%1 is in your models now.").arg(QFileInfo(destination).fileName());
+    outcome.message = outcome.lora ? ModelCatalog::tr("%1 is in your style add-ons now.").arg(QFileInfo(destination).fileName())
+                                   : ModelCatalog::tr("%1 is in your models now.").arg(QFileInfo(destination).fileName());
     return outcome;
 }
 

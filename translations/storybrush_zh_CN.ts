@@ -17,65 +17,6 @@
     </message>
 </context>
 <context>
-    <name>storybrush</name>
-    <message>
-        <source>Built-in</source>
-        <translation>内置</translation>
-    </message>
-    <message>
-        <source>Built-in model</source>
-        <translation>内置模型</translation>
-    </message>
-    <message>
-        <source>%1 was not found.</source>
-        <translation>找不到 %1。</translation>
-    </message>
-    <message>
-        <source>%1 is a folder but not a diffusers model (it has no model_index.json).</source>
-        <translation>%1 是一个文件夹，但不是 diffusers 模型（里面没有 model_index.json）。</translation>
-    </message>
-    <message>
-        <source>%1 is not a .safetensors file. Storybrush brings in .safetensors models and LoRAs only.</source>
-        <translation>%1 不是 .safetensors 文件。Storybrush 只添加 .safetensors 格式的模型和 LoRA。</translation>
-    </message>
-    <message>
-        <source>%1 cannot be used: %2</source>
-        <translation>%1 不能用：%2</translation>
-    </message>
-    <message>
-        <source>The models folder %1 cannot be made.</source>
-        <translation>无法创建模型文件夹 %1。</translation>
-    </message>
-    <message>
-        <source>%1 is already in your models folder.</source>
-        <translation>%1 已经在你的模型文件夹里了。</translation>
-    </message>
-    <message>
-        <source>%1 cannot be written to: %2</source>
-        <translation>%1 无法写入：%2</translation>
-    </message>
-    <message>
-        <source>%1 could not be copied into %2. Is the disk full?</source>
-        <translation>%1 没能复制到 %2。是不是磁盘满了？</translation>
-    </message>
-    <message>
-        <source>%1 was not brought in: %2</source>
-        <translation>%1 没有添加进来：%2</translation>
-    </message>
-    <message>
-        <source>%1 could not be put into %2.</source>
-        <translation>%1 没能放进 %2。</translation>
-    </message>
-    <message>
-        <source>%1 is in your style add-ons now.</source>
-        <translation>%1 已经加入你的风格插件。</translation>
-    </message>
-    <message>
-        <source>%1 is in your models now.</source>
-        <translation>%1 已经加入你的模型。</translation>
-    </message>
-</context>
-<context>
     <name>storybrush::BinDialog</name>
     <message>
         <source>The bin</source>
@@ -451,6 +392,65 @@
     <message>
         <source>Manage the models</source>
         <translation>管理模型</translation>
+    </message>
+</context>
+<context>
+    <name>storybrush::ModelCatalog</name>
+    <message>
+        <source>Built-in</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <source>Built-in model</source>
+        <translation>内置模型</translation>
+    </message>
+    <message>
+        <source>%1 was not found.</source>
+        <translation>找不到 %1。</translation>
+    </message>
+    <message>
+        <source>%1 is a folder but not a diffusers model (it has no model_index.json).</source>
+        <translation>%1 是一个文件夹，但不是 diffusers 模型（里面没有 model_index.json）。</translation>
+    </message>
+    <message>
+        <source>%1 is not a .safetensors file. Storybrush brings in .safetensors models and LoRAs only.</source>
+        <translation>%1 不是 .safetensors 文件。Storybrush 只添加 .safetensors 格式的模型和 LoRA。</translation>
+    </message>
+    <message>
+        <source>%1 cannot be used: %2</source>
+        <translation>%1 不能用：%2</translation>
+    </message>
+    <message>
+        <source>The models folder %1 cannot be made.</source>
+        <translation>无法创建模型文件夹 %1。</translation>
+    </message>
+    <message>
+        <source>%1 is already in your models folder.</source>
+        <translation>%1 已经在你的模型文件夹里了。</translation>
+    </message>
+    <message>
+        <source>%1 cannot be written to: %2</source>
+        <translation>%1 无法写入：%2</translation>
+    </message>
+    <message>
+        <source>%1 could not be copied into %2. Is the disk full?</source>
+        <translation>%1 没能复制到 %2。是不是磁盘满了？</translation>
+    </message>
+    <message>
+        <source>%1 was not brought in: %2</source>
+        <translation>%1 没有添加进来：%2</translation>
+    </message>
+    <message>
+        <source>%1 could not be put into %2.</source>
+        <translation>%1 没能放进 %2。</translation>
+    </message>
+    <message>
+        <source>%1 is in your style add-ons now.</source>
+        <translation>%1 已经加入你的风格插件。</translation>
+    </message>
+    <message>
+        <source>%1 is in your models now.</source>
+        <translation>%1 已经加入你的模型。</translation>
     </message>
 </context>
 <context>

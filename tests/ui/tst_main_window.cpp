@@ -4,6 +4,7 @@
 #include "ui/gallery_strip.h"
 #include "ui/language.h"
 #include "ui/main_window.h"
+#include "ui/model_manager_dialog.h"
 #include "ui/progress_strip.h"
 #include "ui/prompt_panel.h"
 #include "ui/theme.h"
@@ -14,6 +15,9 @@
 #include <QtGui/QPainter>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QtTest>
+#include <QtWidgets/QTreeWidget>
+#include <QtWidgets/QComboBox>
+#include <QtWidgets/QGroupBox>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
@@ -262,6 +266,47 @@ private Q_SLOTS:
                 if (widget->objectName() != QStringLiteral("styleChip")) check(name + QStringLiteral(" tooltip"), widget->toolTip());
             }
             QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_chinese_full")).isEmpty());
+        }
+        QCOMPARE(installLanguage(*qApp, QStringLiteral("en")), QStringLiteral("en"));
+        QVERIFY2(english.isEmpty(), qPrintable(english.join(QLatin1Char('\n'))));
+    }
+
+    void chineseModelManagerHasNoEnglishLeft() {
+        QCOMPARE(installLanguage(*qApp, QStringLiteral("zh_CN")), QStringLiteral("zh_CN"));
+        QStringList english;
+        {
+            ModelManagerDialog dialog;
+            ModelEntry xl{QStringLiteral("/models/cartoon-xl.safetensors"), QStringLiteral("cartoon-xl"), QStringLiteral("SDXL"),
+                          6'900'000'000, false, 1024, QString()};
+            ModelEntry broken{QStringLiteral("/models/old.safetensors"), QStringLiteral("old"), QString(), 2'000'000'000, false, 0,
+                              QStringLiteral("model /models/old.safetensors: the file is cut short")};
+            dialog.setModels({xl, broken}, xl.path);
+            dialog.showOutcomes({QCoreApplication::translate("storybrush::ModelCatalog", "%1 is in your models now.").arg(QStringLiteral("cartoon-xl.safetensors"))}, {});
+            dialog.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+            const QRegularExpression word(QStringLiteral("[A-Za-z]{2,}"));
+            const auto check = [&](const QString& where, QString text) {
+                text.remove(QStringLiteral("Storybrush")).remove(QStringLiteral("GB")).remove(QStringLiteral("MB"))
+                    .remove(QStringLiteral("SDXL")).remove(QStringLiteral("safetensors")).remove(QStringLiteral("diffusers"))
+                    .remove(QStringLiteral("cartoon")).remove(QStringLiteral("xl")).remove(QStringLiteral("span"))
+                    .remove(QStringLiteral("style")).remove(QStringLiteral("color"));
+                if (word.match(text).hasMatch()) english << where + QStringLiteral(": ") + text;
+            };
+            for (QWidget* widget : dialog.findChildren<QWidget*>()) {
+                if (!widget->isVisibleTo(&dialog)) continue;
+                const QString name = QString::fromLatin1(widget->metaObject()->className()) + QLatin1Char('#') + widget->objectName();
+                if (auto* label = qobject_cast<QLabel*>(widget)) check(name, label->text());
+                if (auto* button = qobject_cast<QAbstractButton*>(widget)) check(name, button->text());
+                if (auto* box = qobject_cast<QGroupBox*>(widget)) check(name, box->title());
+                if (auto* combo = qobject_cast<QComboBox*>(widget); combo && combo->objectName() != QStringLiteral("defaultSampler"))
+                    check(name, combo->currentText());  // sampler names are CLI.md's, the same in every language
+            }
+            auto* list = dialog.findChild<QTreeWidget*>(QStringLiteral("modelList"));
+            for (int column = 0; column < list->columnCount(); ++column) {
+                check(QStringLiteral("header"), list->headerItem()->text(column));
+                check(QStringLiteral("row"), list->topLevelItem(0)->text(column));
+            }
+            QVERIFY(!saveScreenshot(dialog, QStringLiteral("model_manager_chinese")).isEmpty());
         }
         QCOMPARE(installLanguage(*qApp, QStringLiteral("en")), QStringLiteral("en"));
         QVERIFY2(english.isEmpty(), qPrintable(english.join(QLatin1Char('\n'))));
