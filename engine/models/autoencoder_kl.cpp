@@ -222,6 +222,11 @@ LatentDistribution AutoencoderKLImpl::encode(const torch::Tensor& image) {
         throw Error(ErrorKind::InvalidRequest, "VAE encode got an image of shape " + shapeString(image.sizes()) +
                                                    "; expected [B, " + std::to_string(config.inChannels) + ", H, W]");
     }
+    // The encoder may wait in main memory (parkEncoder) until a picture is first encoded.
+    if (encoder->conv_in->weight.device() != image.device()) {
+        encoder->to(image.device());
+        if (quant_conv) quant_conv->to(image.device());
+    }
     auto moments = encoder(image);
     if (quant_conv) {
         moments = quant_conv(moments);
@@ -229,6 +234,11 @@ LatentDistribution AutoencoderKLImpl::encode(const torch::Tensor& image) {
     auto parts = moments.chunk(2, 1);
     auto logvar = parts[1].clamp(-30.0, 20.0);
     return {parts[0], torch::exp(0.5 * logvar)};
+}
+
+void AutoencoderKLImpl::parkEncoder() {
+    encoder->to(torch::kCPU);
+    if (quant_conv) quant_conv->to(torch::kCPU);
 }
 
 torch::Tensor AutoencoderKLImpl::decode(const torch::Tensor& latents) {

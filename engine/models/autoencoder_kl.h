@@ -111,6 +111,9 @@ struct AutoencoderKLImpl : torch::nn::Module {
     // image [B, 3, H, W] in [-1, 1] -> mean and std [B, latent, H/8, W/8]
     // (ref: DiagonalGaussianDistribution: logvar clamped to [-30, 20], std = exp(logvar / 2)).
     LatentDistribution encode(const torch::Tensor& image);
+    // Keeps the encoder (and quant_conv) in main memory until encode() first needs it on the image's device: a
+    // GPU drawing only text-to-image pictures never holds it (SD's encoder: 68 MB in BF16).
+    void parkEncoder();
     // latents [B, latent, h, w] as they are (no scaling factor) -> image [B, 3, 8h, 8w], about [-1, 1].
     torch::Tensor decode(const torch::Tensor& latents);
 

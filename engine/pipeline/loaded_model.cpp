@@ -130,6 +130,7 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
     model->vaeTarget = runtime::vaeTarget(target, vaeConfig.forceUpcast);
     model->vae = models::loadAutoencoderKL(vaeConfig, checkpoint.vae, model->vaeTarget);
     if (target.device.is_cuda() && runtime::speedLevers().vaeChannelsLast) models::useChannelsLast(*model->vae);
+    if (target.device.is_cuda()) model->vae->parkEncoder();
     return model;
 }
 

@@ -217,6 +217,7 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
                                        torch::TensorOptions().device(target.device).dtype(model->vaeTarget.dtype));
     randomise(*model->vae, seed + 2);
     if (target.device.is_cuda() && runtime::speedLevers().vaeChannelsLast) models::useChannelsLast(*model->vae);
+    if (target.device.is_cuda()) model->vae->parkEncoder();
     model->unet->eval();
     model->vae->eval();
     return model;
