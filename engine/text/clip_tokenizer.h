@@ -2,12 +2,11 @@
 // to the reference for SD 1.x/2.x/XL prompts.
 #pragma once
 
-#include <memory>
-#include <mutex>
+#include "text/byte_level_bpe.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace storybrush::text {
@@ -33,38 +32,26 @@ public:
     std::vector<int> encodePadded(std::string_view text, int length = kContextLength) const;
 
     // The vocabulary entry of `id` (byte-level text as in vocab.json, e.g. "cute</w>"); "" when out of range.
-    const std::string& tokenString(int id) const;
+    const std::string& tokenString(int id) const { return m_bpe.tokenString(id); }
     // The id of a vocabulary entry, or std::nullopt.
-    std::optional<int> tokenId(const std::string& token) const;
+    std::optional<int> tokenId(const std::string& token) const { return m_bpe.tokenId(token); }
     int bosId() const { return m_bos; }
     int eosId() const { return m_eos; }
     int padId() const { return m_pad; }
     int unkId() const { return m_unk; }
-    int vocabSize() const { return static_cast<int>(m_idToToken.size()); }
+    int vocabSize() const { return m_bpe.vocabSize(); }
 
 private:
-    void load(const std::string& vocabPath, const std::string& mergesPath);
     void setSpecials(const std::string& source, const std::string& bos, const std::string& eos,
                      const std::string& unk, const std::string& pad);
     void encodeSegment(std::string_view segment, std::vector<int>& out) const;
-    void bpe(const std::string& word, std::vector<int>& out) const;
 
-    std::unordered_map<std::string, int> m_vocab;
-    std::vector<std::string> m_idToToken;
-    std::unordered_map<std::string, int> m_mergeRanks;  // "left right" -> rank (line order in merges.txt)
+    ByteLevelBpe m_bpe;
     std::vector<std::pair<std::string, int>> m_specials;  // matched whole in the raw text, longest first
     int m_bos = -1;
     int m_eos = -1;
     int m_pad = -1;
     int m_unk = -1;
-
-    // Pre-token (byte-level text) -> ids, as the reference's bpe cache. Behind a pointer so the tokenizer
-    // stays movable; locked because const calls may come from several threads.
-    struct BpeCache {
-        std::mutex mutex;
-        std::unordered_map<std::string, std::vector<int>> entries;
-    };
-    std::unique_ptr<BpeCache> m_cache = std::make_unique<BpeCache>();
 };
 
 }  // namespace storybrush::text

@@ -118,7 +118,9 @@ bool isWhitespace(char32_t codePoint) { return u_isUWhiteSpace(static_cast<UChar
 
 bool isWordChar(char32_t codePoint) { return codePoint == U'_' || isLetter(codePoint) || isNumber(codePoint); }
 
-std::u32string nfcLower(std::string_view text) {
+namespace {
+
+std::u16string composedUtf16(std::string_view text) {
     const std::u16string utf16 = toUtf16(decodeUtf8(text));
     if (utf16.empty()) return {};
     UErrorCode status = U_ZERO_ERROR;
@@ -127,12 +129,20 @@ std::u32string nfcLower(std::string_view text) {
     const auto normalize = [nfc](UChar* dest, int32_t capacity, const UChar* src, int32_t length, UErrorCode* error) {
         return unorm2_normalize(nfc, src, length, dest, capacity, error);
     };
+    return transform(utf16, "NFC", normalize);
+}
+
+}  // namespace
+
+std::u32string nfc(std::string_view text) { return fromUtf16(composedUtf16(text)); }
+
+std::u32string nfcLower(std::string_view text) {
+    const std::u16string composed = composedUtf16(text);
+    if (composed.empty()) return {};
     const auto lower = [](UChar* dest, int32_t capacity, const UChar* src, int32_t length, UErrorCode* error) {
         return u_strToLower(dest, capacity, src, length, "", error);
     };
-    const std::u16string composed = transform(utf16, "NFC", normalize);
-    const std::u16string lowered = transform(composed, "lower-casing", lower);
-    return fromUtf16(lowered);
+    return fromUtf16(transform(composed, "lower-casing", lower));
 }
 
 }  // namespace storybrush::text

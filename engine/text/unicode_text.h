@@ -22,5 +22,7 @@ bool isWordChar(char32_t codePoint);
 // NFC, then full Unicode lower-casing (root locale). ref: the CLIP normaliser of HF tokenizers
 // (Sequence[NFC, Replace(\s+ -> " "), Lowercase]); whitespace is handled by the caller's splitting.
 std::u32string nfcLower(std::string_view text);
+// NFC alone (Qwen2's normaliser keeps case).
+std::u32string nfc(std::string_view text);
 
 }  // namespace storybrush::text
