@@ -20,6 +20,7 @@ public:
     static JsonConfig fromJson(const nlohmann::json& json, const std::string& source);
 
     const std::string& source() const { return m_source; }
+    const nlohmann::json& raw() const { return m_json; }
     bool has(const std::string& field) const;  // present and not null
     bool isNull(const std::string& field) const;  // present and explicitly null
 

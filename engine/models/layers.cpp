@@ -94,6 +94,17 @@ torch::Tensor LayerNormImpl::forward(const torch::Tensor& x) {
     return torch::layer_norm(x, {weight.size(0)}, weight, bias, eps);
 }
 
+RmsNormImpl::RmsNormImpl(std::int64_t features, double epsValue, const torch::TensorOptions& options)
+    : eps(epsValue) {
+    weight = param(*this, "weight", {features}, options);
+}
+
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
+    const auto wide = x.to(torch::kFloat32);
+    const auto normalised = wide * torch::rsqrt(wide.pow(2).mean(-1, /*keepdim=*/true) + eps);
+    return normalised.to(x.scalar_type()) * weight;
+}
+
 EmbeddingImpl::EmbeddingImpl(std::int64_t count, std::int64_t dim, const torch::TensorOptions& options) {
     weight = param(*this, "weight", {count, dim}, options);
 }

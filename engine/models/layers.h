@@ -58,6 +58,17 @@ struct LayerNormImpl : torch::nn::Module {
 };
 TORCH_MODULE(LayerNorm);
 
+// ref: diffusers normalization.RMSNorm and transformers Qwen2RMSNorm: x / rms(x) over the last dimension,
+// in float32 whatever the input, then back to the input's dtype and times the weight.
+struct RmsNormImpl : torch::nn::Module {
+    RmsNormImpl(std::int64_t features, double eps, const torch::TensorOptions& options);
+    torch::Tensor forward(const torch::Tensor& x);
+
+    torch::Tensor weight;
+    double eps;
+};
+TORCH_MODULE(RmsNorm);
+
 struct EmbeddingImpl : torch::nn::Module {
     EmbeddingImpl(std::int64_t count, std::int64_t dim, const torch::TensorOptions& options);
     torch::Tensor forward(const torch::Tensor& ids);

@@ -26,6 +26,20 @@ inline torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const tor
 #endif
 }
 
+// The same with a boolean mask broadcastable to [batch, heads, queries, keys]: true where a key may be attended
+// to (every query row must keep at least one key).
+inline torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                               const torch::Tensor& keep) {
+    if (!keep.defined()) return scaledDotProductAttention(q, k, v);
+#if STORYBRUSH_TORCH_AT_LEAST(2, 0)
+    return at::scaled_dot_product_attention(q, k, v, keep);
+#else
+    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+    auto scores = torch::matmul(q, k.transpose(-2, -1) * scale).masked_fill(keep.logical_not(), -INFINITY);
+    return torch::matmul(scores.softmax(-1), v);
+#endif
+}
+
 // Inference guard: InferenceMode exists since 1.9, so both versions have it; kept here so the
 // choice is made once.
 using InferenceGuard = c10::InferenceMode;

@@ -1,0 +1,152 @@
+// Qwen-Image's three networks against diffusers/transformers on the tiny fixture model: the Qwen2.5-VL text
+// encoder, the MMDiT transformer at two timesteps and the VAE both ways (components within 1e-4).
+#include "common/fixtures.h"
+#include "model_test_support.h"
+
+#include "models/autoencoder_qwenimage.h"
+#include "models/qwen2_text_model.h"
+#include "models/qwenimage_transformer.h"
+
+#include <storybrush/error.h>
+
+#include <QtTest/QtTest>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+using namespace storybrush;
+
+namespace {
+
+constexpr double kComponentTolerance = 1e-4;
+
+std::string fixture(const char* relative) { return test::fixturePathStd(QString::fromUtf8(relative)); }
+
+const runtime::ComputeTarget kCpu{torch::kCPU, torch::kFloat32};
+
+}  // namespace
+
+class TestQwenImageModels : public QObject {
+    Q_OBJECT
+
+    std::map<std::string, torch::Tensor> m_reference;
+
+private Q_SLOTS:
+    void initTestCase() {
+        if (QFileInfo::exists(test::fixturePath(QStringLiteral("tiny-qwenimage-ref.safetensors"))))
+            m_reference = test::readReference(fixture("tiny-qwenimage-ref.safetensors"));
+    }
+
+    void textEncoderMatchesTransformers() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/text_encoder/model.safetensors");
+        torch::NoGradGuard noGrad;
+        const auto config = models::Qwen2TextConfig::fromFile(fixture("tiny-qwenimage/text_encoder/config.json"));
+        QCOMPARE(config.hiddenSize, std::int64_t(16));
+        QCOMPARE(config.ropeTheta, 1000000.0);
+        auto model = models::loadQwen2TextModel(
+            config, test::readStateDict(fixture("tiny-qwenimage/text_encoder/model.safetensors")), kCpu);
+        const auto ids = m_reference.at("te.input_ids").to(torch::kInt64);
+        const auto mask = m_reference.at("te.attention_mask").to(torch::kInt64);
+        const auto out = model->forward(ids, mask);
+        const auto expected = m_reference.at("te.hidden_last");
+        const auto real = mask[0].sum().item<std::int64_t>();
+        QVERIFY(real < ids.size(1));  // the fixture has padding: the real tokens must not see it
+        const double realDiff = test::maxAbsDiff(out.slice(1, 0, real), expected.slice(1, 0, real));
+        QVERIFY2(realDiff < kComponentTolerance, qPrintable(QString::number(realDiff)));
+        const double paddedDiff = test::maxAbsDiff(out, expected);
+        QVERIFY2(paddedDiff < kComponentTolerance, qPrintable(QStringLiteral("padding rows: %1").arg(paddedDiff)));
+    }
+
+    void transformerMatchesDiffusers_data() {
+        QTest::addColumn<QString>("timestep");
+        QTest::newRow("t=1.0") << QStringLiteral("1.0");
+        QTest::newRow("t=0.5") << QStringLiteral("0.5");
+    }
+
+    void transformerMatchesDiffusers() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors");
+        QFETCH(QString, timestep);
+        torch::NoGradGuard noGrad;
+        const auto config =
+            models::QwenImageTransformerConfig::fromFile(fixture("tiny-qwenimage/transformer/config.json"));
+        static auto model = models::loadQwenImageTransformer(
+            config, test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors")),
+            kCpu);
+        const auto t = torch::full({1}, timestep.toDouble());
+        const auto out = model->forward(m_reference.at("tr.hidden_states"), m_reference.at("tr.encoder_hidden_states"),
+                                        {}, t, 4, 4);
+        const double diff = test::maxAbsDiff(out, m_reference.at("tr.out_t" + timestep.toStdString()));
+        QVERIFY2(diff < kComponentTolerance, qPrintable(QString::number(diff)));
+        // A mask of all ones is the same as none.
+        const auto ones = torch::ones({1, m_reference.at("tr.encoder_hidden_states").size(1)});
+        const auto masked = model->forward(m_reference.at("tr.hidden_states"),
+                                           m_reference.at("tr.encoder_hidden_states"), ones, t, 4, 4);
+        QCOMPARE(test::maxAbsDiff(masked, out), 0.0);
+    }
+
+    // Padding the text and masking it off gives what the shorter text alone gives (what batching prompts of
+    // different lengths relies on).
+    void maskedPaddingChangesNothing() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors");
+        torch::NoGradGuard noGrad;
+        const auto config =
+            models::QwenImageTransformerConfig::fromFile(fixture("tiny-qwenimage/transformer/config.json"));
+        auto model = models::loadQwenImageTransformer(
+            config, test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors")),
+            kCpu);
+        const auto text = m_reference.at("tr.encoder_hidden_states");
+        const auto padded = torch::cat({text, torch::randn({1, 3, text.size(2)})}, 1);
+        auto mask = torch::ones({1, padded.size(1)});
+        mask.slice(1, text.size(1)).zero_();
+        const auto t = torch::full({1}, 0.7);
+        const auto plain = model->forward(m_reference.at("tr.hidden_states"), text, {}, t, 4, 4);
+        const auto withPadding = model->forward(m_reference.at("tr.hidden_states"), padded, mask, t, 4, 4);
+        const double diff = test::maxAbsDiff(plain, withPadding);
+        QVERIFY2(diff < 1e-5, qPrintable(QString::number(diff)));
+    }
+
+    void packingRoundTrips() {
+        const auto latents = torch::randn({2, 16, 6, 10});
+        const auto packed = models::packQwenLatents(latents);
+        QCOMPARE(packed.sizes().vec(), (std::vector<std::int64_t>{2, 15, 64}));
+        QCOMPARE(test::maxAbsDiff(models::unpackQwenLatents(packed, 6, 10), latents), 0.0);
+    }
+
+    void vaeDecodesAsDiffusers() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/vae/diffusion_pytorch_model.safetensors");
+        torch::NoGradGuard noGrad;
+        const auto config = models::QwenImageVaeConfig::fromFile(fixture("tiny-qwenimage/vae/config.json"));
+        QCOMPARE(config.scaleFactor(), std::int64_t(4));
+        auto vae = models::loadQwenImageVae(
+            config, test::readStateDict(fixture("tiny-qwenimage/vae/diffusion_pytorch_model.safetensors")), kCpu);
+        const auto decoded = vae->decodeRaw(m_reference.at("vae.z").squeeze(2));
+        const double decodeDiff = test::maxAbsDiff(decoded, m_reference.at("vae.decoded").squeeze(2));
+        QVERIFY2(decodeDiff < kComponentTolerance, qPrintable(QString::number(decodeDiff)));
+        const auto posterior = vae->encodeRaw(m_reference.at("vae.image").squeeze(2));
+        const double meanDiff = test::maxAbsDiff(posterior.mean, m_reference.at("vae.enc_mean").squeeze(2));
+        const double stdDiff = test::maxAbsDiff(posterior.std, m_reference.at("vae.enc_std").squeeze(2));
+        QVERIFY2(meanDiff < kComponentTolerance, qPrintable(QString::number(meanDiff)));
+        QVERIFY2(stdDiff < kComponentTolerance, qPrintable(QString::number(stdDiff)));
+    }
+
+    void refusesVariantsAndBadConfigs() {
+        auto message = [](const char* text) {
+            try {
+                models::QwenImageTransformerConfig::fromJson(nlohmann::json::parse(text), "config.json");
+            } catch (const Error& error) {
+                return QString::fromUtf8(error.what());
+            }
+            return QString();
+        };
+        QVERIFY(message(R"({"zero_cond_t": true})").contains(QStringLiteral("Edit")));
+        QVERIFY(message(R"({"axes_dims_rope": [8, 4, 4], "attention_head_dim": 32})").contains(
+            QStringLiteral("add up")));
+        QVERIFY(message(R"({})").isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestQwenImageModels)
+#include "tst_qwenimage_models.moc"
