@@ -30,6 +30,7 @@ QString familyWords(io::ModelFamily family) {
     case io::ModelFamily::SD2: return QStringLiteral("SD 2.x");
     case io::ModelFamily::SDXL: return QStringLiteral("SDXL");
     case io::ModelFamily::Builtin: return ModelCatalog::tr("Built-in");
+    case io::ModelFamily::QwenImage: return QStringLiteral("Qwen-Image");
     case io::ModelFamily::Unknown: break;
     }
     return {};

@@ -338,6 +338,7 @@ std::string_view familyName(ModelFamily family) {
     case ModelFamily::SD2: return "sd2";
     case ModelFamily::SDXL: return "sdxl";
     case ModelFamily::Builtin: return "builtin";
+    case ModelFamily::QwenImage: return "qwenimage";
     case ModelFamily::Unknown: break;
     }
     return "unknown";

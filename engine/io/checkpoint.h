@@ -13,7 +13,7 @@
 namespace storybrush::io {
 
 // Builtin: the small model that ships with Storybrush (SD 1.x architecture, own tokenizer, 256x256).
-enum class ModelFamily { SD1, SD2, SDXL, Builtin, Unknown };
+enum class ModelFamily { SD1, SD2, SDXL, Builtin, QwenImage, Unknown };
 enum class Prediction { Epsilon, VPrediction };
 enum class Layout { DiffusersFolder, SingleFile };
 
@@ -48,7 +48,7 @@ struct OpenOptions {
 // (missing, not a model, a component folder missing, pickle files), Error(UnsupportedModel) for the SDXL refiner.
 Checkpoint openCheckpoint(const std::string& path, const OpenOptions& options = {});
 
-std::string_view familyName(ModelFamily family);  // "sd1", "sd2", "sdxl", "unknown"
+std::string_view familyName(ModelFamily family);  // "sd1", "sd2", "sdxl", "builtin", "qwenimage", "unknown"
 
 // The bundled CLIP tokenizer folder (resources/tokenizers/clip): $STORYBRUSH_RESOURCES, the source tree's
 // resources/, then ../share/storybrush beside the executable. Throws Error(Internal) with the places tried.

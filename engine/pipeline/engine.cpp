@@ -244,7 +244,10 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
         // Style add-ons: merged into the weights for this request (and taken out again when no longer asked for).
         GenerationRequest drawing = effective;
         const auto loraTags = takeLoraTags(drawing.prompt);
-        {
+        if (model.qwen && (!request.loras.empty() || !loraTags.empty()))
+            throw Error(ErrorKind::UnsupportedModel, "Style add-ons (LoRAs) do not work with Qwen-Image models in this "
+                                                     "version yet. Remove the add-on, or choose a Stable Diffusion model.");
+        if (!model.qwen) {
             models::LoraTargets targets{{"unet", model.unet.ptr().get()}, {"te", model.textEncoder.ptr().get()}};
             if (model.textEncoder2) targets["te2"] = model.textEncoder2.ptr().get();
             const bool sdxl = model.family == io::ModelFamily::SDXL;
@@ -270,6 +273,11 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                                                 static_cast<int>(std::lround(side / std::sqrt(ratio))));
             width = size.width;
             height = size.height;
+        }
+        if (model.qwen) {  // Qwen-Image draws on 2x2 patches of its latent grid
+            const int grid = static_cast<int>(2 * model.qwen->vae->config.scaleFactor());
+            width = std::max(grid, width / grid * grid);
+            height = std::max(grid, height / grid * grid);
         }
         pipeline::PictureInputs inputs;
         std::optional<imaging::RepaintPlan> repaint;
@@ -326,7 +334,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                 // Image-to-image runs fewer steps than asked: count what is left of this run.
                 const int left = (total - done) + (request.batchSize - 1 - i) * total;
                 progress.secondsLeft = stepsDone > 0 ? stepSeconds / stepsDone * left : -1.0;
-                if (request.previewsPerSecond > 0 && done < total &&
+                if (request.previewsPerSecond > 0 && done < total && !model.qwen &&
                     secondsSince(lastPreview) >= 1.0 / request.previewsPerSecond) {
                     progress.preview = pipeline::stepPreview(m_impl->previewDecoder.get(), latents,
                                                              model.family == io::ModelFamily::SDXL);

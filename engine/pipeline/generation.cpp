@@ -34,6 +34,7 @@ Picture drawPicture(LoadedModel& model, PromptCache& prompts, const GenerationRe
                     int width, int height, const StepCallback& onStep, const PictureInputs& inputs,
                     const PictureOverrides& overrides) {
     checkInputs(inputs, width, height);
+    if (model.qwen) return drawQwenPicture(*model.qwen, request, seed, width, height, onStep, inputs, overrides);
     const auto device = model.target.device;
     sampling::CpuNoiseSource ownNoise(seed);
     sampling::NoiseSource& noise = overrides.noise ? *overrides.noise : ownNoise;

@@ -35,4 +35,9 @@ Picture drawPicture(LoadedModel& model, PromptCache& prompts, const GenerationRe
                     int width, int height, const StepCallback& onStep, const PictureInputs& inputs = {},
                     const PictureOverrides& overrides = {});
 
+// The same for Qwen-Image (drawPicture hands over to it). Sizes are rounded down to the 2x2 patch grid.
+Picture drawQwenPicture(QwenImageParts& parts, const GenerationRequest& request, std::uint64_t seed, int width,
+                        int height, const StepCallback& onStep, const PictureInputs& inputs = {},
+                        const PictureOverrides& overrides = {});
+
 }  // namespace storybrush::pipeline

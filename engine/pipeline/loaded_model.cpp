@@ -55,6 +55,12 @@ models::ClipTextConfig secondEncoderConfig(const io::Checkpoint& checkpoint, con
 }  // namespace
 
 ModelSummary checkModel(const std::string& path) {
+    if (isQwenImageFolder(path)) {
+        ModelSummary summary;
+        summary.family = io::ModelFamily::QwenImage;
+        summary.nativeSize = checkQwenImageFolder(path);
+        return summary;
+    }
     const io::Checkpoint checkpoint = io::openCheckpoint(path);
     checkComplete(checkpoint, path);
     ModelSummary summary;
@@ -80,6 +86,21 @@ ModelSummary checkModel(const std::string& path) {
 
 std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
                                        const LoadOptions& options) {
+    if (isQwenImageFolder(path)) {
+        auto model = std::make_shared<LoadedModel>();
+        model->path = path;
+        fs::path name = fs::u8path(path);
+        if (name.filename().empty()) name = name.parent_path();
+        model->name = name.filename().u8string();
+        model->family = io::ModelFamily::QwenImage;
+        model->target = target;
+        model->qwen = loadQwenImageParts(path, target);
+        model->vaeTarget = model->qwen->vaeTarget;
+        model->latentChannels = static_cast<int>(model->qwen->vae->config.zDim);
+        // ref: QwenImagePipeline: default_sample_size 128 latents
+        model->nativeSize = static_cast<int>(128 * model->qwen->vae->config.scaleFactor());
+        return model;
+    }
     io::OpenOptions open;
     open.configFrom = options.configFrom;
     io::Checkpoint checkpoint = io::openCheckpoint(path, open);

@@ -5,6 +5,7 @@
 #include "models/autoencoder_kl.h"
 #include "models/clip_text_model.h"
 #include "models/unet.h"
+#include "pipeline/qwen_image.h"
 #include "pipeline/unet_runner.h"
 #include "runtime/device.h"
 #include "text/clip_tokenizer.h"
@@ -34,6 +35,8 @@ struct LoadedModel {
     models::UNet2DConditionModel unet{nullptr};
     std::unique_ptr<UNetRunner> unetRunner = std::make_unique<UNetRunner>();  // how the denoise loop calls the UNet
     models::AutoencoderKL vae{nullptr};
+    // Qwen-Image (family QwenImage): its own networks; the SD members above stay empty.
+    std::unique_ptr<QwenImageParts> qwen;
 };
 
 struct LoadOptions {
@@ -53,7 +56,7 @@ struct ModelSummary {
 ModelSummary checkModel(const std::string& path);
 
 // Opens `path` and builds the networks on `target`. Throws Error(ModelFile / UnsupportedModel) naming the
-// path. SD 1.x, 2.x and SDXL (also their inpainting UNets) and the built-in model are drawn with.
+// path. SD 1.x, 2.x and SDXL (also their inpainting UNets), Qwen-Image folders and the built-in model are drawn with.
 std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
                                        const LoadOptions& options = {});
 

@@ -1,0 +1,267 @@
+// Qwen-Image. ref: diffusers pipelines/qwenimage/pipeline_qwenimage.py (and _img2img, _inpaint for the picture
+// inputs).
+#include "pipeline/qwen_image.h"
+
+#include "io/safetensors.h"
+#include "models/weights.h"
+#include "pipeline/generation.h"
+#include "sampling/sampler.h"
+
+#include <storybrush/error.h>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace storybrush::pipeline {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string classNameIn(const fs::path& configPath) {
+    std::ifstream in(configPath, std::ios::binary);
+    if (!in) return {};
+    const auto json = nlohmann::json::parse(in, nullptr, false);
+    if (!json.is_object() || !json.contains("_class_name") || !json["_class_name"].is_string()) return {};
+    return json["_class_name"].get<std::string>();
+}
+
+// The tensors of every .safetensors file in `folder` (sharded models have several).
+io::StateDict readFolderWeights(const fs::path& folder, const std::string& part) {
+    io::StateDict dict;
+    dict.source = folder.u8string();
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(folder, ec))
+        if (entry.path().extension() == ".safetensors") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    if (files.empty())
+        throw Error(ErrorKind::ModelFile, "The Qwen-Image " + part + " in " + folder.u8string() +
+                                              " has no .safetensors weights. Copy the whole model folder again.");
+    for (const auto& path : files) {
+        const auto file = io::SafetensorsFile::open(path.u8string());
+        for (const auto& info : file->tensors()) dict.tensors[info.name] = io::tensorView(file, info);
+    }
+    return dict;
+}
+
+// Text encoder and VAE precision: BF16 on GPUs that have it, FP32 elsewhere (FP16 overflows in both).
+runtime::ComputeTarget safeTarget(const runtime::ComputeTarget& target) {
+    if (target.dtype == torch::kFloat32) return target;
+    if (target.device.is_cuda() && runtime::vaeTarget(target, true).dtype == torch::kBFloat16)
+        return {target.device, torch::kBFloat16};
+    return {target.device, torch::kFloat32};
+}
+
+}  // namespace
+
+bool isQwenImageFolder(const std::string& path) {
+    const fs::path dir = fs::u8path(path);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return false;
+    return classNameIn(dir / "model_index.json") == "QwenImagePipeline" ||
+           classNameIn(dir / "transformer" / "config.json") == "QwenImageTransformer2DModel";
+}
+
+namespace {
+
+void checkParts(const std::string& path) {
+    const fs::path dir = fs::u8path(path);
+    for (const char* part : {"tokenizer", "text_encoder", "transformer", "vae"}) {
+        std::error_code ec;
+        if (!fs::is_directory(dir / part, ec))
+            throw Error(ErrorKind::ModelFile, "The Qwen-Image folder " + path + " has no " + part +
+                                                  "/ folder. Copy the whole model folder again.");
+    }
+}
+
+void checkPartsFit(const std::string& path, const models::Qwen2TextConfig& text,
+                   const models::QwenImageTransformerConfig& transformer, const models::QwenImageVaeConfig& vae) {
+    if (transformer.jointAttentionDim != text.hiddenSize)
+        throw Error(ErrorKind::ModelFile, "The Qwen-Image folder " + path + " has a text encoder " +
+                                              std::to_string(text.hiddenSize) + " wide and a transformer that takes " +
+                                              std::to_string(transformer.jointAttentionDim) +
+                                              ": they come from different models.");
+    if (transformer.outChannels != vae.zDim || transformer.inChannels != vae.zDim * transformer.patchSize * transformer.patchSize)
+        throw Error(ErrorKind::ModelFile, "The Qwen-Image folder " + path +
+                                              " has a transformer and a VAE with different latent channels.");
+}
+
+}  // namespace
+
+int checkQwenImageFolder(const std::string& path) {
+    checkParts(path);
+    const fs::path dir = fs::u8path(path);
+    text::QwenTokenizer tokenizer((dir / "tokenizer").u8string());
+    const auto textConfig = models::Qwen2TextConfig::fromFile((dir / "text_encoder" / "config.json").u8string());
+    const auto transformerConfig =
+        models::QwenImageTransformerConfig::fromFile((dir / "transformer" / "config.json").u8string());
+    const auto vaeConfig = models::QwenImageVaeConfig::fromFile((dir / "vae" / "config.json").u8string());
+    checkPartsFit(path, textConfig, transformerConfig, vaeConfig);
+    const auto meta = torch::TensorOptions().device(torch::Device(torch::kMeta)).dtype(torch::kBFloat16);
+    models::Qwen2TextModel text(textConfig, meta);
+    models::checkStrict(*text, models::qwen2TextWeights(readFolderWeights(dir / "text_encoder", "text encoder")));
+    models::QwenImageTransformer2DModel transformer(transformerConfig, meta);
+    models::checkStrict(*transformer, readFolderWeights(dir / "transformer", "transformer"));
+    models::AutoencoderQwenImage vae(vaeConfig, meta);
+    models::checkStrict(*vae, models::qwenImageVaeSingleFrame(readFolderWeights(dir / "vae", "VAE")));
+    return static_cast<int>(128 * vaeConfig.scaleFactor());
+}
+
+std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, const runtime::ComputeTarget& target) {
+    checkParts(path);
+    const fs::path dir = fs::u8path(path);
+    auto parts = std::make_unique<QwenImageParts>();
+    parts->target = target;
+    parts->textTarget = safeTarget(target);
+    parts->vaeTarget = safeTarget(target);
+    parts->tokenizer = std::make_unique<text::QwenTokenizer>((dir / "tokenizer").u8string());
+    const fs::path schedulerConfig = dir / "scheduler" / "scheduler_config.json";
+    std::error_code ec;
+    const fs::path schedulerFile =
+        fs::is_regular_file(schedulerConfig, ec) ? schedulerConfig : dir / "scheduler_config.json";
+    if (fs::is_regular_file(schedulerFile, ec)) parts->scheduler = sampling::FlowMatchConfig::fromFile(schedulerFile.u8string());
+    const auto textConfig = models::Qwen2TextConfig::fromFile((dir / "text_encoder" / "config.json").u8string());
+    const auto transformerConfig =
+        models::QwenImageTransformerConfig::fromFile((dir / "transformer" / "config.json").u8string());
+    const auto vaeConfig = models::QwenImageVaeConfig::fromFile((dir / "vae" / "config.json").u8string());
+    checkPartsFit(path, textConfig, transformerConfig, vaeConfig);
+    parts->textEncoder = models::loadQwen2TextModel(textConfig, readFolderWeights(dir / "text_encoder", "text encoder"),
+                                                    parts->textTarget);
+    parts->transformer =
+        models::loadQwenImageTransformer(transformerConfig, readFolderWeights(dir / "transformer", "transformer"), target);
+    parts->vae = models::loadQwenImageVae(vaeConfig, readFolderWeights(dir / "vae", "VAE"), parts->vaeTarget);
+    return parts;
+}
+
+std::vector<int> qwenTemplateIds(const text::QwenTokenizer& tokenizer, const std::string& prompt) {
+    std::string text = kQwenPromptTemplate;
+    text.replace(text.find("{}"), 2, prompt);
+    return tokenizer.encode(text);
+}
+
+torch::Tensor encodeQwenPrompt(QwenImageParts& parts, const std::string& prompt) {
+    torch::NoGradGuard noGrad;
+    std::vector<int> ids = qwenTemplateIds(*parts.tokenizer, prompt);
+    // ref: tokenizer(max_length=1024 + drop_idx, truncation=True), then prompt_embeds[:, :512]
+    const std::size_t keep = static_cast<std::size_t>(kQwenTemplateDrop + kQwenMaxPromptTokens);
+    if (ids.size() > keep) ids.resize(keep);
+    const auto input = torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.end()), torch::kInt64)
+                           .unsqueeze(0)
+                           .to(parts.textTarget.device);
+    const auto hidden = parts.textEncoder->forward(input);
+    const auto drop = std::min<std::int64_t>(kQwenTemplateDrop, hidden.size(1) - 1);
+    return hidden.slice(1, drop).to(parts.target.dtype);
+}
+
+torch::Tensor denoiseQwen(QwenImageParts& parts, const sampling::FlowMatchSchedule& schedule, torch::Tensor latents,
+                          const torch::Tensor& positive, const torch::Tensor& negative, double trueCfg,
+                          std::int64_t gridHeight, std::int64_t gridWidth, int startIndex,
+                          const std::function<bool(int, int, const torch::Tensor&)>& onStep, bool* stopped,
+                          const QwenLatentBlend* blend) {
+    torch::NoGradGuard noGrad;
+    const auto dtype = parts.target.dtype;
+    const auto device = parts.target.device;
+    const int total = static_cast<int>(schedule.timesteps.size());
+    latents = latents.to(device, torch::kFloat32);
+    const bool guided = negative.defined() && trueCfg > 1.0;
+    for (int i = startIndex; i < total; ++i) {
+        const auto t = torch::full({latents.size(0)}, schedule.timesteps[static_cast<std::size_t>(i)] / 1000.0,
+                                   torch::TensorOptions().dtype(torch::kFloat32).device(device));
+        const auto input = latents.to(dtype);
+        auto velocity = parts.transformer->forward(input, positive, {}, t, gridHeight, gridWidth).to(torch::kFloat32);
+        if (guided) {
+            const auto unconditional =
+                parts.transformer->forward(input, negative, {}, t, gridHeight, gridWidth).to(torch::kFloat32);
+            // ref: true CFG, then rescaled to the positive prediction's norm per token
+            const auto combined = unconditional + trueCfg * (velocity - unconditional);
+            velocity = combined * (velocity.norm(2, -1, true) / combined.norm(2, -1, true));
+        }
+        latents = sampling::flowMatchStep(schedule, i, velocity, latents);
+        if (blend) {
+            auto kept = blend->imageLatents;
+            if (i + 1 < total)
+                kept = sampling::flowMatchNoise(kept, blend->noise, schedule.sigmas[static_cast<std::size_t>(i) + 1]);
+            latents = (1 - blend->mask) * kept + blend->mask * latents;
+        }
+        if (onStep && !onStep(i - startIndex + 1, total - startIndex, latents)) {
+            if (stopped) *stopped = true;
+            return latents;
+        }
+    }
+    return latents;
+}
+
+Picture drawQwenPicture(QwenImageParts& parts, const GenerationRequest& request, std::uint64_t seed, int width,
+                        int height, const StepCallback& onStep, const PictureInputs& inputs,
+                        const PictureOverrides& overrides) {
+    torch::NoGradGuard noGrad;
+    const auto device = parts.target.device;
+    const std::int64_t factor = parts.vae->config.scaleFactor();
+    const std::int64_t latentHeight = 2 * (height / (factor * 2));
+    const std::int64_t latentWidth = 2 * (width / (factor * 2));
+    const std::int64_t channels = parts.vae->config.zDim;
+    if (latentHeight < 2 || latentWidth < 2)
+        throw Error(ErrorKind::InvalidRequest, "The picture is too small for Qwen-Image: it needs at least " +
+                                                   std::to_string(factor * 2) + " pixels each way.");
+    sampling::CpuNoiseSource ownNoise(seed);
+    sampling::NoiseSource& noise = overrides.noise ? *overrides.noise : ownNoise;
+
+    const auto positive = encodeQwenPrompt(parts, request.prompt);
+    torch::Tensor negative;
+    // True CFG needs a negative prompt; with none given, a single space (what Qwen-Image's own examples pass).
+    if (request.cfgScale > 1.0f)
+        negative = encodeQwenPrompt(parts, request.negativePrompt.empty() ? std::string(" ") : request.negativePrompt);
+
+    const auto gridHeight = latentHeight / 2, gridWidth = latentWidth / 2;
+    const auto schedule = sampling::flowMatchSchedule(parts.scheduler, request.steps, gridHeight * gridWidth);
+    const std::vector<std::int64_t> shape{1, channels, latentHeight, latentWidth};
+    const torch::Tensor startNoise =
+        models::packQwenLatents(overrides.latents.defined() ? overrides.latents : noise.next(shape)).to(device);
+
+    int startIndex = 0;
+    torch::Tensor latents = startNoise;
+    std::optional<QwenLatentBlend> blend;
+    if (inputs.image.defined()) {
+        const auto picture = torch::upsample_bilinear2d(inputs.image, {latentHeight * factor, latentWidth * factor}, false);
+        const auto clean = models::packQwenLatents(
+            parts.vae->encode(picture.to(parts.vaeTarget.device, parts.vaeTarget.dtype)).to(device, torch::kFloat32));
+        startIndex = sampling::img2imgStart(request.steps, sampling::strengthFromFloat(request.strength), request.steps)
+                         .startIndex;
+        if (startIndex >= request.steps)
+            throw Error(ErrorKind::InvalidRequest, "The strength leaves no step to draw; raise it above 0.");
+        latents = sampling::flowMatchNoise(clean, startNoise, schedule.sigmas[static_cast<std::size_t>(startIndex)]);
+        if (inputs.mask.defined()) {
+            namespace F = torch::nn::functional;
+            const auto small = F::interpolate(inputs.mask.to(torch::kFloat32),
+                                              F::InterpolateFuncOptions()
+                                                  .size(std::vector<std::int64_t>{latentHeight, latentWidth})
+                                                  .mode(torch::kNearest));
+            // the mask per patch, as the pipeline packs it: repeated over the patch's channels
+            const auto packedMask = models::packQwenLatents(small.expand({1, channels, latentHeight, latentWidth}));
+            blend = QwenLatentBlend{packedMask.to(device), clean, startNoise};
+        }
+    }
+
+    Picture result;
+    const auto stepCallback = [&](int done, int total, const torch::Tensor& packed) {
+        return !onStep || onStep(done, total, models::unpackQwenLatents(packed, latentHeight, latentWidth));
+    };
+    const auto finalPacked = denoiseQwen(parts, schedule, latents, positive, negative, request.cfgScale, gridHeight,
+                                         gridWidth, startIndex, stepCallback, &result.stopped,
+                                         blend ? &*blend : nullptr);
+    result.latents = models::unpackQwenLatents(finalPacked, latentHeight, latentWidth);
+    if (result.stopped) return result;
+    auto decoded = parts.vae->decode(result.latents.to(parts.vaeTarget.device, parts.vaeTarget.dtype))
+                       .to(torch::kCPU, torch::kFloat32);
+    // A size off the patch grid (repainting plans in steps of 8 pixels) is drawn slightly smaller and scaled back.
+    if (decoded.size(2) != height || decoded.size(3) != width)
+        decoded = torch::upsample_bilinear2d(decoded, {height, width}, /*align_corners=*/false);
+    result.image = tensorToImage(decoded);
+    return result;
+}
+
+}  // namespace storybrush::pipeline

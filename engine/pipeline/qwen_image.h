@@ -1,0 +1,69 @@
+// Qwen-Image drawn as diffusers' QwenImagePipeline draws it: the prompt in Qwen's chat template through
+// Qwen2.5-VL, flow-matching Euler over 2x2-packed latents with true CFG (a second pass with the negative
+// prompt, rescaled to the positive prediction's norm), the Wan-style VAE. Image-to-image and repainting
+// follow QwenImageImg2ImgPipeline / QwenImageInpaintPipeline (latent blending).
+#pragma once
+
+#include "models/autoencoder_qwenimage.h"
+#include "models/qwen2_text_model.h"
+#include "models/qwenimage_transformer.h"
+#include "runtime/device.h"
+#include "sampling/flow_match.h"
+#include "text/qwen_tokenizer.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace storybrush::pipeline {
+
+struct QwenImageParts {
+    std::unique_ptr<text::QwenTokenizer> tokenizer;
+    models::Qwen2TextModel textEncoder{nullptr};
+    models::QwenImageTransformer2DModel transformer{nullptr};
+    models::AutoencoderQwenImage vae{nullptr};
+    sampling::FlowMatchConfig scheduler;
+    runtime::ComputeTarget target;      // the transformer's
+    runtime::ComputeTarget textTarget;  // the text encoder's
+    runtime::ComputeTarget vaeTarget;
+};
+
+// A diffusers Qwen-Image folder: model_index.json names QwenImagePipeline, or transformer/config.json names
+// QwenImageTransformer2DModel.
+bool isQwenImageFolder(const std::string& path);
+
+// Reads the folder (tokenizer/, text_encoder/, transformer/, vae/, scheduler/). Throws Error(ModelFile) naming
+// what is missing or wrong. On a GPU the text encoder and VAE run in BF16 where the card has it (Qwen2.5's
+// activations and the VAE's are not safe in FP16), else in FP32.
+std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, const runtime::ComputeTarget& target);
+
+// Everything loadQwenImageParts checks (parts, configs, every tensor's name and shape), with the networks on the
+// meta device: no weight is read. Returns the model's own picture size (1024 for Qwen-Image).
+int checkQwenImageFolder(const std::string& path);
+
+// ref: QwenImagePipeline._get_qwen_prompt_embeds: the prompt in the chat template, the encoder's last hidden
+// states with the template's first 34 tokens dropped, at most 512 left. [1, T, hidden] in the target's dtype.
+inline constexpr const char* kQwenPromptTemplate =
+    "<|im_start|>system\nDescribe the image by detailing the color, shape, size, texture, quantity, text, spatial "
+    "relationships of the objects and background:<|im_end|>\n<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n";
+inline constexpr int kQwenTemplateDrop = 34;
+inline constexpr int kQwenMaxPromptTokens = 512;
+std::vector<int> qwenTemplateIds(const text::QwenTokenizer& tokenizer, const std::string& prompt);
+torch::Tensor encodeQwenPrompt(QwenImageParts& parts, const std::string& prompt);
+
+// What repainting adds to the loop: after each step the kept part is put back at the next noise level.
+struct QwenLatentBlend {
+    torch::Tensor mask;          // packed [1, N, 1]: 1 = repaint
+    torch::Tensor imageLatents;  // packed clean latents of the picture
+    torch::Tensor noise;         // packed start noise
+};
+
+// The denoise loop on packed latents [1, N, C·4] from `startIndex`; `negative` undefined = no guidance.
+// onStep(stepsDone, total, packed latents) returning false stops (*stopped set). Returns float32 packed latents.
+torch::Tensor denoiseQwen(QwenImageParts& parts, const sampling::FlowMatchSchedule& schedule, torch::Tensor latents,
+                          const torch::Tensor& positive, const torch::Tensor& negative, double trueCfg,
+                          std::int64_t gridHeight, std::int64_t gridWidth, int startIndex,
+                          const std::function<bool(int, int, const torch::Tensor&)>& onStep, bool* stopped,
+                          const QwenLatentBlend* blend = nullptr);
+
+}  // namespace storybrush::pipeline

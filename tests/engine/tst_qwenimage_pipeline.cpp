@@ -1,0 +1,149 @@
+// Qwen-Image end to end against diffusers' QwenImagePipeline on the tiny fixture: the chat-template prompt
+// encoding (ids and embeddings), three guided flow-matching steps (within 1e-3), and the engine drawing,
+// re-drawing and repainting with it.
+#include "common/fixtures.h"
+#include "model_test_support.h"
+
+#include "pipeline/generation.h"
+#include "pipeline/loaded_model.h"
+#include "pipeline/qwen_image.h"
+
+#include <storybrush/engine.h>
+#include <storybrush/error.h>
+
+#include <QtTest/QtTest>
+#include <torch/torch.h>
+
+using namespace storybrush;
+
+namespace {
+
+std::string fixture(const char* relative) { return test::fixturePathStd(QString::fromUtf8(relative)); }
+
+const runtime::ComputeTarget kCpu{torch::kCPU, torch::kFloat32};
+
+}  // namespace
+
+class TestQwenImagePipeline : public QObject {
+    Q_OBJECT
+
+    std::unique_ptr<pipeline::QwenImageParts> m_parts;
+
+    bool loadParts() {
+        if (!m_parts) m_parts = pipeline::loadQwenImageParts(fixture("tiny-qwenimage"), kCpu);
+        return true;
+    }
+
+private Q_SLOTS:
+    void promptEncodingMatchesThePipeline() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-prompt-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
+        QVERIFY(loadParts());
+        const auto reference = test::readReference(fixture("tiny-qwenimage-prompt-ref.safetensors"));
+        const std::vector<std::string> prompts{"a cute panda", "一只戴着红帽子的小兔子在草地上", ""};
+        for (std::size_t i = 0; i < prompts.size(); ++i) {
+            const auto row = static_cast<std::int64_t>(i);
+            const auto idsLength = reference.at("template_mask")[row].sum().item<std::int64_t>();
+            const auto expectedIds = reference.at("template_ids")[row].slice(0, 0, idsLength).to(torch::kInt64);
+            const auto ids = pipeline::qwenTemplateIds(*m_parts->tokenizer, prompts[i]);
+            QCOMPARE(static_cast<std::int64_t>(ids.size()), idsLength);
+            for (std::int64_t k = 0; k < idsLength; ++k) QCOMPARE(ids[k], static_cast<int>(expectedIds[k].item<std::int64_t>()));
+
+            const auto embedsLength = reference.at("prompt_mask")[row].sum().item<std::int64_t>();
+            const auto embeds = pipeline::encodeQwenPrompt(*m_parts, prompts[i]);
+            QCOMPARE(embeds.size(1), embedsLength);
+            const double diff =
+                test::maxAbsDiff(embeds[0], reference.at("prompt_embeds")[row].slice(0, 0, embedsLength));
+            QVERIFY2(diff < 1e-4, qPrintable(QStringLiteral("prompt %1: %2").arg(i).arg(diff)));
+        }
+    }
+
+    void guidedStepsMatchThePipeline() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
+        QVERIFY(loadParts());
+        const auto reference = test::readReference(fixture("tiny-qwenimage-ref.safetensors"));
+        const auto latentsIn = reference.at("pipe.latents_in");
+        // 32x32 pixels, VAE factor 4: 8x8 latents, 4x4 patches
+        const auto schedule = sampling::flowMatchSchedule(m_parts->scheduler, 3, latentsIn.size(1));
+        const auto out = pipeline::denoiseQwen(*m_parts, schedule, latentsIn, reference.at("pipe.prompt_embeds"),
+                                               reference.at("pipe.negative_prompt_embeds"), 4.0, 4, 4, 0, {}, nullptr);
+        const double diff = test::maxAbsDiff(out, reference.at("pipe.latents_out"));
+        QVERIFY2(diff < 1e-3, qPrintable(QString::number(diff)));
+        // without guidance the result differs: the negative prompt takes part
+        const auto unguided = pipeline::denoiseQwen(*m_parts, schedule, latentsIn, reference.at("pipe.prompt_embeds"),
+                                                    {}, 4.0, 4, 4, 0, {}, nullptr);
+        QVERIFY(test::maxAbsDiff(unguided, out) > 1e-3);
+    }
+
+    void engineDrawsRedrawsAndRepaints() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
+        const auto summary = pipeline::checkModel(fixture("tiny-qwenimage"));
+        QCOMPARE(summary.family, io::ModelFamily::QwenImage);
+        QCOMPARE(summary.nativeSize, 512);  // 128 latents x the tiny VAE's factor 4
+        auto model = pipeline::loadModel(fixture("tiny-qwenimage"), kCpu);
+        QVERIFY(model->qwen);
+        pipeline::PromptCache prompts;
+        GenerationRequest request;
+        request.prompt = "a cute panda";
+        request.steps = 4;
+        request.cfgScale = 4.0f;
+        int calls = 0;
+        const auto count = [&](int, int, const torch::Tensor& latents) {
+            ++calls;
+            return latents.size(1) == 4;  // the callback sees unpacked latents [1, z, h, w]
+        };
+        const auto first = pipeline::drawPicture(*model, prompts, request, 7, 64, 48, count);
+        QCOMPARE(calls, 4);
+        QVERIFY(!first.stopped);
+        QCOMPARE(first.image.width, 64);
+        QCOMPARE(first.image.height, 48);
+        QCOMPARE(first.latents.sizes().vec(), (std::vector<std::int64_t>{1, 4, 12, 16}));
+        const auto again = pipeline::drawPicture(*model, prompts, request, 7, 64, 48, {});
+        QCOMPARE(test::maxAbsDiff(again.latents, first.latents), 0.0);
+        const auto other = pipeline::drawPicture(*model, prompts, request, 8, 64, 48, {});
+        QVERIFY(test::maxAbsDiff(other.latents, first.latents) > 1e-3);
+
+        // Image-to-image at strength 0.5 runs half the steps.
+        pipeline::PictureInputs inputs;
+        inputs.image = torch::rand({1, 3, 48, 64}) * 2 - 1;
+        request.strength = 0.5f;
+        calls = 0;
+        pipeline::drawPicture(*model, prompts, request, 7, 64, 48, count, inputs);
+        QCOMPARE(calls, 2);
+
+        // Repainting nothing (mask all 0) ends on the picture's own latents; repainting everything does not.
+        request.strength = 1.0f;
+        inputs.mask = torch::zeros({1, 1, 48, 64});
+        const auto kept = pipeline::drawPicture(*model, prompts, request, 7, 64, 48, {}, inputs);
+        auto& parts = *model->qwen;
+        const auto clean = parts.vae->encode(inputs.image);
+        QVERIFY2(test::maxAbsDiff(kept.latents, clean) < 1e-5, qPrintable(QString::number(test::maxAbsDiff(kept.latents, clean))));
+        inputs.mask = torch::ones({1, 1, 48, 64});
+        const auto repainted = pipeline::drawPicture(*model, prompts, request, 7, 64, 48, {}, inputs);
+        QVERIFY(test::maxAbsDiff(repainted.latents, clean) > 1e-2);
+
+        // Stopping from the callback stops.
+        const auto stopped = pipeline::drawPicture(*model, prompts, request, 7, 64, 48,
+                                                   [](int done, int, const torch::Tensor&) { return done < 2; });
+        QVERIFY(stopped.stopped);
+    }
+
+    void incompleteFolderIsRefused() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
+        QTemporaryDir dir;
+        QVERIFY(QDir().mkpath(dir.filePath(QStringLiteral("transformer"))));
+        QVERIFY(QFile::copy(test::fixturePath(QStringLiteral("tiny-qwenimage/transformer/config.json")),
+                            dir.filePath(QStringLiteral("transformer/config.json"))));
+        QString message;
+        try {
+            pipeline::checkModel(dir.path().toStdString());
+        } catch (const Error& error) {
+            message = QString::fromUtf8(error.what());
+        }
+        QVERIFY2(message.contains(QStringLiteral("no tokenizer/")), qPrintable(message));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestQwenImagePipeline)
+#include "tst_qwenimage_pipeline.moc"
