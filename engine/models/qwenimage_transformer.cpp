@@ -68,7 +68,20 @@ torch::Tensor modulate(const torch::Tensor& x, const torch::Tensor& shift, const
     return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1);
 }
 
+// The norms read scaled streams as they are: the scale cancels, and the scaled values stay far above eps.
 torch::Tensor layerNorm(const torch::Tensor& x) { return torch::layer_norm(x, {x.size(-1)}, {}, {}, kEps); }
+
+constexpr double kStreamCeiling = 2048.0;  // 2^11: room for a block's updates up to 30x the stream below 65504
+
+// A new power-of-two scale that brings the stream's largest value to at most kStreamCeiling (never above 1).
+void renewScale(QwenStream& stream) {
+    if (!stream.scale.defined()) return;
+    const auto largest = stream.hidden.abs().amax().to(torch::kFloat32).clamp_min(1e-30);
+    auto factor = torch::exp2(torch::floor(torch::log2(kStreamCeiling / largest)));
+    factor = torch::minimum(factor, 1.0 / stream.scale);  // a stream that is small stays unscaled
+    stream.hidden = stream.hidden * factor.to(stream.hidden.scalar_type());
+    stream.scale = stream.scale * factor;
+}
 
 }  // namespace
 
@@ -102,6 +115,13 @@ QwenRope qwenImageRope(const QwenImageTransformerConfig& config, std::int64_t gr
     return {image.cos(), image.sin(), text.cos(), text.sin()};
 }
 
+torch::Tensor linearIntoStream(const Linear& layer, const torch::Tensor& x, const torch::Tensor& scale) {
+    if (!scale.defined()) return torch::linear(x, layer->weight, layer->bias);
+    const auto s = scale.to(x.scalar_type());
+    const auto bias = layer->bias.defined() ? (layer->bias.to(torch::kFloat32) * scale).to(x.scalar_type()) : torch::Tensor();
+    return torch::linear(x * s, layer->weight, bias);
+}
+
 QwenJointAttentionImpl::QwenJointAttentionImpl(std::int64_t dim, std::int64_t headCount, std::int64_t headSize,
                                                const torch::TensorOptions& options)
     : heads(headCount), headDim(headSize) {
@@ -117,14 +137,17 @@ QwenJointAttentionImpl::QwenJointAttentionImpl(std::int64_t dim, std::int64_t he
     norm_added_q = register_module("norm_added_q", RmsNorm(headDim, kEps, options));
     norm_added_k = register_module("norm_added_k", RmsNorm(headDim, kEps, options));
     to_out = register_module("to_out", torch::nn::ModuleList());
-    to_out->push_back(Linear(inner, dim, options));
+    imageOutProjection = Linear(inner, dim, options);
+    to_out->push_back(imageOutProjection);
     to_add_out = register_module("to_add_out", Linear(inner, dim, options));
 }
 
 std::pair<torch::Tensor, torch::Tensor> QwenJointAttentionImpl::forward(const torch::Tensor& image,
                                                                         const torch::Tensor& text,
                                                                         const torch::Tensor& textMask,
-                                                                        const QwenRope& rope) {
+                                                                        const QwenRope& rope,
+                                                                        const torch::Tensor& imageScale,
+                                                                        const torch::Tensor& textScale) {
     auto heads4 = [&](const torch::Tensor& t) { return t.unflatten(-1, {heads, headDim}); };  // [B, S, H, D]
     auto imageQ = applyRope(norm_q(heads4(to_q(image))), rope.imageCos, rope.imageSin);
     auto imageK = applyRope(norm_k(heads4(to_k(image))), rope.imageCos, rope.imageSin);
@@ -143,8 +166,8 @@ std::pair<torch::Tensor, torch::Tensor> QwenJointAttentionImpl::forward(const to
     }
     const auto joint = runtime::scaledDotProductAttention(q, k, v, mask).transpose(1, 2).flatten(2);
     const auto textTokens = text.size(1);
-    const auto imageOut = to_out[0]->as<LinearImpl>()->forward(joint.slice(1, textTokens));
-    const auto textOut = to_add_out(joint.slice(1, 0, textTokens));
+    const auto imageOut = linearIntoStream(imageOutProjection, joint.slice(1, textTokens), imageScale);
+    const auto textOut = linearIntoStream(to_add_out, joint.slice(1, 0, textTokens), textScale);
     return {imageOut, textOut};
 }
 
@@ -158,8 +181,8 @@ QwenFeedForwardImpl::QwenFeedForwardImpl(std::int64_t dim, const torch::TensorOp
     net->push_back(out);
 }
 
-torch::Tensor QwenFeedForwardImpl::forward(const torch::Tensor& x) {
-    return out(torch::gelu(proj(x), "tanh"));
+torch::Tensor QwenFeedForwardImpl::forward(const torch::Tensor& x, const torch::Tensor& outScale) {
+    return linearIntoStream(out, torch::gelu(proj(x), "tanh"), outScale);
 }
 
 QwenImageTransformerBlockImpl::QwenImageTransformerBlockImpl(const QwenImageTransformerConfig& config,
@@ -174,27 +197,29 @@ QwenImageTransformerBlockImpl::QwenImageTransformerBlockImpl(const QwenImageTran
     txt_mlp = register_module("txt_mlp", QwenFeedForward(dim, options));
 }
 
-std::pair<torch::Tensor, torch::Tensor> QwenImageTransformerBlockImpl::forward(torch::Tensor image, torch::Tensor text,
-                                                                               const torch::Tensor& textMask,
-                                                                               const torch::Tensor& temb,
-                                                                               const QwenRope& rope) {
+void QwenImageTransformerBlockImpl::forward(QwenStream& image, QwenStream& text, const torch::Tensor& textMask,
+                                            const torch::Tensor& temb, const QwenRope& rope) {
     const auto activated = torch::silu(temb);
     const auto imageMod = imageModulation(activated).chunk(6, -1);  // shift, scale, gate for attention, then MLP
     const auto textMod = textModulation(activated).chunk(6, -1);
 
     const auto [imageAttention, textAttention] =
-        attn(modulate(layerNorm(image), imageMod[0], imageMod[1]), modulate(layerNorm(text), textMod[0], textMod[1]),
-             textMask, rope);
-    image = image + imageMod[2].unsqueeze(1) * imageAttention;
-    text = text + textMod[2].unsqueeze(1) * textAttention;
+        attn->forward(modulate(layerNorm(image.hidden), imageMod[0], imageMod[1]),
+                      modulate(layerNorm(text.hidden), textMod[0], textMod[1]), textMask, rope, image.scale, text.scale);
+    image.hidden = image.hidden + imageMod[2].unsqueeze(1) * imageAttention;
+    text.hidden = text.hidden + textMod[2].unsqueeze(1) * textAttention;
 
-    image = image + imageMod[5].unsqueeze(1) * img_mlp(modulate(layerNorm(image), imageMod[3], imageMod[4]));
-    text = text + textMod[5].unsqueeze(1) * txt_mlp(modulate(layerNorm(text), textMod[3], textMod[4]));
-    if (image.scalar_type() == torch::kFloat16) {
-        image = image.clamp(-65504, 65504);
-        text = text.clamp(-65504, 65504);
+    image.hidden = image.hidden + imageMod[5].unsqueeze(1) *
+                                      img_mlp->forward(modulate(layerNorm(image.hidden), imageMod[3], imageMod[4]), image.scale);
+    text.hidden = text.hidden + textMod[5].unsqueeze(1) *
+                                    txt_mlp->forward(modulate(layerNorm(text.hidden), textMod[3], textMod[4]), text.scale);
+    if (image.scale.defined()) {
+        renewScale(image);
+        renewScale(text);
+    } else if (image.hidden.scalar_type() == torch::kFloat16) {  // ref: diffusers clips FP16 streams
+        image.hidden = image.hidden.clamp(-65504, 65504);
+        text.hidden = text.hidden.clamp(-65504, 65504);
     }
-    return {text, image};
 }
 
 QwenImageTransformer2DModelImpl::QwenImageTransformer2DModelImpl(const QwenImageTransformerConfig& c,
@@ -230,19 +255,29 @@ torch::Tensor QwenImageTransformer2DModelImpl::forward(const torch::Tensor& imag
                                                    std::to_string(config.jointAttentionDim) +
                                                    "; the text encoder and transformer come from different models");
     const auto dtype = imageTokens.scalar_type();
-    auto image = img_in(imageTokens);
-    auto text = txt_in(txt_norm(textStates));
+    QwenStream image{img_in(imageTokens), {}};
+    QwenStream text{txt_in(txt_norm(textStates)), {}};
+    if (streamGainForTest != 1.0) {
+        image.hidden = image.hidden * streamGainForTest;
+        text.hidden = text.hidden * streamGainForTest;
+    }
+    if (scaleStreams || dtype == torch::kFloat16) {
+        const auto one = torch::ones({}, torch::TensorOptions().dtype(torch::kFloat32).device(imageTokens.device()));
+        image.scale = one;
+        text.scale = one.clone();
+        renewScale(image);
+        renewScale(text);
+    }
     // ref: QwenTimestepProjEmbeddings: Timesteps(256, flip_sin_to_cos, shift 0, scale 1000) -> TimestepEmbedding.
     const auto sinusoid = timestepEmbedding(timestep.to(torch::kFloat32) * 1000.0, 256, true, 0.0).to(dtype);
     const auto temb = timestepLinear2(torch::silu(timestepLinear1(sinusoid)));
-    const auto rope = qwenImageRope(config, gridHeight, gridWidth, text.size(1), image.device());
+    const auto rope = qwenImageRope(config, gridHeight, gridWidth, text.hidden.size(1), imageTokens.device());
     torch::Tensor mask;
     if (textMask.defined() && !textMask.to(torch::kBool).all().item<bool>()) mask = textMask;
     for (const auto& block : *transformer_blocks)
-        std::tie(text, image) = block->as<QwenImageTransformerBlockImpl>()->forward(image, text, mask, temb, rope);
+        block->as<QwenImageTransformerBlockImpl>()->forward(image, text, mask, temb, rope);
     const auto scaleShift = normOutLinear(torch::silu(temb).to(dtype)).chunk(2, -1);
-    image = modulate(layerNorm(image), scaleShift[1], scaleShift[0]);
-    return proj_out(image);
+    return proj_out(modulate(layerNorm(image.hidden), scaleShift[1], scaleShift[0]));
 }
 
 torch::Tensor packQwenLatents(const torch::Tensor& latents) {

@@ -50,21 +50,38 @@ struct QwenRope {
 QwenRope qwenImageRope(const QwenImageTransformerConfig& config, std::int64_t gridHeight, std::int64_t gridWidth,
                        std::int64_t textTokens, const torch::Device& device);
 
+// FP16 safety. The trained model's residual streams reach ~2e7, past FP16's 65504 (ComfyUI #10751: black
+// pictures). In FP16 each stream is kept multiplied by a power of two `scale` (a device scalar, float32) that
+// holds its largest value near 2^11; the norms that read the streams do not care about their scale, and every
+// branch writes into them through its last linear layer with the input and bias multiplied by `scale`, so no
+// FP16 value ever holds the unscaled stream. After each block the scale is renewed (exactly: powers of two).
+struct QwenStream {
+    torch::Tensor hidden;  // [B, S, dim], multiplied by `scale` when it is defined
+    torch::Tensor scale;   // undefined: not scaled (BF16, FP32)
+};
+
+// y = W x + b computed as W (s x) + s b: the output already at the stream's scale (s undefined: plain).
+torch::Tensor linearIntoStream(const Linear& layer, const torch::Tensor& x, const torch::Tensor& scale);
+
 // ref: QwenDoubleStreamAttnProcessor2_0: per-stream q/k/v, RMS-normed q/k per head, RoPE, one attention over
 // [text; picture], then per-stream output projections.
 struct QwenJointAttentionImpl : torch::nn::Module {
     QwenJointAttentionImpl(std::int64_t dim, std::int64_t heads, std::int64_t headDim,
                            const torch::TensorOptions& options);
     // image [B, N, dim], text [B, T, dim]; textMask [B, T] bool (true = a real token) or undefined (all real).
+    // Returns the image and text outputs at the scales given (see QwenStream).
     std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& image, const torch::Tensor& text,
-                                                    const torch::Tensor& textMask, const QwenRope& rope);
+                                                    const torch::Tensor& textMask, const QwenRope& rope,
+                                                    const torch::Tensor& imageScale = {},
+                                                    const torch::Tensor& textScale = {});
 
     std::int64_t heads;
     std::int64_t headDim;
     Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
     Linear add_q_proj{nullptr}, add_k_proj{nullptr}, add_v_proj{nullptr};
     RmsNorm norm_q{nullptr}, norm_k{nullptr}, norm_added_q{nullptr}, norm_added_k{nullptr};
-    torch::nn::ModuleList to_out{nullptr};  // [0]: Linear
+    torch::nn::ModuleList to_out{nullptr};  // [0]: imageOutProjection
+    Linear imageOutProjection{nullptr};
     Linear to_add_out{nullptr};
 };
 TORCH_MODULE(QwenJointAttention);
@@ -72,7 +89,7 @@ TORCH_MODULE(QwenJointAttention);
 // ref: diffusers FeedForward(activation_fn="gelu-approximate"): net.0.proj -> tanh GELU -> net.2.
 struct QwenFeedForwardImpl : torch::nn::Module {
     QwenFeedForwardImpl(std::int64_t dim, const torch::TensorOptions& options);
-    torch::Tensor forward(const torch::Tensor& x);
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& outScale = {});
 
     torch::nn::ModuleList net{nullptr};
     Linear proj{nullptr};
@@ -83,10 +100,9 @@ TORCH_MODULE(QwenFeedForward);
 // ref: diffusers QwenImageTransformerBlock.
 struct QwenImageTransformerBlockImpl : torch::nn::Module {
     QwenImageTransformerBlockImpl(const QwenImageTransformerConfig& config, const torch::TensorOptions& options);
-    // Returns (text, image) as diffusers does.
-    std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor image, torch::Tensor text,
-                                                    const torch::Tensor& textMask, const torch::Tensor& temb,
-                                                    const QwenRope& rope);
+    // Updates both streams in place of the inputs (ref: returns (text, image)).
+    void forward(QwenStream& image, QwenStream& text, const torch::Tensor& textMask, const torch::Tensor& temb,
+                 const QwenRope& rope);
 
     torch::nn::ModuleList img_mod{nullptr};  // [0] SiLU (no weights), [1] Linear(dim, 6 dim)
     torch::nn::ModuleList txt_mod{nullptr};
@@ -107,6 +123,11 @@ struct QwenImageTransformer2DModelImpl : torch::nn::Module {
                           const torch::Tensor& timestep, std::int64_t gridHeight, std::int64_t gridWidth);
 
     QwenImageTransformerConfig config;
+    // Scaled streams (see QwenStream): on by itself in FP16; tests switch it on in FP32 to prove it exact.
+    bool scaleStreams = false;
+    // For the FP16 proof only: multiplies both streams right after img_in/txt_in, as the trained model's huge
+    // activations would (1 in drawing).
+    double streamGainForTest = 1.0;
     std::shared_ptr<torch::nn::Module> time_text_embed;  // holds "timestep_embedder" (linear_1, linear_2)
     Linear timestepLinear1{nullptr}, timestepLinear2{nullptr};
     RmsNorm txt_norm{nullptr};

@@ -85,6 +85,32 @@ private Q_SLOTS:
         QCOMPARE(test::maxAbsDiff(masked, out), 0.0);
     }
 
+    // The FP16 safety path (streams kept at a power-of-two scale) is exact maths: in FP32 it gives the reference,
+    // and with streams a million times larger (as the trained model's) it stays finite and close.
+    void scaledStreamsAreExact() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors");
+        torch::NoGradGuard noGrad;
+        const auto config =
+            models::QwenImageTransformerConfig::fromFile(fixture("tiny-qwenimage/transformer/config.json"));
+        auto model = models::loadQwenImageTransformer(
+            config, test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors")),
+            kCpu);
+        model->scaleStreams = true;
+        const auto t = torch::full({1}, 1.0);
+        const auto image = m_reference.at("tr.hidden_states");
+        const auto text = m_reference.at("tr.encoder_hidden_states");
+        const double diff = test::maxAbsDiff(model->forward(image, text, {}, t, 4, 4), m_reference.at("tr.out_t1.0"));
+        QVERIFY2(diff < kComponentTolerance, qPrintable(QString::number(diff)));
+        model->streamGainForTest = 1e6;
+        const auto scaled = model->forward(image, text, {}, t, 4, 4);
+        model->scaleStreams = false;
+        const auto plain = model->forward(image, text, {}, t, 4, 4);
+        QVERIFY(torch::isfinite(scaled).all().item<bool>());
+        const double gained = test::maxAbsDiff(scaled, plain);
+        QVERIFY2(gained < 1e-3 * plain.abs().max().item<double>(), qPrintable(QString::number(gained)));
+    }
+
     // Padding the text and masking it off gives what the shorter text alone gives (what batching prompts of
     // different lengths relies on).
     void maskedPaddingChangesNothing() {
