@@ -29,12 +29,13 @@ namespace storybrush::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "Usage: storybrush-cli bench (--model PATH | --random sd15|sd15-inpaint|sd2|sdxl) [FLAGS]\n\n"
+    "Usage: storybrush-cli bench (--model PATH | --random sd15|sd15-inpaint|sd2|sdxl|qwenimage) [FLAGS]\n\n"
     "Times a whole generation (text encoder, UNet steps, VAE decode) after one warm-up run and prints a table,\n"
     "then one JSON line with the medians.\n\n"
     "  --model PATH          a model file or folder to time\n"
     "  --random KIND         full-size random weights made in memory (no file needed): sd15, sd15-inpaint, sd2,\n"
-    "                        sdxl\n"
+    "                        sdxl, qwenimage (Qwen-Image: the 20.4 B transformer, Qwen2.5-VL 7B, its VAE)\n"
+    "  --weights fp8         Qwen-Image: keep the transformer's block weights in FP8 (E4M3, a scale per tensor)\n"
     "  --inpaint             repaint a centred square of a made-up picture of --size (mask blur 8)\n"
     "  --outpaint N          extend a made-up picture of --size by N pixels on the right\n"
     "  --size N[xM]          picture size (default: the model's own)\n"
@@ -77,6 +78,8 @@ int runBench(int argc, char** argv) {
     double previewRate = 0.0;
     std::string taesdChoice = "auto";
     bool inpaint = false;
+    bool fp8Weights = false;
+    bool cfgGiven = false;
     int outpaint = 0;
     while (!args.done()) {
         if (args.peek() == "--help" || args.peek() == "-h") {
@@ -87,13 +90,20 @@ int runBench(int argc, char** argv) {
         else if (auto r = args.value("--random")) randomKind = *r;
         else if (auto s = args.value("--size")) sizeText = *s;
         else if (auto st = args.value("--steps")) request.steps = parseInt("--steps", *st, 1, 500);
-        else if (auto c = args.value("--cfg")) request.cfgScale = static_cast<float>(parseDouble("--cfg", *c, 0, 50));
+        else if (auto c = args.value("--cfg")) {
+            request.cfgScale = static_cast<float>(parseDouble("--cfg", *c, 0, 50));
+            cfgGiven = true;
+        }
         else if (auto n = args.value("--runs")) runs = parseInt("--runs", *n, 1, 100);
         else if (auto b = args.value("--batch")) batch = parseInt("--batch", *b, 1, 64);
         else if (auto p = args.value("--prompt")) request.prompt = *p;
         else if (auto pr = args.value("--previews")) previewRate = parseDouble("--previews", *pr, 0, 1000);
         else if (auto ta = args.value("--taesd")) taesdChoice = *ta;
         else if (args.flag("--inpaint")) inpaint = true;
+        else if (auto we = args.value("--weights")) {
+            if (*we != "fp8" && *we != "auto") throw UsageError{"--weights expects fp8 or auto"};
+            fp8Weights = *we == "fp8";
+        }
         else if (auto o = args.value("--outpaint")) outpaint = parseInt("--outpaint", *o, 8, 4096);
         else if (auto sm = args.value("--sampler")) {
             const auto sampler = samplerFromName(*sm);
@@ -122,6 +132,11 @@ int runBench(int argc, char** argv) {
     runtime::InferenceGuard inference;
     const auto coldStart = Clock::now();
     auto model = randomKind.empty() ? pipeline::loadModel(modelPath, target) : pipeline::makeRandomModel(randomKind, target);
+    if (model->qwen && !cfgGiven) request.cfgScale = 4.0f;  // Qwen-Image's own true_cfg_scale
+    if (fp8Weights) {
+        if (!model->qwen) throw UsageError{"--weights fp8 is for Qwen-Image models"};
+        model->qwen->transformer->storeBlockWeightsAsFloat8();
+    }
     runtime::synchronize(target.device);
     const double coldStartS = msSince(coldStart) / 1000.0;
     if (!writePath.empty()) {
@@ -192,7 +207,14 @@ int runBench(int argc, char** argv) {
         const auto start = Clock::now();
         pipeline::PromptCache prompts;  // a fresh cache: the text encoder is part of every timed run
         auto t0 = Clock::now();
-        prompts.get(*model, request.prompt, request.negativePrompt, request.clipSkip, request.cfgScale > 1.0f);
+        if (model->qwen) {  // the prompt and, with guidance, the negative prompt (" " when none), as drawn
+            model->qwen->promptCache.clear();
+            pipeline::encodeQwenPrompt(*model->qwen, request.prompt);
+            if (request.cfgScale > 1.0f)
+                pipeline::encodeQwenPrompt(*model->qwen, request.negativePrompt.empty() ? " " : request.negativePrompt);
+        } else {
+            prompts.get(*model, request.prompt, request.negativePrompt, request.clipSkip, request.cfgScale > 1.0f);
+        }
         runtime::synchronize(target.device);
         const double text = msSince(t0);
         std::vector<double> steps;
@@ -204,7 +226,7 @@ int runBench(int argc, char** argv) {
             steps.push_back(msSince(stepStart));
             // As the engine does it: at most `previewRate` a second, none after the last step. Its time is part of
             // the total (and not of the step times).
-            if (previewRate > 0 && done < total && msSince(lastPreview) >= 1000.0 / previewRate) {
+            if (previewRate > 0 && !model->qwen && done < total && msSince(lastPreview) >= 1000.0 / previewRate) {
                 const auto previewStart = Clock::now();
                 const Image shown = pipeline::stepPreview(taesd.get(), latents, sdxl);
                 if (run > 0) previewMs.push_back(msSince(previewStart));
@@ -247,12 +269,13 @@ int runBench(int argc, char** argv) {
     nlohmann::json line = {
         {"model", model->name}, {"device", runtime::describeDevice(target.device)},
         {"dtype", runtime::dtypeName(target.dtype)}, {"size", std::to_string(width) + "x" + std::to_string(height)},
-        {"steps", request.steps}, {"batch", batch}, {"cfg", request.cfgScale}, {"sampler", std::string(samplerName(request.sampler))},
+        {"steps", request.steps}, {"batch", batch}, {"cfg", request.cfgScale}, {"sampler", model->qwen ? std::string("flowmatch-euler") : std::string(samplerName(request.sampler))},
         {"text_ms", median(textMs)}, {"unet_step_ms", unetStep}, {"vae_ms", median(vaeMs)},
         {"total_s", median(totalMs) / 1000.0}, {"per_picture_s", median(totalMs) / 1000.0 / batch}, {"it_per_s", unetStep > 0 ? 1000.0 / unetStep : 0.0},
         {"peak_alloc_gib", peakAlloc}, {"peak_device_gib", peakDevice}, {"cold_start_s", coldStartS}, {"first_run_s", firstRunS},
         {"runs", runs}, {"finite", finite}, {"mode", mode}, {"previews_per_run", previewsPerRun},
-        {"preview_ms", median(previewMs)}, {"levers", runtime::describeSpeedLevers()}, {"preview_decoder", previewRate <= 0 ? "none" : taesd ? "taesd" : "projection"}};
+        {"preview_ms", median(previewMs)}, {"levers", runtime::describeSpeedLevers()}, {"preview_decoder", previewRate <= 0 ? "none" : taesd ? "taesd" : "projection"},
+        {"weights", fp8Weights ? "fp8" : runtime::dtypeName(target.dtype)}};
     if (plan) std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan->canvas.width, plan->canvas.height);
     std::printf("model      %s\ndevice     %s (%s)\nsize       %dx%d, %d steps, cfg %.1f, %s\n", model->name.c_str(),
                 runtime::describeDevice(target.device).c_str(), runtime::dtypeName(target.dtype).c_str(), width,

@@ -3,6 +3,8 @@
 // header length N, N bytes of UTF-8 JSON, then the data buffer; data_offsets are relative to that buffer).
 #include "io/safetensors.h"
 
+#include "runtime/torch_compat.h"
+
 #include <storybrush/error.h>
 
 #include <nlohmann/json.hpp>
@@ -293,6 +295,12 @@ torch::Tensor tensorView(const std::shared_ptr<const SafetensorsFile>& file, con
     case DType::U8: type = c10::ScalarType::Byte; break;
     case DType::Bool: type = c10::ScalarType::Bool; break;
     case DType::F8_E4M3:
+        // ComfyUI's fp8_e4m3fn transformers: plain casts, widened when loaded
+        if (runtime::float8Supported()) {
+            type = runtime::float8E4M3Type();
+            break;
+        }
+        [[fallthrough]];
     case DType::F8_E5M2:
         throw Error(ErrorKind::UnsupportedModel,
                     "model file " + file->path() + ": tensor \"" + info.name + "\" is stored as " +

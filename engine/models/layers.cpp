@@ -2,6 +2,7 @@
 #include "models/layers.h"
 
 #include "runtime/speed.h"
+#include "runtime/torch_compat.h"
 
 #include <storybrush/error.h>
 
@@ -40,7 +41,23 @@ LinearImpl::LinearImpl(std::int64_t inFeatures, std::int64_t outFeatures, const 
     }
 }
 
-torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return torch::linear(x, weight, bias); }
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
+    if (weightScale.defined())
+        return torch::linear(x, weight.to(x.scalar_type()) * weightScale.to(x.scalar_type()), bias);
+    return torch::linear(x, weight, bias);
+}
+
+void storeAsFloat8(LinearImpl& layer) {
+    if (!runtime::float8Supported())
+        throw Error(ErrorKind::UnsupportedModel, "8-bit float (FP8) weights need the GPU build of Storybrush");
+    if (layer.weightScale.defined()) return;
+    torch::NoGradGuard noGrad;
+    const auto largest = layer.weight.abs().amax().to(torch::kFloat32).clamp_min(1e-12);
+    const auto scale = largest / 448.0;  // E4M3's largest finite value
+    const auto stored = (layer.weight.to(torch::kFloat32) / scale).to(runtime::float8E4M3Type());
+    layer.weight.set_data(stored);
+    layer.weightScale = scale;
+}
 
 GroupNormImpl::GroupNormImpl(std::int64_t groupCount, std::int64_t channels, double epsValue,
                              const torch::TensorOptions& options)

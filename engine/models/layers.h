@@ -33,9 +33,15 @@ struct LinearImpl : torch::nn::Module {
     torch::Tensor forward(const torch::Tensor& x);
 
     torch::Tensor weight;
-    torch::Tensor bias;  // undefined when the layer has none
+    torch::Tensor bias;         // undefined when the layer has none
+    torch::Tensor weightScale;  // FP8 storage: weight is E4M3 and means weight x weightScale (float32 scalar)
 };
 TORCH_MODULE(Linear);
+
+// Keeps the layer's weight in 8-bit floats (E4M3) with one scale for the tensor (its largest value maps to 448):
+// half the memory of FP16; each call widens it to the input's dtype. Throws Error(UnsupportedModel) where the
+// libtorch build has no FP8.
+void storeAsFloat8(LinearImpl& layer);
 
 struct GroupNormImpl : torch::nn::Module {
     GroupNormImpl(std::int64_t groups, std::int64_t channels, double eps, const torch::TensorOptions& options);

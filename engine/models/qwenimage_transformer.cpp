@@ -261,7 +261,7 @@ torch::Tensor QwenImageTransformer2DModelImpl::forward(const torch::Tensor& imag
         image.hidden = image.hidden * streamGainForTest;
         text.hidden = text.hidden * streamGainForTest;
     }
-    if (scaleStreams || dtype == torch::kFloat16) {
+    if (scaleStreams.value_or(dtype == torch::kFloat16)) {
         const auto one = torch::ones({}, torch::TensorOptions().dtype(torch::kFloat32).device(imageTokens.device()));
         image.scale = one;
         text.scale = one.clone();
@@ -278,6 +278,11 @@ torch::Tensor QwenImageTransformer2DModelImpl::forward(const torch::Tensor& imag
         block->as<QwenImageTransformerBlockImpl>()->forward(image, text, mask, temb, rope);
     const auto scaleShift = normOutLinear(torch::silu(temb).to(dtype)).chunk(2, -1);
     return proj_out(modulate(layerNorm(image.hidden), scaleShift[1], scaleShift[0]));
+}
+
+void QwenImageTransformer2DModelImpl::storeBlockWeightsAsFloat8() {
+    for (const auto& module : transformer_blocks->modules(/*include_self=*/false))
+        if (auto* linear = module->as<LinearImpl>()) storeAsFloat8(*linear);
 }
 
 torch::Tensor packQwenLatents(const torch::Tensor& latents) {

@@ -144,6 +144,7 @@ std::vector<int> qwenTemplateIds(const text::QwenTokenizer& tokenizer, const std
 }
 
 torch::Tensor encodeQwenPrompt(QwenImageParts& parts, const std::string& prompt) {
+    if (const auto hit = parts.promptCache.find(prompt); hit != parts.promptCache.end()) return hit->second;
     torch::NoGradGuard noGrad;
     std::vector<int> ids = qwenTemplateIds(*parts.tokenizer, prompt);
     // ref: tokenizer(max_length=1024 + drop_idx, truncation=True), then prompt_embeds[:, :512]
@@ -154,7 +155,10 @@ torch::Tensor encodeQwenPrompt(QwenImageParts& parts, const std::string& prompt)
                            .to(parts.textTarget.device);
     const auto hidden = parts.textEncoder->forward(input);
     const auto drop = std::min<std::int64_t>(kQwenTemplateDrop, hidden.size(1) - 1);
-    return hidden.slice(1, drop).to(parts.target.dtype);
+    const auto embedding = hidden.slice(1, drop).to(parts.target.dtype);
+    if (parts.promptCache.size() >= 8) parts.promptCache.clear();
+    parts.promptCache.emplace(prompt, embedding);
+    return embedding;
 }
 
 torch::Tensor denoiseQwen(QwenImageParts& parts, const sampling::FlowMatchSchedule& schedule, torch::Tensor latents,

@@ -12,6 +12,7 @@
 #include "text/qwen_tokenizer.h"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,8 @@ struct QwenImageParts {
     runtime::ComputeTarget target;      // the transformer's
     runtime::ComputeTarget textTarget;  // the text encoder's
     runtime::ComputeTarget vaeTarget;
+    // Prompt -> embedding: a 7 B encoder is worth not running twice for the same words (a batch, a re-draw).
+    std::map<std::string, torch::Tensor> promptCache;
 };
 
 // A diffusers Qwen-Image folder: model_index.json names QwenImagePipeline, or transformer/config.json names

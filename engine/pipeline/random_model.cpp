@@ -5,6 +5,7 @@
 #include "io/safetensors_writer.h"
 #include "models/weights.h"
 #include "runtime/speed.h"
+#include "text/byte_level_bpe.h"
 
 #include <storybrush/error.h>
 
@@ -114,10 +115,62 @@ void writeWeights(const std::filesystem::path& file, const torch::nn::Module& mo
     io::writeSafetensors(file.string(), tensors);
 }
 
+// A byte-level BPE with no merges worth the name: every byte its own token, plus Qwen's special tokens.
+std::string writeByteTokenizer() {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / "storybrush-random-qwen-tokenizer";
+    std::error_code error;
+    fs::create_directories(dir, error);
+    json vocab = json::object();
+    for (int byte = 0; byte < 256; ++byte) vocab[text::ByteLevelBpe::byteLevel(std::string(1, static_cast<char>(byte)))] = byte;
+    vocab["Ġt"] = 256;
+    writeJson(dir / "vocab.json", vocab);
+    std::ofstream merges(dir / "merges.txt");
+    merges << "#version: 0.2\nĠ t\n";
+    if (!merges) throw Error(ErrorKind::Io, "Cannot write " + (dir / "merges.txt").string() + " (is the disk full?)");
+    writeJson(dir / "tokenizer_config.json", {{"pad_token", "<|endoftext|>"}});
+    writeJson(dir / "added_tokens.json", {{"<|endoftext|>", 151643}, {"<|im_start|>", 151644}, {"<|im_end|>", 151645}});
+    return dir.u8string();
+}
+
+std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& target, std::uint64_t seed) {
+    auto model = std::make_shared<LoadedModel>();
+    model->path = "random:qwenimage";
+    model->name = "random-qwenimage";
+    model->family = io::ModelFamily::QwenImage;
+    model->target = target;
+    auto parts = std::make_unique<QwenImageParts>();
+    parts->target = target;
+    // as loadQwenImageParts: BF16 (or FP32) for the text encoder and the VAE
+    const bool bf16 = target.device.is_cuda() && runtime::vaeTarget(target, true).dtype == torch::kBFloat16;
+    parts->textTarget = {target.device, target.dtype == torch::kFloat32 ? torch::kFloat32 : bf16 ? torch::kBFloat16 : torch::kFloat32};
+    parts->vaeTarget = parts->textTarget;
+    parts->tokenizer = std::make_unique<text::QwenTokenizer>(writeByteTokenizer());
+    const auto options = [](const runtime::ComputeTarget& t) { return torch::TensorOptions().device(t.device).dtype(t.dtype); };
+    parts->textEncoder = models::Qwen2TextModel(models::Qwen2TextConfig{}, options(parts->textTarget));
+    randomise(*parts->textEncoder, seed);
+    parts->textEncoder->eval();
+    parts->transformer = models::QwenImageTransformer2DModel(models::QwenImageTransformerConfig{}, options(target));
+    randomise(*parts->transformer, seed + 1);
+    parts->transformer->eval();
+    auto vaeConfig = models::QwenImageVaeConfig::fromJson(json::object(), model->path);
+    parts->vae = models::AutoencoderQwenImage(vaeConfig, options(parts->vaeTarget));
+    randomise(*parts->vae, seed + 2);
+    parts->vae->eval();
+    model->vaeTarget = parts->vaeTarget;
+    model->latentChannels = static_cast<int>(vaeConfig.zDim);
+    model->nativeSize = static_cast<int>(128 * vaeConfig.scaleFactor());
+    model->qwen = std::move(parts);
+    return model;
+}
+
 }  // namespace
 
 void writeModelFolder(const std::string& kind, const LoadedModel& model, const std::string& folderPath) {
     namespace fs = std::filesystem;
+    if (model.qwen)
+        throw Error(ErrorKind::InvalidRequest, "Writing a random Qwen-Image is not offered: its 48 GB of weights would "
+                                               "not fit the disk; benchmark it in memory instead.");
     const bool sd2 = kind == "sd2";
     const bool sdxl = kind == "sdxl";
     const fs::path folder = fs::u8path(folderPath);
@@ -175,8 +228,10 @@ void writeModelFolder(const std::string& kind, const LoadedModel& model, const s
 
 std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
                                              std::uint64_t seed) {
+    if (kind == "qwenimage") return makeRandomQwenImage(target, seed);
     if (kind != "sd15" && kind != "sd15-inpaint" && kind != "sd2" && kind != "sdxl") {
-        throw Error(ErrorKind::InvalidRequest, "Unknown random model '" + kind + "': use sd15, sd15-inpaint, sd2 or sdxl.");
+        throw Error(ErrorKind::InvalidRequest,
+                    "Unknown random model '" + kind + "': use sd15, sd15-inpaint, sd2, sdxl or qwenimage.");
     }
     const bool sd2 = kind == "sd2";
     const bool sdxl = kind == "sdxl";

@@ -13,6 +13,9 @@ namespace storybrush::pipeline {
 // same with the 9-channel inpainting UNet) or "sd2" (SD 2.x 768-v:
 // OpenCLIP-H text encoder, linear projections, head dim 64, v-prediction). Weights are drawn from a CPU
 // generator seeded `seed` (fan-in scaled normal, as PyTorch's default init keeps activations in range).
+// "qwenimage": Qwen-Image at full size (the 20.4 B MMDiT, Qwen2.5-VL 7B's language model, the 16-channel VAE),
+// made directly in the device's memory; its tokenizer is a plain byte-level one written to a temporary folder
+// (the real vocabulary is not here: prompts take more tokens than with it).
 // Throws Error(InvalidRequest) for an unknown kind.
 std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
                                              std::uint64_t seed = 0);

@@ -40,6 +40,24 @@ inline torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const tor
 #endif
 }
 
+// 8-bit floats (E4M3, "float8_e4m3fn"): libtorch 2.1 added the dtype; 1.13 has none, so FP8 weights are
+// refused there with a message instead.
+inline bool float8Supported() {
+#if STORYBRUSH_TORCH_AT_LEAST(2, 1)
+    return true;
+#else
+    return false;
+#endif
+}
+
+inline c10::ScalarType float8E4M3Type() {
+#if STORYBRUSH_TORCH_AT_LEAST(2, 1)
+    return at::kFloat8_e4m3fn;
+#else
+    throw std::runtime_error("8-bit float weights need libtorch 2.1 or newer");
+#endif
+}
+
 // Inference guard: InferenceMode exists since 1.9, so both versions have it; kept here so the
 // choice is made once.
 using InferenceGuard = c10::InferenceMode;
