@@ -41,11 +41,12 @@ LinearImpl::LinearImpl(std::int64_t inFeatures, std::int64_t outFeatures, const 
     }
 }
 
-torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
-    if (weightScale.defined())
-        return torch::linear(x, weight.to(x.scalar_type()) * weightScale.to(x.scalar_type()), bias);
-    return torch::linear(x, weight, bias);
+torch::Tensor LinearImpl::weightFor(c10::ScalarType dtype) const {
+    if (!weightScale.defined()) return weight;
+    return weight.to(dtype) * weightScale.to(dtype);
 }
+
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return torch::linear(x, weightFor(x.scalar_type()), bias); }
 
 void storeAsFloat8(LinearImpl& layer) {
     if (!runtime::float8Supported())

@@ -31,6 +31,8 @@ struct LinearImpl : torch::nn::Module {
     LinearImpl(std::int64_t inFeatures, std::int64_t outFeatures, const torch::TensorOptions& options,
                bool bias = true);
     torch::Tensor forward(const torch::Tensor& x);
+    // The weight to multiply `dtype` inputs with: the stored one, or the FP8 one widened and scaled.
+    torch::Tensor weightFor(c10::ScalarType dtype) const;
 
     torch::Tensor weight;
     torch::Tensor bias;         // undefined when the layer has none

@@ -116,10 +116,10 @@ QwenRope qwenImageRope(const QwenImageTransformerConfig& config, std::int64_t gr
 }
 
 torch::Tensor linearIntoStream(const Linear& layer, const torch::Tensor& x, const torch::Tensor& scale) {
-    if (!scale.defined()) return torch::linear(x, layer->weight, layer->bias);
+    if (!scale.defined()) return torch::linear(x, layer->weightFor(x.scalar_type()), layer->bias);
     const auto s = scale.to(x.scalar_type());
     const auto bias = layer->bias.defined() ? (layer->bias.to(torch::kFloat32) * scale).to(x.scalar_type()) : torch::Tensor();
-    return torch::linear(x * s, layer->weight, bias);
+    return torch::linear(x * s, layer->weightFor(x.scalar_type()), bias);
 }
 
 QwenJointAttentionImpl::QwenJointAttentionImpl(std::int64_t dim, std::int64_t headCount, std::int64_t headSize,
@@ -257,16 +257,17 @@ torch::Tensor QwenImageTransformer2DModelImpl::forward(const torch::Tensor& imag
     const auto dtype = imageTokens.scalar_type();
     QwenStream image{img_in(imageTokens), {}};
     QwenStream text{txt_in(txt_norm(textStates)), {}};
-    if (streamGainForTest != 1.0) {
-        image.hidden = image.hidden * streamGainForTest;
-        text.hidden = text.hidden * streamGainForTest;
-    }
     if (scaleStreams.value_or(dtype == torch::kFloat16)) {
-        const auto one = torch::ones({}, torch::TensorOptions().dtype(torch::kFloat32).device(imageTokens.device()));
-        image.scale = one;
-        text.scale = one.clone();
+        // The streams as they are stand for gain x themselves: the scale says so, and no value grows.
+        const auto scale = torch::full({}, 1.0 / streamGainForTest,
+                                       torch::TensorOptions().dtype(torch::kFloat32).device(imageTokens.device()));
+        image.scale = scale;
+        text.scale = scale.clone();
         renewScale(image);
         renewScale(text);
+    } else if (streamGainForTest != 1.0) {
+        image.hidden = image.hidden * streamGainForTest;
+        text.hidden = text.hidden * streamGainForTest;
     }
     // ref: QwenTimestepProjEmbeddings: Timesteps(256, flip_sin_to_cos, shift 0, scale 1000) -> TimestepEmbedding.
     const auto sinusoid = timestepEmbedding(timestep.to(torch::kFloat32) * 1000.0, 256, true, 0.0).to(dtype);

@@ -177,6 +177,34 @@ private Q_SLOTS:
         QVERIFY2(diff < 2e-2, qPrintable(QString::number(diff)));
     }
 
+    // FP8 storage of the blocks' weights halves their bytes and keeps the output close (GPU build only).
+    void fp8WeightsStayClose() {
+        STORYBRUSH_REQUIRE_CUDA();
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
+        torch::NoGradGuard noGrad;
+        const auto config =
+            models::QwenImageTransformerConfig::fromFile(fixture("tiny-qwenimage/transformer/config.json"));
+        auto model = models::loadQwenImageTransformer(
+            config, test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors")),
+            {torch::kCUDA, torch::kBFloat16});
+        auto bytes = [&] {
+            std::int64_t total = 0;
+            for (const auto& p : model->transformer_blocks->parameters()) total += p.numel() * p.element_size();
+            return total;
+        };
+        const auto image = m_reference.at("tr.hidden_states").cuda().to(torch::kBFloat16);
+        const auto text = m_reference.at("tr.encoder_hidden_states").cuda().to(torch::kBFloat16);
+        const auto t = torch::full({1}, 0.5, torch::TensorOptions().device(torch::kCUDA));
+        const auto before = model->forward(image, text, {}, t, 4, 4).to(torch::kFloat32);
+        const auto bytesBefore = bytes();
+        model->storeBlockWeightsAsFloat8();
+        const auto after = model->forward(image, text, {}, t, 4, 4).to(torch::kFloat32);
+        QVERIFY(bytes() < bytesBefore * 6 / 10);
+        const double relative = (after - before).abs().max().item<double>() / before.abs().max().item<double>();
+        qInfo("tiny transformer FP8 blocks vs BF16: max error / max |out| = %.2e", relative);
+        QVERIFY2(relative < 0.1, qPrintable(QString::number(relative)));
+    }
+
     // Padding the text and masking it off gives what the shorter text alone gives (what batching prompts of
     // different lengths relies on).
     void maskedPaddingChangesNothing() {
