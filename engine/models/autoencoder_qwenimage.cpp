@@ -36,7 +36,8 @@ QwenImageVaeConfig parse(const JsonConfig& json) {
     c.numResBlocks = json.integer("num_res_blocks", c.numResBlocks);
     c.attnScales = numbers(json, "attn_scales", {});
     c.inputChannels = json.integer("input_channels", c.inputChannels);
-    c.temporalDownsample = json.perBlockBool("temperal_downsample", c.dimMult.size() - 1, false);
+    if (json.has("temperal_downsample"))
+        c.temporalDownsample = json.perBlockBool("temperal_downsample", c.dimMult.size() - 1, false);
     c.latentsMean = numbers(json, "latents_mean", {});
     c.latentsStd = numbers(json, "latents_std", {});
     if (!json.has("latents_mean") && c.zDim == 16)  // diffusers' defaults are Qwen-Image's statistics

@@ -6,10 +6,14 @@
 #include "models/autoencoder_qwenimage.h"
 #include "models/qwen2_text_model.h"
 #include "models/qwenimage_transformer.h"
+#include "models/weights.h"
 
 #include <storybrush/error.h>
 
 #include <QtTest/QtTest>
+
+#include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -225,6 +229,41 @@ private Q_SLOTS:
         const auto withPadding = model->forward(m_reference.at("tr.hidden_states"), padded, mask, t, 4, 4);
         const double diff = test::maxAbsDiff(plain, withPadding);
         QVERIFY2(diff < 1e-5, qPrintable(QString::number(diff)));
+    }
+
+    // Every tensor of the full-size 20.4 B transformer and of the VAE (names and shapes as published) lands on
+    // a module parameter of the same shape, and every parameter is covered: built on the meta device.
+    void everyFullSizeKeyIsMapped() {
+        STORYBRUSH_REQUIRE_FIXTURE("keys_qwenimage.tsv");
+        std::ifstream in(fixture("keys_qwenimage.tsv"));
+        std::string line;
+        std::getline(in, line);  // header
+        io::StateDict transformer, vae;
+        const auto meta = torch::TensorOptions().device(torch::Device(torch::kMeta)).dtype(torch::kBFloat16);
+        int rows = 0;
+        while (std::getline(in, line)) {
+            std::istringstream fields(line);
+            std::string component, key, shapeText;
+            std::getline(fields, component, '\t');
+            std::getline(fields, key, '\t');
+            std::getline(fields, shapeText, '\t');
+            std::vector<std::int64_t> shape;
+            std::istringstream dims(shapeText);
+            for (std::string dim; std::getline(dims, dim, 'x');) shape.push_back(std::stoll(dim));
+            (component == "vae" ? vae : transformer).tensors[key] = torch::empty(shape, meta);
+            ++rows;
+        }
+        QCOMPARE(rows, 2127);
+        models::QwenImageTransformer2DModel full(models::QwenImageTransformerConfig{}, meta);
+        models::checkStrict(*full, transformer);  // throws listing any key missing, left over or misshapen
+        QCOMPARE(static_cast<int>(transformer.tensors.size()), static_cast<int>(full->parameters().size()));
+        std::int64_t count = 0;
+        for (const auto& p : full->parameters()) count += p.numel();
+        QVERIFY2(std::abs(count / 1e9 - 20.43) < 0.01, qPrintable(QString::number(count)));
+        const auto vaeConfig = models::QwenImageVaeConfig::fromJson(nlohmann::json::object(), "defaults");
+        models::AutoencoderQwenImage fullVae(vaeConfig, meta);
+        models::checkStrict(*fullVae, models::qwenImageVaeSingleFrame(vae));
+        QCOMPARE(static_cast<int>(vae.tensors.size()), static_cast<int>(fullVae->parameters().size()));
     }
 
     void packingRoundTrips() {
