@@ -55,10 +55,10 @@ models::ClipTextConfig secondEncoderConfig(const io::Checkpoint& checkpoint, con
 }  // namespace
 
 ModelSummary checkModel(const std::string& path) {
-    if (isQwenImageFolder(path)) {
+    if (isQwenImage(path)) {
         ModelSummary summary;
         summary.family = io::ModelFamily::QwenImage;
-        summary.nativeSize = checkQwenImageFolder(path);
+        summary.nativeSize = checkQwenImage(path);
         return summary;
     }
     const io::Checkpoint checkpoint = io::openCheckpoint(path);
@@ -86,12 +86,12 @@ ModelSummary checkModel(const std::string& path) {
 
 std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
                                        const LoadOptions& options) {
-    if (isQwenImageFolder(path)) {
+    if (isQwenImage(path)) {
         auto model = std::make_shared<LoadedModel>();
         model->path = path;
         fs::path name = fs::u8path(path);
         if (name.filename().empty()) name = name.parent_path();
-        model->name = name.filename().u8string();
+        model->name = name.stem().u8string();
         model->family = io::ModelFamily::QwenImage;
         model->target = target;
         model->qwen = loadQwenImageParts(path, target);

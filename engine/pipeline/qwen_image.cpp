@@ -68,52 +68,160 @@ bool isQwenImageFolder(const std::string& path) {
 
 namespace {
 
-void checkParts(const std::string& path) {
-    const fs::path dir = fs::u8path(path);
-    for (const char* part : {"tokenizer", "text_encoder", "transformer", "vae"}) {
-        std::error_code ec;
-        if (!fs::is_directory(dir / part, ec))
-            throw Error(ErrorKind::ModelFile, "The Qwen-Image folder " + path + " has no " + part +
-                                                  "/ folder. Copy the whole model folder again.");
+constexpr const char* kComfyPrefix = "model.diffusion_model.";
+
+// ComfyUI's diffusion_models/ files carry the diffusers names, some behind "model.diffusion_model.".
+io::StateDict withoutComfyPrefix(io::StateDict dict) {
+    io::StateDict out;
+    out.source = dict.source;
+    const std::string prefix = kComfyPrefix;
+    for (auto& [key, tensor] : dict.tensors)
+        out.tensors[key.rfind(prefix, 0) == 0 ? key.substr(prefix.size()) : key] = std::move(tensor);
+    return out;
+}
+
+bool holdsQwenTransformer(const std::string& file) {
+    try {
+        const auto opened = io::SafetensorsFile::open(file);
+        return opened->find("transformer_blocks.0.img_mod.1.weight") ||
+               opened->find(std::string(kComfyPrefix) + "transformer_blocks.0.img_mod.1.weight");
+    } catch (const Error&) {
+        return false;
     }
 }
 
-void checkPartsFit(const std::string& path, const models::Qwen2TextConfig& text,
-                   const models::QwenImageTransformerConfig& transformer, const models::QwenImageVaeConfig& vae) {
-    if (transformer.jointAttentionDim != text.hiddenSize)
-        throw Error(ErrorKind::ModelFile, "The Qwen-Image folder " + path + " has a text encoder " +
-                                              std::to_string(text.hiddenSize) + " wide and a transformer that takes " +
-                                              std::to_string(transformer.jointAttentionDim) +
+// A lone transformer file needs the rest of the model: a Qwen-Image folder beside it, or in a folder beside one
+// of the three folders above it (ComfyUI keeps models/diffusion_models/ next to the other parts).
+std::optional<fs::path> companionFolder(const fs::path& file) {
+    std::error_code ec;
+    fs::path level = file.parent_path();
+    for (int up = 0; up < 3 && !level.empty(); ++up, level = level.parent_path()) {
+        if (isQwenImageFolder(level.u8string())) return level;
+        std::vector<fs::path> candidates;
+        for (const auto& entry : fs::directory_iterator(level, ec))
+            if (entry.is_directory(ec) && isQwenImageFolder(entry.path().u8string())) candidates.push_back(entry.path());
+        std::sort(candidates.begin(), candidates.end());
+        if (!candidates.empty()) return candidates.front();
+        if (level == level.parent_path()) break;
+    }
+    return std::nullopt;
+}
+
+// The transformer's config from its tensors' shapes (a lone file has no config.json); the companion folder's
+// config when its shapes agree (it also says the RoPE axes, which shapes do not).
+models::QwenImageTransformerConfig inferTransformerConfig(const io::StateDict& weights, const fs::path& companion) {
+    auto shape = [&](const std::string& key) {
+        const auto found = weights.tensors.find(key);
+        if (found == weights.tensors.end())
+            throw Error(ErrorKind::ModelFile, "The Qwen-Image transformer " + weights.source + " has no " + key +
+                                                  ": the file is incomplete or not a Qwen-Image transformer.");
+        return found->second.sizes().vec();
+    };
+    models::QwenImageTransformerConfig c;
+    const auto imageIn = shape("img_in.weight");
+    c.inChannels = imageIn[1];
+    c.jointAttentionDim = shape("txt_in.weight")[1];
+    c.headDim = shape("transformer_blocks.0.attn.norm_q.weight")[0];
+    c.heads = imageIn[0] / c.headDim;
+    c.outChannels = shape("proj_out.weight")[0] / (c.patchSize * c.patchSize);
+    c.numLayers = 0;
+    while (weights.tensors.count("transformer_blocks." + std::to_string(c.numLayers) + ".img_mod.1.weight")) ++c.numLayers;
+    std::error_code ec;
+    const fs::path companionConfig = companion / "transformer" / "config.json";
+    if (fs::is_regular_file(companionConfig, ec)) {
+        const auto theirs = models::QwenImageTransformerConfig::fromFile(companionConfig.u8string());
+        if (theirs.inChannels == c.inChannels && theirs.jointAttentionDim == c.jointAttentionDim &&
+            theirs.headDim == c.headDim && theirs.heads == c.heads && theirs.outChannels == c.outChannels &&
+            theirs.numLayers == c.numLayers)
+            return theirs;
+    }
+    if (c.headDim != 128)
+        throw Error(ErrorKind::UnsupportedModel, "The Qwen-Image transformer " + weights.source + " has heads " +
+                                                     std::to_string(c.headDim) + " wide; only Qwen-Image's own 128 "
+                                                     "can be read from a lone file. Use the diffusers folder.");
+    return c;
+}
+
+// Where each part of a Qwen-Image comes from: a diffusers folder, or a lone transformer file and such a folder.
+struct QwenSource {
+    fs::path folder;
+    io::StateDict transformerWeights;
+    models::QwenImageTransformerConfig transformerConfig;
+    models::Qwen2TextConfig textConfig;
+    models::QwenImageVaeConfig vaeConfig;
+};
+
+QwenSource openSource(const std::string& path) {
+    QwenSource source;
+    const fs::path given = fs::u8path(path);
+    std::error_code ec;
+    if (fs::is_regular_file(given, ec)) {
+        const auto folder = companionFolder(given);
+        if (!folder)
+            throw Error(ErrorKind::ModelFile,
+                        "The file " + path + " is a Qwen-Image transformer on its own. It needs the rest of the model "
+                        "(tokenizer, text encoder, VAE): put the Qwen-Image diffusers folder beside it, or choose "
+                        "that folder instead.");
+        source.folder = *folder;
+        io::StateDict file;
+        file.source = path;
+        const auto opened = io::SafetensorsFile::open(path);
+        for (const auto& info : opened->tensors()) file.tensors[info.name] = io::tensorView(opened, info);
+        source.transformerWeights = withoutComfyPrefix(std::move(file));
+        source.transformerConfig = inferTransformerConfig(source.transformerWeights, source.folder);
+    } else {
+        source.folder = given;
+    }
+    for (const char* part : {"tokenizer", "text_encoder", "transformer", "vae"}) {
+        if (!fs::is_directory(source.folder / part, ec))
+            throw Error(ErrorKind::ModelFile, "The Qwen-Image folder " + source.folder.u8string() + " has no " + part +
+                                                  "/ folder. Copy the whole model folder again.");
+    }
+    if (source.transformerWeights.tensors.empty()) {
+        source.transformerWeights = withoutComfyPrefix(readFolderWeights(source.folder / "transformer", "transformer"));
+        source.transformerConfig =
+            models::QwenImageTransformerConfig::fromFile((source.folder / "transformer" / "config.json").u8string());
+    }
+    source.textConfig = models::Qwen2TextConfig::fromFile((source.folder / "text_encoder" / "config.json").u8string());
+    source.vaeConfig = models::QwenImageVaeConfig::fromFile((source.folder / "vae" / "config.json").u8string());
+    if (source.transformerConfig.jointAttentionDim != source.textConfig.hiddenSize)
+        throw Error(ErrorKind::ModelFile, "The Qwen-Image model " + path + " has a text encoder " +
+                                              std::to_string(source.textConfig.hiddenSize) +
+                                              " wide and a transformer that takes " +
+                                              std::to_string(source.transformerConfig.jointAttentionDim) +
                                               ": they come from different models.");
-    if (transformer.outChannels != vae.zDim || transformer.inChannels != vae.zDim * transformer.patchSize * transformer.patchSize)
-        throw Error(ErrorKind::ModelFile, "The Qwen-Image folder " + path +
+    const auto& t = source.transformerConfig;
+    if (t.outChannels != source.vaeConfig.zDim || t.inChannels != source.vaeConfig.zDim * t.patchSize * t.patchSize)
+        throw Error(ErrorKind::ModelFile, "The Qwen-Image model " + path +
                                               " has a transformer and a VAE with different latent channels.");
+    return source;
 }
 
 }  // namespace
 
-int checkQwenImageFolder(const std::string& path) {
-    checkParts(path);
-    const fs::path dir = fs::u8path(path);
-    text::QwenTokenizer tokenizer((dir / "tokenizer").u8string());
-    const auto textConfig = models::Qwen2TextConfig::fromFile((dir / "text_encoder" / "config.json").u8string());
-    const auto transformerConfig =
-        models::QwenImageTransformerConfig::fromFile((dir / "transformer" / "config.json").u8string());
-    const auto vaeConfig = models::QwenImageVaeConfig::fromFile((dir / "vae" / "config.json").u8string());
-    checkPartsFit(path, textConfig, transformerConfig, vaeConfig);
+bool isQwenImage(const std::string& path) {
+    if (isQwenImageFolder(path)) return true;
+    const fs::path file = fs::u8path(path);
+    std::error_code ec;
+    return fs::is_regular_file(file, ec) && file.extension() == ".safetensors" && holdsQwenTransformer(path);
+}
+
+int checkQwenImage(const std::string& path) {
+    const QwenSource source = openSource(path);
+    text::QwenTokenizer tokenizer((source.folder / "tokenizer").u8string());
     const auto meta = torch::TensorOptions().device(torch::Device(torch::kMeta)).dtype(torch::kBFloat16);
-    models::Qwen2TextModel text(textConfig, meta);
-    models::checkStrict(*text, models::qwen2TextWeights(readFolderWeights(dir / "text_encoder", "text encoder")));
-    models::QwenImageTransformer2DModel transformer(transformerConfig, meta);
-    models::checkStrict(*transformer, readFolderWeights(dir / "transformer", "transformer"));
-    models::AutoencoderQwenImage vae(vaeConfig, meta);
-    models::checkStrict(*vae, models::qwenImageVaeSingleFrame(readFolderWeights(dir / "vae", "VAE")));
-    return static_cast<int>(128 * vaeConfig.scaleFactor());
+    models::Qwen2TextModel text(source.textConfig, meta);
+    models::checkStrict(*text, models::qwen2TextWeights(readFolderWeights(source.folder / "text_encoder", "text encoder")));
+    models::QwenImageTransformer2DModel transformer(source.transformerConfig, meta);
+    models::checkStrict(*transformer, source.transformerWeights);
+    models::AutoencoderQwenImage vae(source.vaeConfig, meta);
+    models::checkStrict(*vae, models::qwenImageVaeSingleFrame(readFolderWeights(source.folder / "vae", "VAE")));
+    return static_cast<int>(128 * source.vaeConfig.scaleFactor());
 }
 
 std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, const runtime::ComputeTarget& target) {
-    checkParts(path);
-    const fs::path dir = fs::u8path(path);
+    const QwenSource source = openSource(path);
+    const fs::path& dir = source.folder;
     auto parts = std::make_unique<QwenImageParts>();
     parts->target = target;
     parts->textTarget = safeTarget(target);
@@ -124,16 +232,10 @@ std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, cons
     const fs::path schedulerFile =
         fs::is_regular_file(schedulerConfig, ec) ? schedulerConfig : dir / "scheduler_config.json";
     if (fs::is_regular_file(schedulerFile, ec)) parts->scheduler = sampling::FlowMatchConfig::fromFile(schedulerFile.u8string());
-    const auto textConfig = models::Qwen2TextConfig::fromFile((dir / "text_encoder" / "config.json").u8string());
-    const auto transformerConfig =
-        models::QwenImageTransformerConfig::fromFile((dir / "transformer" / "config.json").u8string());
-    const auto vaeConfig = models::QwenImageVaeConfig::fromFile((dir / "vae" / "config.json").u8string());
-    checkPartsFit(path, textConfig, transformerConfig, vaeConfig);
-    parts->textEncoder = models::loadQwen2TextModel(textConfig, readFolderWeights(dir / "text_encoder", "text encoder"),
-                                                    parts->textTarget);
-    parts->transformer =
-        models::loadQwenImageTransformer(transformerConfig, readFolderWeights(dir / "transformer", "transformer"), target);
-    parts->vae = models::loadQwenImageVae(vaeConfig, readFolderWeights(dir / "vae", "VAE"), parts->vaeTarget);
+    parts->textEncoder = models::loadQwen2TextModel(
+        source.textConfig, readFolderWeights(dir / "text_encoder", "text encoder"), parts->textTarget);
+    parts->transformer = models::loadQwenImageTransformer(source.transformerConfig, source.transformerWeights, target);
+    parts->vae = models::loadQwenImageVae(source.vaeConfig, readFolderWeights(dir / "vae", "VAE"), parts->vaeTarget);
     return parts;
 }
 

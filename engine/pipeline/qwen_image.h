@@ -34,15 +34,20 @@ struct QwenImageParts {
 // A diffusers Qwen-Image folder: model_index.json names QwenImagePipeline, or transformer/config.json names
 // QwenImageTransformer2DModel.
 bool isQwenImageFolder(const std::string& path);
+// Such a folder, or a lone transformer .safetensors (ComfyUI's diffusion_models/ layout: diffusers names,
+// possibly behind "model.diffusion_model.", FP8 or BF16), whose other parts come from a Qwen-Image folder
+// beside it or beside one of the three folders above it.
+bool isQwenImage(const std::string& path);
 
-// Reads the folder (tokenizer/, text_encoder/, transformer/, vae/, scheduler/). Throws Error(ModelFile) naming
+// Reads the folder (tokenizer/, text_encoder/, transformer/, vae/, scheduler/), or the lone transformer and its
+// companion folder. Throws Error(ModelFile) naming
 // what is missing or wrong. On a GPU the text encoder and VAE run in BF16 where the card has it (Qwen2.5's
 // activations and the VAE's are not safe in FP16), else in FP32.
 std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, const runtime::ComputeTarget& target);
 
 // Everything loadQwenImageParts checks (parts, configs, every tensor's name and shape), with the networks on the
 // meta device: no weight is read. Returns the model's own picture size (1024 for Qwen-Image).
-int checkQwenImageFolder(const std::string& path);
+int checkQwenImage(const std::string& path);
 
 // ref: QwenImagePipeline._get_qwen_prompt_embeds: the prompt in the chat template, the encoder's last hidden
 // states with the template's first 34 tokens dropped, at most 512 left. [1, T, hidden] in the target's dtype.

@@ -7,12 +7,15 @@
 #include "pipeline/generation.h"
 #include "pipeline/loaded_model.h"
 #include "pipeline/qwen_image.h"
+#include "io/safetensors_writer.h"
 
 #include <storybrush/engine.h>
 #include <storybrush/error.h>
 
 #include <QtTest/QtTest>
 #include <torch/torch.h>
+
+#include <filesystem>
 
 using namespace storybrush;
 
@@ -127,6 +130,41 @@ private Q_SLOTS:
         const auto stopped = pipeline::drawPicture(*model, prompts, request, 7, 64, 48,
                                                    [](int done, int, const torch::Tensor&) { return done < 2; });
         QVERIFY(stopped.stopped);
+    }
+
+    // ComfyUI's layout: the transformer alone in models/diffusion_models/ (here with its "model.diffusion_model."
+    // prefix), the rest from a Qwen-Image folder elsewhere under models/. It draws what the folder draws.
+    void loneTransformerFileDrawsWithItsCompanionFolder() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors");
+        QTemporaryDir root;
+        const QString models = root.filePath(QStringLiteral("models"));
+        QVERIFY(QDir().mkpath(models + QStringLiteral("/diffusion_models")));
+        const auto weights = test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors"));
+        std::vector<std::pair<std::string, torch::Tensor>> prefixed;
+        for (const auto& [key, tensor] : weights.tensors) prefixed.emplace_back("model.diffusion_model." + key, tensor);
+        const std::string lone = QString(models + QStringLiteral("/diffusion_models/qwen_image_tiny.safetensors")).toStdString();
+        io::writeSafetensors(lone, prefixed);
+        QString message;
+        try {
+            pipeline::checkModel(lone);
+        } catch (const Error& error) {
+            message = QString::fromUtf8(error.what());
+        }
+        QVERIFY2(message.contains(QStringLiteral("on its own")), qPrintable(message));
+
+        std::filesystem::copy(fixture("tiny-qwenimage"), QString(models + QStringLiteral("/Qwen-Image")).toStdString(),
+                              std::filesystem::copy_options::recursive);
+        QCOMPARE(pipeline::checkModel(lone).family, io::ModelFamily::QwenImage);
+        auto fromFile = pipeline::loadModel(lone, kCpu);
+        QCOMPARE(fromFile->name, std::string("qwen_image_tiny"));
+        auto fromFolder = pipeline::loadModel(fixture("tiny-qwenimage"), kCpu);
+        pipeline::PromptCache prompts;
+        GenerationRequest request;
+        request.prompt = "a frog on a lily pad";
+        request.steps = 3;
+        const auto a = pipeline::drawPicture(*fromFile, prompts, request, 3, 32, 32, {});
+        const auto b = pipeline::drawPicture(*fromFolder, prompts, request, 3, 32, 32, {});
+        QCOMPARE(test::maxAbsDiff(a.latents, b.latents), 0.0);
     }
 
     void incompleteFolderIsRefused() {
