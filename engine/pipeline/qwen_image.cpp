@@ -5,6 +5,7 @@
 #include "io/safetensors.h"
 #include "models/weights.h"
 #include "pipeline/generation.h"
+#include "runtime/speed.h"
 #include "sampling/sampler.h"
 
 #include <storybrush/error.h>
@@ -274,14 +275,41 @@ torch::Tensor denoiseQwen(QwenImageParts& parts, const sampling::FlowMatchSchedu
     const int total = static_cast<int>(schedule.timesteps.size());
     latents = latents.to(device, torch::kFloat32);
     const bool guided = negative.defined() && trueCfg > 1.0;
+    // Both prompts in one batch: the shorter one padded with zeros that the attention mask leaves out (the
+    // transformer gives every real token the same RoPE position either way).
+    struct {
+        torch::Tensor text, mask;
+    } pair;
+    if (guided && runtime::speedLevers().batchedTrueCfg && positive.size(0) == 1 && negative.size(0) == 1) {
+        const auto length = std::max(positive.size(1), negative.size(1));
+        auto padded = [&](const torch::Tensor& e) {
+            return torch::constant_pad_nd(e, {0, 0, 0, length - e.size(1)}, 0);
+        };
+        pair.text = torch::cat({padded(positive), padded(negative)});
+        if (positive.size(1) != negative.size(1)) {
+            pair.mask = torch::zeros({2, length}, torch::TensorOptions().dtype(torch::kBool).device(device));
+            pair.mask[0].slice(0, 0, positive.size(1)).fill_(true);
+            pair.mask[1].slice(0, 0, negative.size(1)).fill_(true);
+        }
+    }
     for (int i = startIndex; i < total; ++i) {
         const auto t = torch::full({latents.size(0)}, schedule.timesteps[static_cast<std::size_t>(i)] / 1000.0,
                                    torch::TensorOptions().dtype(torch::kFloat32).device(device));
         const auto input = latents.to(dtype);
-        auto velocity = parts.transformer->forward(input, positive, {}, t, gridHeight, gridWidth).to(torch::kFloat32);
+        torch::Tensor velocity, unconditional;
+        if (pair.text.defined()) {
+            const auto both = parts.transformer->forward(torch::cat({input, input}), pair.text, pair.mask,
+                                                         torch::cat({t, t}), gridHeight, gridWidth)
+                                  .to(torch::kFloat32);
+            velocity = both.slice(0, 0, 1);
+            unconditional = both.slice(0, 1, 2);
+        } else {
+            velocity = parts.transformer->forward(input, positive, {}, t, gridHeight, gridWidth).to(torch::kFloat32);
+            if (guided)
+                unconditional =
+                    parts.transformer->forward(input, negative, {}, t, gridHeight, gridWidth).to(torch::kFloat32);
+        }
         if (guided) {
-            const auto unconditional =
-                parts.transformer->forward(input, negative, {}, t, gridHeight, gridWidth).to(torch::kFloat32);
             // ref: true CFG, then rescaled to the positive prediction's norm per token
             const auto combined = unconditional + trueCfg * (velocity - unconditional);
             velocity = combined * (velocity.norm(2, -1, true) / combined.norm(2, -1, true));

@@ -25,6 +25,7 @@ SpeedLevers readLevers() {
         else if (name == "channels_last") levers.channelsLast = on;
         else if (name == "vae_channels_last") levers.vaeChannelsLast = on;
         else if (name == "group_norm") levers.spreadGroupNorm = on;
+        else if (name == "batched_cfg") levers.batchedTrueCfg = on;
     }
     return levers;
 }
@@ -40,7 +41,8 @@ std::string describeSpeedLevers() {
     const auto& l = speedLevers();
     const auto mark = [](bool on) { return on ? "+" : "-"; };
     return std::string("graphs") + mark(l.cudaGraphs) + " cudnn_benchmark" + mark(l.cudnnBenchmark) + " vae_bf16" +
-           mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast) + " vae_channels_last" + mark(l.vaeChannelsLast) + " group_norm" + mark(l.spreadGroupNorm);
+           mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast) + " vae_channels_last" + mark(l.vaeChannelsLast) + " group_norm" + mark(l.spreadGroupNorm) +
+           " batched_cfg" + mark(l.batchedTrueCfg);
 }
 
 void applySpeedLevers() { at::globalContext().setBenchmarkCuDNN(speedLevers().cudnnBenchmark); }

@@ -18,6 +18,9 @@ struct SpeedLevers {
     // (SD 1.5 peak 2.67 -> 2.54 GiB, SDXL 9.0 -> 8.5 GiB on the H100).
     bool vaeChannelsLast = true;
     bool spreadGroupNorm = true;  // GroupNorm statistics by whole-GPU reductions (models/layers.cpp)
+    // Qwen-Image's true CFG as one batch-2 transformer call (the shorter prompt padded and masked off) instead of
+    // two calls: with FP8 blocks the weights are widened once a step instead of twice.
+    bool batchedTrueCfg = true;
 };
 
 const SpeedLevers& speedLevers();
