@@ -48,6 +48,13 @@ std::map<std::string, std::string> kohyaNames(const LoraTargets& targets, bool s
                 names["lora_te2_" + inner] = target;
             }
             const std::string dotted = name.substr(0, name.size() - 7);
+            if (prefix == "transformer") {
+                // Qwen-Image LoRAs: kohya "lora_unet_transformer_blocks_0_attn_to_q", diffusers
+                // "transformer.transformer_blocks.0.attn.to_q", musubi-tuner/ComfyUI "diffusion_model.…", or bare.
+                names["lora_unet_" + flat] = target;
+                names["diffusion_model." + dotted] = target;
+                names[dotted] = target;
+            }
             names[prefix + "." + dotted] = target;  // diffusers/PEFT: "unet.down_blocks.0..."
             if (prefix == "te") names["text_encoder." + dotted] = target;
             if (prefix == "te2") names["text_encoder_2." + dotted] = target;
@@ -100,6 +107,7 @@ LoraFile readLora(const std::string& path, const LoraTargets& targets, bool mode
     const auto file = io::SafetensorsFile::open(path);
     std::map<std::string, Part> parts;
     bool sdxlNames = false;
+    bool mmditNames = false;  // Qwen-Image's transformer: two streams with their own modulation and MLPs
     for (const auto& info : file->tensors()) {
         const std::string& key = info.name;
         std::string module;
@@ -121,6 +129,8 @@ LoraFile readLora(const std::string& path, const LoraTargets& targets, bool mode
             // SD 1.x/2.x transformers are one block deep; SDXL's are 2 and 10 deep.
             sdxlNames = true;
         }
+        for (const char* mmdit : {"img_mod", "txt_mod", "img_mlp", "txt_mlp", "add_q_proj", "to_add_out", "add_k_proj"})
+            if (module.find(mmdit) != std::string::npos) mmditNames = true;
         // PEFT names may carry the adapter's name before ".weight" handling ("...to_q.lora_A.default.weight").
         Part& part = parts[module];
         const torch::Tensor value = io::tensorView(file, info).to(torch::kFloat32);
@@ -129,8 +139,10 @@ LoraFile readLora(const std::string& path, const LoraTargets& targets, bool mode
     if (parts.empty()) {
         throw Error(ErrorKind::ModelFile, path + " is not a LoRA file: it has no lora_down/lora_up or lora_A/lora_B weights.");
     }
-    if (sdxlNames != modelIsSdxl) {
-        throw Error(ErrorKind::UnsupportedModel, "The style add-on " + path + " was made for " + (sdxlNames ? "SDXL" : "SD 1.x/2.x") +
+    const bool modelIsMmdit = targets.count("transformer") > 0;
+    const std::string madeFor = mmditNames ? "Qwen-Image" : sdxlNames ? "SDXL" : "SD 1.x/2.x";
+    if (mmditNames != modelIsMmdit || (!mmditNames && sdxlNames != modelIsSdxl)) {
+        throw Error(ErrorKind::UnsupportedModel, "The style add-on " + path + " was made for " + madeFor +
                                                      " models, but the chosen model is " + modelFamily + ": use a LoRA made for it.");
     }
     const auto names = kohyaNames(targets, modelIsSdxl);
@@ -199,6 +211,9 @@ void LoraMerger::apply(const LoraTargets& targets, const std::vector<std::pair<L
         for (const auto& delta : lora.deltas) {
             torch::Tensor parameter = findParameter(targets, delta.target);
             if (!parameter.defined()) continue;
+            if (parameter.element_size() == 1)
+                throw Error(ErrorKind::UnsupportedModel, "The style add-on " + lora.path + " cannot be merged into 8-bit "
+                                                         "(FP8) weights yet; load the model in BF16 or FP16 to use it.");
             if (!m_originals.count(delta.target)) m_originals[delta.target] = parameter.clone();
             // up @ down in float32, shaped as the weight: linear [out, in], 1x1 or kxk convolution [out, in, kh, kw].
             torch::Tensor update;

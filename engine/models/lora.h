@@ -1,5 +1,6 @@
 // LoRA style add-ons merged into a model's weights: kohya names (lora_unet_*, lora_te_*, lora_te1_*/lora_te2_*,
-// lora_down/lora_up/alpha, LoCon convolutions) and diffusers/PEFT names (lora_A/lora_B). Merging costs nothing per
+// lora_down/lora_up/alpha, LoCon convolutions) and diffusers/PEFT names (lora_A/lora_B); for Qwen-Image's
+// transformer (target "transformer") also musubi-tuner/ComfyUI's "diffusion_model." names. Merging costs nothing per
 // step; removing restores the saved original weights, so it is exact in every precision.
 #pragma once
 
@@ -26,7 +27,8 @@ struct LoraFile {
     bool forSdxl = false;  // names of SDXL's two text encoders (lora_te1_ / lora_te2_) or its UNet layout
 };
 
-// The modules a LoRA may change, by prefix ("unet", "te"), each with its parameters by name.
+// The modules a LoRA may change, by prefix ("unet", "te", "te2"; "transformer" for Qwen-Image), each with its
+// parameters by name.
 using LoraTargets = std::map<std::string, torch::nn::Module*>;
 
 // Reads a LoRA file and resolves every update to a parameter of `targets`. Throws Error(ModelFile) for a file

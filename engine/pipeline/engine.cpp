@@ -244,15 +244,18 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
         // Style add-ons: merged into the weights for this request (and taken out again when no longer asked for).
         GenerationRequest drawing = effective;
         const auto loraTags = takeLoraTags(drawing.prompt);
-        if (model.qwen && (!request.loras.empty() || !loraTags.empty()))
-            throw Error(ErrorKind::UnsupportedModel, "Style add-ons (LoRAs) do not work with Qwen-Image models in this "
-                                                     "version yet. Remove the add-on, or choose a Stable Diffusion model.");
-        if (!model.qwen) {
-            models::LoraTargets targets{{"unet", model.unet.ptr().get()}, {"te", model.textEncoder.ptr().get()}};
-            if (model.textEncoder2) targets["te2"] = model.textEncoder2.ptr().get();
+        {
+            models::LoraTargets targets;
+            if (model.qwen) {
+                targets["transformer"] = model.qwen->transformer.ptr().get();
+            } else {
+                targets = {{"unet", model.unet.ptr().get()}, {"te", model.textEncoder.ptr().get()}};
+                if (model.textEncoder2) targets["te2"] = model.textEncoder2.ptr().get();
+            }
             const bool sdxl = model.family == io::ModelFamily::SDXL;
-            const std::string family = model.family == io::ModelFamily::Builtin ? "built-in"
-                                       : sdxl                                   ? "SDXL"
+            const std::string family = model.family == io::ModelFamily::Builtin     ? "built-in"
+                                       : model.family == io::ModelFamily::QwenImage ? "Qwen-Image"
+                                       : sdxl                                       ? "SDXL"
                                        : model.family == io::ModelFamily::SD2   ? "SD 2.x" : "SD 1.x";
             std::vector<std::pair<models::LoraFile, float>> wanted;
             for (const auto& ref : request.loras) wanted.emplace_back(models::readLora(ref.path, targets, sdxl, family), ref.weight);

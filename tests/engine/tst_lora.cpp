@@ -1,10 +1,13 @@
 // LoRA style add-ons on tiny SD 1.5: kohya and diffusers/PEFT names resolve to the right weights, merging gives
 // W + strength * alpha/rank * B A (LoCon convolutions too), several add up, removing restores W bit for bit, a
 // LoRA for SDXL is refused naming both families, and the engine takes them from the request and from
-// <lora:NAME:WEIGHT> in the prompt. On tiny SDXL: kohya's LDM-named UNet layers and both text encoders.
+// <lora:NAME:WEIGHT> in the prompt. On tiny SDXL: kohya's LDM-named UNet layers and both text encoders. On tiny
+// Qwen-Image: the transformer's layers by kohya, diffusers and musubi-tuner names.
 #include "io/safetensors_writer.h"
 #include "models/lora.h"
 #include "pipeline/loaded_model.h"
+
+#include <functional>
 
 #include "common/fixtures.h"
 
@@ -168,6 +171,59 @@ private Q_SLOTS:
             const QString message = QString::fromUtf8(error.what());
             QVERIFY2(message.contains(QStringLiteral("SDXL")) && message.contains(QStringLiteral("SD 1.x")), qPrintable(message));
         }
+    }
+
+    // Qwen-Image's transformer: kohya (lora_unet_transformer_blocks_…), diffusers ("transformer.…") and
+    // musubi-tuner/ComfyUI ("diffusion_model.…") names all land on the MMDiT's layers; merged W + alpha/rank B A,
+    // restored bit for bit; an SD LoRA is refused for it and a Qwen-Image LoRA for SD, naming both.
+    void qwenImageTransformerLoras() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
+        auto qwen = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-qwenimage")), cpu());
+        auto& transformer = *qwen->qwen->transformer;
+        const models::LoraTargets qwenTargets{{"transformer", &transformer}};
+        const std::vector<std::pair<std::string, std::string>> layers{
+            {"lora_unet_transformer_blocks_0_attn_to_q", "transformer_blocks.0.attn.to_q.weight"},
+            {"transformer.transformer_blocks.1.img_mlp.net.0.proj", "transformer_blocks.1.img_mlp.net.0.proj.weight"},
+            {"diffusion_model.transformer_blocks.0.txt_mod.1", "transformer_blocks.0.txt_mod.1.weight"},
+            {"lora_unet_transformer_blocks_1_attn_to_add_out", "transformer_blocks.1.attn.to_add_out.weight"}};
+        std::vector<std::pair<std::string, torch::Tensor>> tensors;
+        std::map<std::string, torch::Tensor> expected;
+        torch::manual_seed(9);
+        for (const auto& [module, weight] : layers) {
+            const auto w = parameter(transformer, weight);
+            const auto down = torch::randn({4, w.size(1)}) * 0.1;
+            const auto up = torch::randn({w.size(0), 4}) * 0.1;
+            const bool peft = module.find('.') != std::string::npos;
+            tensors.emplace_back(module + (peft ? ".lora_A.weight" : ".lora_down.weight"), down);
+            tensors.emplace_back(module + (peft ? ".lora_B.weight" : ".lora_up.weight"), up);
+            if (!peft) tensors.emplace_back(module + ".alpha", torch::tensor(2.0f));
+            expected[weight] = w.clone() + 0.5 * (peft ? 1.0 : 0.5) * torch::matmul(up, down);
+        }
+        const std::string path = m_dir.filePath(QStringLiteral("qwen-style.safetensors")).toStdString();
+        io::writeSafetensors(path, tensors);
+        const auto file = models::readLora(path, qwenTargets, false, "Qwen-Image");
+        QCOMPARE(file.deltas.size(), layers.size());
+        std::map<std::string, torch::Tensor> before;
+        for (const auto& [module, weight] : layers) before[weight] = parameter(transformer, weight).clone();
+        models::LoraMerger merger;
+        merger.apply(qwenTargets, {{file, 0.5f}});
+        for (const auto& [weight, value] : expected)
+            QVERIFY2(torch::allclose(parameter(transformer, weight), value, 1e-5, 1e-6), weight.c_str());
+        merger.restore(qwenTargets);
+        for (const auto& [weight, value] : before) QVERIFY(torch::equal(parameter(transformer, weight), value));
+
+        auto refusal = [](const std::function<void()>& read) {
+            try {
+                read();
+            } catch (const Error& error) {
+                return QString::fromUtf8(error.what());
+            }
+            return QString();
+        };
+        const QString sdOnQwen = refusal([&] { models::readLora(writeKohya(QStringLiteral("sd-on-qwen.safetensors")), qwenTargets, false, "Qwen-Image"); });
+        QVERIFY2(sdOnQwen.contains(QStringLiteral("SD 1.x")) && sdOnQwen.contains(QStringLiteral("Qwen-Image")), qPrintable(sdOnQwen));
+        const QString qwenOnSd = refusal([&] { models::readLora(path, targets(), false, "SD 1.x"); });
+        QVERIFY2(qwenOnSd.contains(QStringLiteral("SD 1.x")) && qwenOnSd.contains(QStringLiteral("Qwen-Image")), qPrintable(qwenOnSd));
     }
 
     void loraOfAnotherFamilyIsRefused() {
