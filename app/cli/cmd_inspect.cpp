@@ -5,6 +5,7 @@
 
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "pipeline/loaded_model.h"
 
 #include <nlohmann/json.hpp>
 
@@ -128,7 +129,7 @@ int runInspect(int argc, char** argv) {
         if (args.peek() == "--help" || args.peek() == "-h") {
             std::cout << "Usage: storybrush-cli inspect PATH [--json]\n\n"
                          "Says what a model is: a diffusers folder or a single .safetensors file (pickle files such as "
-                         ".ckpt are refused).\nPrints family (sd1, sd2, sd2-v, sdxl), layout, prediction type, UNet "
+                         ".ckpt are refused).\nPrints family (sd1, sd2, sd2-v, sdxl, qwenimage), layout, prediction type, UNet "
                          "input channels (9 = inpainting), dtypes, parameter counts per component, and the entries "
                          "that were ignored (known training leftovers) or not understood. For a LoRA file: the layers\n"
                          "it changes (UNet, text encoders, LoCon convolutions), its ranks and the family it is for.\n\n"
@@ -146,6 +147,23 @@ int runInspect(int argc, char** argv) {
     }
     if (path.empty()) throw UsageError{"inspect needs a PATH (a diffusers folder or a .safetensors file)"};
 
+    if (pipeline::isQwenImage(path)) {
+        // Every part is checked against the networks (names and shapes) without reading a weight.
+        const auto summary = pipeline::checkModel(path);
+        const bool folder = pipeline::isQwenImageFolder(path);
+        const nlohmann::json out = {{"path", path}, {"family", "qwenimage"},
+                                    {"layout", folder ? "diffusers" : "transformer file + Qwen-Image folder"},
+                                    {"native_size", summary.nativeSize}, {"checked", true}};
+        if (json) {
+            std::cout << out.dump() << std::endl;
+        } else {
+            std::cout << "model      " << path << "\nfamily     qwenimage (Qwen-Image: MMDiT, Qwen2.5-VL text encoder, "
+                      << "flow matching)\nlayout     " << out["layout"].get<std::string>() << "\nnative     "
+                      << summary.nativeSize << "x" << summary.nativeSize
+                      << "\nchecked    every tensor's name and shape fit the networks\n";
+        }
+        return kDone;
+    }
     if (const int status = inspectLora(path, json); status >= 0) return status;
     const io::Checkpoint checkpoint = io::openCheckpoint(path);  // Error -> main prints it, exit 1
     const bool folder = checkpoint.layout == io::Layout::DiffusersFolder;

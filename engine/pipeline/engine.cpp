@@ -240,6 +240,8 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
     runtime::InferenceGuard inference;
     try {
         pipeline::LoadedModel& model = m_impl->load(path, target, request.vaePath);
+        // Qwen-Image has one sampler (flow-matching Euler): the parameters text says so, whatever was asked.
+        if (model.qwen) effective.sampler = Sampler::Euler;
 
         // Style add-ons: merged into the weights for this request (and taken out again when no longer asked for).
         GenerationRequest drawing = effective;

@@ -49,6 +49,29 @@ private Q_SLOTS:
         QCOMPARE(imaging::readPng(second.toStdString()).width, 64);
     }
 
+    void drawsAndInspectsQwenImage() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("bunny.png"));
+        const QString model = test::fixturePath(QStringLiteral("tiny-qwenimage"));
+        QString err, text;
+        int code = runCli({QStringLiteral("generate"), QStringLiteral("--model"), model, QStringLiteral("--prompt"),
+                           QStringLiteral("一只穿红色背带裤的小兔子"), QStringLiteral("--width"), QStringLiteral("64"),
+                           QStringLiteral("--height"), QStringLiteral("80"), QStringLiteral("--steps"), QStringLiteral("3"),
+                           QStringLiteral("--cfg"), QStringLiteral("4"), QStringLiteral("-o"), out},
+                          &err);
+        QVERIFY2(code == 0, qPrintable(err));
+        const auto picture = imaging::readPng(out.toStdString());
+        QCOMPARE(picture.width, 64);
+        QCOMPARE(picture.height, 80);
+        const QString parameters = QString::fromStdString(imaging::readPngText(out.toStdString()).at("parameters"));
+        QVERIFY2(parameters.contains(QStringLiteral("Sampler: Euler")) && parameters.contains(QStringLiteral("CFG scale: 4")),
+                 qPrintable(parameters));
+        code = runCli({QStringLiteral("inspect"), QStringLiteral("--json"), model}, &err, &text);
+        QVERIFY2(code == 0, qPrintable(err));
+        QVERIFY2(text.contains(QStringLiteral("\"family\":\"qwenimage\"")), qPrintable(text));
+    }
+
     void repaintsAndExtendsPicturesFromFiles() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
         QTemporaryDir dir;
