@@ -36,6 +36,9 @@ constexpr const char* kHelp =
     "  --random KIND         full-size random weights made in memory (no file needed): sd15, sd15-inpaint, sd2,\n"
     "                        sdxl, qwenimage (Qwen-Image: the 20.4 B transformer, Qwen2.5-VL 7B, its VAE)\n"
     "  --weights fp8         Qwen-Image: keep the transformer's block weights in FP8 (E4M3, a scale per tensor)\n"
+    "  --offload auto|none|text|blocks  Qwen-Image: keep the text encoder (text) or also the transformer's blocks\n"
+    "                        (blocks, streamed over every step) in main memory; auto plans from the card's memory\n"
+    "  --gpu-memory GIB      Qwen-Image: plan the offloading as if the card had GIB of memory (a smaller card)\n"
     "  --inpaint             repaint a centred square of a made-up picture of --size (mask blur 8)\n"
     "  --outpaint N          extend a made-up picture of --size by N pixels on the right\n"
     "  --size N[xM]          picture size (default: the model's own)\n"
@@ -79,6 +82,7 @@ int runBench(int argc, char** argv) {
     std::string taesdChoice = "auto";
     bool inpaint = false;
     bool fp8Weights = false;
+    pipeline::QwenLoadOptions qwenOptions;
     bool cfgGiven = false;
     int outpaint = 0;
     while (!args.done()) {
@@ -100,7 +104,14 @@ int runBench(int argc, char** argv) {
         else if (auto pr = args.value("--previews")) previewRate = parseDouble("--previews", *pr, 0, 1000);
         else if (auto ta = args.value("--taesd")) taesdChoice = *ta;
         else if (args.flag("--inpaint")) inpaint = true;
-        else if (auto we = args.value("--weights")) {
+        else if (auto of = args.value("--offload")) {
+            if (*of == "none") qwenOptions.offload = pipeline::QwenOffload::None;
+            else if (*of == "text") qwenOptions.offload = pipeline::QwenOffload::TextEncoder;
+            else if (*of == "blocks") qwenOptions.offload = pipeline::QwenOffload::Blocks;
+            else if (*of != "auto") throw UsageError{"--offload expects auto, none, text or blocks"};
+        } else if (auto gm = args.value("--gpu-memory")) {
+            qwenOptions.gpuBudgetGiB = parseDouble("--gpu-memory", *gm, 1, 4096);
+        } else if (auto we = args.value("--weights")) {
             if (*we != "fp8" && *we != "auto") throw UsageError{"--weights expects fp8 or auto"};
             fp8Weights = *we == "fp8";
         }
@@ -131,12 +142,12 @@ int runBench(int argc, char** argv) {
     const auto target = runtime::chooseTarget(request.device, request.precision);
     runtime::InferenceGuard inference;
     const auto coldStart = Clock::now();
-    auto model = randomKind.empty() ? pipeline::loadModel(modelPath, target) : pipeline::makeRandomModel(randomKind, target);
+    qwenOptions.fp8Blocks = fp8Weights;
+    auto model = randomKind == "qwenimage" ? pipeline::makeRandomQwenImage(target, 0, qwenOptions)
+                 : randomKind.empty()     ? pipeline::loadModel(modelPath, target, {}, qwenOptions)
+                                          : pipeline::makeRandomModel(randomKind, target);
+    if (fp8Weights && !model->qwen) throw UsageError{"--weights fp8 is for Qwen-Image models"};
     if (model->qwen && !cfgGiven) request.cfgScale = 4.0f;  // Qwen-Image's own true_cfg_scale
-    if (fp8Weights) {
-        if (!model->qwen) throw UsageError{"--weights fp8 is for Qwen-Image models"};
-        model->qwen->transformer->storeBlockWeightsAsFloat8();
-    }
     runtime::synchronize(target.device);
     const double coldStartS = msSince(coldStart) / 1000.0;
     if (!writePath.empty()) {
@@ -275,7 +286,8 @@ int runBench(int argc, char** argv) {
         {"peak_alloc_gib", peakAlloc}, {"peak_device_gib", peakDevice}, {"cold_start_s", coldStartS}, {"first_run_s", firstRunS},
         {"runs", runs}, {"finite", finite}, {"mode", mode}, {"previews_per_run", previewsPerRun},
         {"preview_ms", median(previewMs)}, {"levers", runtime::describeSpeedLevers()}, {"preview_decoder", previewRate <= 0 ? "none" : taesd ? "taesd" : "projection"},
-        {"weights", fp8Weights ? "fp8" : runtime::dtypeName(target.dtype)}};
+        {"weights", fp8Weights ? "fp8" : runtime::dtypeName(target.dtype)},
+        {"offload", model->qwen ? pipeline::offloadName(model->qwen->offload) : "none"}};
     if (plan) std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan->canvas.width, plan->canvas.height);
     std::printf("model      %s\ndevice     %s (%s)\nsize       %dx%d, %d steps, cfg %.1f, %s\n", model->name.c_str(),
                 runtime::describeDevice(target.device).c_str(), runtime::dtypeName(target.dtype).c_str(), width,

@@ -69,6 +69,14 @@ torch::Tensor modulate(const torch::Tensor& x, const torch::Tensor& shift, const
 }
 
 // The norms read scaled streams as they are: the scale cancels, and the scaled values stay far above eps.
+// The LinearImpl of each module of `block` in order, to carry the FP8 scales that are no parameters.
+std::vector<LinearImpl*> linearsOf(torch::nn::Module& block) {
+    std::vector<LinearImpl*> out;
+    for (const auto& module : block.modules(/*include_self=*/false))
+        if (auto* linear = module->as<LinearImpl>()) out.push_back(linear);
+    return out;
+}
+
 torch::Tensor layerNorm(const torch::Tensor& x) { return torch::layer_norm(x, {x.size(-1)}, {}, {}, kEps); }
 
 constexpr double kStreamCeiling = 2048.0;  // 2^11: room for a block's updates up to 30x the stream below 65504
@@ -275,10 +283,53 @@ torch::Tensor QwenImageTransformer2DModelImpl::forward(const torch::Tensor& imag
     const auto rope = qwenImageRope(config, gridHeight, gridWidth, text.hidden.size(1), imageTokens.device());
     torch::Tensor mask;
     if (textMask.defined() && !textMask.to(torch::kBool).all().item<bool>()) mask = textMask;
-    for (const auto& block : *transformer_blocks)
-        block->as<QwenImageTransformerBlockImpl>()->forward(image, text, mask, temb, rope);
+    const int blocks = static_cast<int>(transformer_blocks->size());
+    for (int i = 0; i < blocks; ++i) {
+        auto* block = transformer_blocks[static_cast<std::size_t>(i)]->as<QwenImageTransformerBlockImpl>();
+        if (m_staging) {
+            // Queued on the compute stream: the copy waits for the previous block's work, the block for the copy.
+            auto staged = m_staging->named_parameters();
+            for (const auto& item : block->named_parameters()) {
+                auto& target = staged[item.key()];
+                if (target.scalar_type() != item.value().scalar_type())
+                    target.set_data(torch::empty(target.sizes(), target.options().dtype(item.value().scalar_type())));
+                target.copy_(item.value(), /*non_blocking=*/true);
+            }
+            const auto from = linearsOf(*block);
+            const auto to = linearsOf(*m_staging);
+            for (std::size_t k = 0; k < from.size(); ++k)
+                to[k]->weightScale = from[k]->weightScale.defined()
+                                         ? from[k]->weightScale.to(to[k]->weight.device(), /*non_blocking=*/true)
+                                         : torch::Tensor();
+            if (onBlockStreamed) onBlockStreamed(i + 1, blocks);
+            block = m_staging.get();
+        }
+        block->forward(image, text, mask, temb, rope);
+    }
     const auto scaleShift = normOutLinear(torch::silu(temb).to(dtype)).chunk(2, -1);
     return proj_out(modulate(layerNorm(image.hidden), scaleShift[1], scaleShift[0]));
+}
+
+void QwenImageTransformer2DModelImpl::streamBlocksFrom(const torch::Device& device) {
+    torch::NoGradGuard noGrad;
+    const auto dtype = img_in->weight.scalar_type();
+    for (const auto& child : named_children())
+        if (child.key() != "transformer_blocks") child.value()->to(device);
+    for (auto& parameter : transformer_blocks->parameters()) {
+        parameter.set_data(parameter.data().to(torch::kCPU));
+        if (device.is_cuda()) parameter.set_data(parameter.data().pin_memory());  // copies run at full bus speed
+    }
+    for (const auto& block : *transformer_blocks)
+        for (auto* linear : linearsOf(*block))
+            if (linear->weightScale.defined()) linear->weightScale = linear->weightScale.to(torch::kCPU);
+    m_staging = QwenImageTransformerBlock(config, torch::TensorOptions().device(device).dtype(dtype));
+    m_staging->eval();
+}
+
+void QwenImageTransformer2DModelImpl::moveTo(const torch::Device& device) {
+    to(device);
+    for (auto* linear : linearsOf(*this))
+        if (linear->weightScale.defined()) linear->weightScale = linear->weightScale.to(device);
 }
 
 void QwenImageTransformer2DModelImpl::storeBlockWeightsAsFloat8() {

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -123,6 +124,15 @@ struct QwenImageTransformer2DModelImpl : torch::nn::Module {
     torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& text, const torch::Tensor& textMask,
                           const torch::Tensor& timestep, std::int64_t gridHeight, std::int64_t gridWidth);
 
+    // For cards that cannot hold the blocks: they stay in (pinned) main memory and each is copied into one block's
+    // worth of GPU memory just before it runs; everything else moves to `device`. onBlock(i, n) is told as each
+    // block's weights arrive (the studio's progress while weights stream).
+    void streamBlocksFrom(const torch::Device& device);
+    bool streamingBlocks() const { return static_cast<bool>(m_staging); }
+    // Module::to for this model: also carries the FP8 scales (they are no parameters).
+    void moveTo(const torch::Device& device);
+    std::function<void(int, int)> onBlockStreamed;
+
     // The blocks' linear layers (nearly all of the 20 B weights) kept in FP8 with a scale per tensor: 41 GB of
     // BF16 become 20 GB, within a 24 GB card. See storeAsFloat8.
     void storeBlockWeightsAsFloat8();
@@ -143,6 +153,9 @@ struct QwenImageTransformer2DModelImpl : torch::nn::Module {
     std::shared_ptr<torch::nn::Module> norm_out;  // AdaLayerNormContinuous: "linear" gives scale, then shift
     Linear normOutLinear{nullptr};
     Linear proj_out{nullptr};
+
+private:
+    QwenImageTransformerBlock m_staging{nullptr};  // the GPU copy the streamed blocks take turns in
 };
 TORCH_MODULE(QwenImageTransformer2DModel);
 

@@ -85,7 +85,7 @@ ModelSummary checkModel(const std::string& path) {
 }
 
 std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
-                                       const LoadOptions& options) {
+                                       const LoadOptions& options, const QwenLoadOptions& qwen) {
     if (isQwenImage(path)) {
         auto model = std::make_shared<LoadedModel>();
         model->path = path;
@@ -94,7 +94,7 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
         model->name = name.stem().u8string();
         model->family = io::ModelFamily::QwenImage;
         model->target = target;
-        model->qwen = loadQwenImageParts(path, target);
+        model->qwen = loadQwenImageParts(path, target, qwen);
         model->vaeTarget = model->qwen->vaeTarget;
         model->latentChannels = static_cast<int>(model->qwen->vae->config.zDim);
         // ref: QwenImagePipeline: default_sample_size 128 latents

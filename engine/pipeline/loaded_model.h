@@ -57,7 +57,8 @@ ModelSummary checkModel(const std::string& path);
 
 // Opens `path` and builds the networks on `target`. Throws Error(ModelFile / UnsupportedModel) naming the
 // path. SD 1.x, 2.x and SDXL (also their inpainting UNets), Qwen-Image folders and the built-in model are drawn with.
+// `qwen` says how a Qwen-Image model is placed on a small card (planned from its memory when unset).
 std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
-                                       const LoadOptions& options = {});
+                                       const LoadOptions& options = {}, const QwenLoadOptions& qwen = {});
 
 }  // namespace storybrush::pipeline

@@ -5,6 +5,7 @@
 #include "io/safetensors.h"
 #include "models/weights.h"
 #include "pipeline/generation.h"
+#include "runtime/memory.h"
 #include "runtime/speed.h"
 #include "sampling/sampler.h"
 
@@ -220,7 +221,47 @@ int checkQwenImage(const std::string& path) {
     return static_cast<int>(128 * source.vaeConfig.scaleFactor());
 }
 
-std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, const runtime::ComputeTarget& target) {
+const char* offloadName(QwenOffload offload) {
+    switch (offload) {
+    case QwenOffload::None: return "none";
+    case QwenOffload::TextEncoder: return "text";
+    case QwenOffload::Blocks: return "blocks";
+    }
+    return "none";
+}
+
+QwenOffload planQwenOffload(double textGiB, double transformerGiB, double vaeGiB, double budgetGiB) {
+    constexpr double kWorkGiB = 2.5;  // activations of a 1024x1024 batch-2 step, a widened FP8 weight, the decode
+    if (textGiB + transformerGiB + vaeGiB + kWorkGiB <= budgetGiB) return QwenOffload::None;
+    if (transformerGiB + vaeGiB + kWorkGiB <= budgetGiB) return QwenOffload::TextEncoder;
+    return QwenOffload::Blocks;
+}
+
+void placeQwenParts(QwenImageParts& parts, QwenOffload offload, bool fp8Blocks) {
+    torch::NoGradGuard noGrad;
+    const auto device = parts.target.device;
+    parts.offload = offload;
+    if (fp8Blocks) parts.transformer->storeBlockWeightsAsFloat8();
+    if (offload == QwenOffload::Blocks)
+        parts.transformer->streamBlocksFrom(device);
+    else
+        parts.transformer->moveTo(device);
+    parts.vae->to(device);
+    parts.textEncoder->to(offload == QwenOffload::None ? device : torch::Device(torch::kCPU));
+}
+
+namespace {
+
+double gibOf(const io::StateDict& dict, std::size_t bytesPerValue) {
+    double values = 0;
+    for (const auto& [key, tensor] : dict.tensors) values += static_cast<double>(tensor.numel());
+    return values * static_cast<double>(bytesPerValue) / (1024.0 * 1024.0 * 1024.0);
+}
+
+}  // namespace
+
+std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, const runtime::ComputeTarget& target,
+                                                   const QwenLoadOptions& options) {
     const QwenSource source = openSource(path);
     const fs::path& dir = source.folder;
     auto parts = std::make_unique<QwenImageParts>();
@@ -233,10 +274,26 @@ std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, cons
     const fs::path schedulerFile =
         fs::is_regular_file(schedulerConfig, ec) ? schedulerConfig : dir / "scheduler_config.json";
     if (fs::is_regular_file(schedulerFile, ec)) parts->scheduler = sampling::FlowMatchConfig::fromFile(schedulerFile.u8string());
-    parts->textEncoder = models::loadQwen2TextModel(
-        source.textConfig, readFolderWeights(dir / "text_encoder", "text encoder"), parts->textTarget);
-    parts->transformer = models::loadQwenImageTransformer(source.transformerConfig, source.transformerWeights, target);
-    parts->vae = models::loadQwenImageVae(source.vaeConfig, readFolderWeights(dir / "vae", "VAE"), parts->vaeTarget);
+    const auto textWeights = models::qwen2TextWeights(readFolderWeights(dir / "text_encoder", "text encoder"));
+    const auto vaeWeights = readFolderWeights(dir / "vae", "VAE");
+    QwenOffload offload = options.offload.value_or(QwenOffload::None);
+    if (target.device.is_cuda() && !options.offload) {
+        const double budget = options.gpuBudgetGiB > 0 ? options.gpuBudgetGiB : runtime::deviceTotalGiB(target.device);
+        const std::size_t computeBytes = c10::elementSize(target.dtype);
+        offload = planQwenOffload(gibOf(textWeights, c10::elementSize(parts->textTarget.dtype)),
+                                  gibOf(source.transformerWeights, options.fp8Blocks ? 1 : computeBytes),
+                                  gibOf(vaeWeights, c10::elementSize(parts->vaeTarget.dtype)), budget);
+    }
+    // What will not stay on the card, or must pass through FP8 first, is loaded into main memory.
+    const bool stageInMemory = offload != QwenOffload::None || options.fp8Blocks;
+    const runtime::ComputeTarget host{torch::kCPU, target.dtype};
+    parts->textEncoder = models::loadQwen2TextModel(source.textConfig, textWeights,
+                                                    stageInMemory ? runtime::ComputeTarget{torch::kCPU, parts->textTarget.dtype}
+                                                                  : parts->textTarget);
+    parts->transformer = models::loadQwenImageTransformer(source.transformerConfig, source.transformerWeights,
+                                                          stageInMemory ? host : target);
+    parts->vae = models::loadQwenImageVae(source.vaeConfig, vaeWeights, parts->vaeTarget);
+    if (stageInMemory) placeQwenParts(*parts, offload, options.fp8Blocks);
     return parts;
 }
 
@@ -256,7 +313,13 @@ torch::Tensor encodeQwenPrompt(QwenImageParts& parts, const std::string& prompt)
     const auto input = torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.end()), torch::kInt64)
                            .unsqueeze(0)
                            .to(parts.textTarget.device);
-    const auto hidden = parts.textEncoder->forward(input);
+    const bool visiting = parts.offload != QwenOffload::None;  // kept in main memory between prompts
+    if (visiting) parts.textEncoder->to(parts.textTarget.device);
+    auto hidden = parts.textEncoder->forward(input);
+    if (visiting) {
+        hidden = hidden.clone();
+        parts.textEncoder->to(torch::kCPU);
+    }
     const auto drop = std::min<std::int64_t>(kQwenTemplateDrop, hidden.size(1) - 1);
     const auto embedding = hidden.slice(1, drop).to(parts.target.dtype);
     if (parts.promptCache.size() >= 8) parts.promptCache.clear();

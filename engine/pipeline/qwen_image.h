@@ -13,10 +13,26 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
 namespace storybrush::pipeline {
+
+// Where the weights live on a card too small for all of them (a 7 B text encoder and a 20 B transformer):
+// TextEncoder keeps the text encoder in main memory and brings it over only to read a new prompt; Blocks also
+// keeps the transformer's blocks there and streams them over one at a time, every step.
+enum class QwenOffload { None, TextEncoder, Blocks };
+const char* offloadName(QwenOffload offload);  // "none", "text", "blocks"
+
+struct QwenLoadOptions {
+    std::optional<QwenOffload> offload;  // unset: chosen from the card's memory (planQwenOffload)
+    double gpuBudgetGiB = 0;             // plan as if the card had this much (0: its own memory)
+    bool fp8Blocks = false;              // the transformer's blocks in FP8 (see storeAsFloat8)
+};
+
+// The least offloading whose resident weights, plus room for a 1024x1024 picture's work, fit `budgetGiB`.
+QwenOffload planQwenOffload(double textGiB, double transformerGiB, double vaeGiB, double budgetGiB);
 
 struct QwenImageParts {
     std::unique_ptr<text::QwenTokenizer> tokenizer;
@@ -29,7 +45,11 @@ struct QwenImageParts {
     runtime::ComputeTarget vaeTarget;
     // Prompt -> embedding: a 7 B encoder is worth not running twice for the same words (a batch, a re-draw).
     std::map<std::string, torch::Tensor> promptCache;
+    QwenOffload offload = QwenOffload::None;
 };
+
+// Puts parts built in main memory where `offload` wants them on the target's device (FP8 first if asked).
+void placeQwenParts(QwenImageParts& parts, QwenOffload offload, bool fp8Blocks);
 
 // A diffusers Qwen-Image folder: model_index.json names QwenImagePipeline, or transformer/config.json names
 // QwenImageTransformer2DModel.
@@ -43,7 +63,8 @@ bool isQwenImage(const std::string& path);
 // companion folder. Throws Error(ModelFile) naming
 // what is missing or wrong. On a GPU the text encoder and VAE run in BF16 where the card has it (Qwen2.5's
 // activations and the VAE's are not safe in FP16), else in FP32.
-std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, const runtime::ComputeTarget& target);
+std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, const runtime::ComputeTarget& target,
+                                                   const QwenLoadOptions& options = {});
 
 // Everything loadQwenImageParts checks (parts, configs, every tensor's name and shape), with the networks on the
 // meta device: no weight is read. Returns the model's own picture size (1024 for Qwen-Image).

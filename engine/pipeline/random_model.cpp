@@ -4,6 +4,7 @@
 #include "io/checkpoint.h"
 #include "io/safetensors_writer.h"
 #include "models/weights.h"
+#include "runtime/memory.h"
 #include "runtime/speed.h"
 #include "text/byte_level_bpe.h"
 
@@ -133,7 +134,16 @@ std::string writeByteTokenizer() {
     return dir.u8string();
 }
 
-std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& target, std::uint64_t seed) {
+std::int64_t parameterCount(const torch::nn::Module& module) {
+    std::int64_t count = 0;
+    for (const auto& p : module.parameters()) count += p.numel();
+    return count;
+}
+
+}  // namespace
+
+std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& target, std::uint64_t seed,
+                                                 const QwenLoadOptions& options) {
     auto model = std::make_shared<LoadedModel>();
     model->path = "random:qwenimage";
     model->name = "random-qwenimage";
@@ -146,25 +156,41 @@ std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& t
     parts->textTarget = {target.device, target.dtype == torch::kFloat32 ? torch::kFloat32 : bf16 ? torch::kBFloat16 : torch::kFloat32};
     parts->vaeTarget = parts->textTarget;
     parts->tokenizer = std::make_unique<text::QwenTokenizer>(writeByteTokenizer());
-    const auto options = [](const runtime::ComputeTarget& t) { return torch::TensorOptions().device(t.device).dtype(t.dtype); };
-    parts->textEncoder = models::Qwen2TextModel(models::Qwen2TextConfig{}, options(parts->textTarget));
+    const auto tensorOptions = [](const runtime::ComputeTarget& t) { return torch::TensorOptions().device(t.device).dtype(t.dtype); };
+    const auto vaeConfig = models::QwenImageVaeConfig::fromJson(json::object(), model->path);
+    QwenOffload offload = QwenOffload::None;
+    if (target.device.is_cuda()) {  // planned as loadQwenImageParts plans it, from the shapes alone
+        const auto meta = torch::TensorOptions().device(torch::Device(torch::kMeta));
+        constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+        const double text = parameterCount(*models::Qwen2TextModel(models::Qwen2TextConfig{}, meta)) *
+                            double(c10::elementSize(parts->textTarget.dtype)) / kGiB;
+        const double transformer = parameterCount(*models::QwenImageTransformer2DModel(models::QwenImageTransformerConfig{}, meta)) *
+                                   double(options.fp8Blocks ? 1 : c10::elementSize(target.dtype)) / kGiB;
+        const double vae = parameterCount(*models::AutoencoderQwenImage(vaeConfig, meta)) *
+                           double(c10::elementSize(parts->vaeTarget.dtype)) / kGiB;
+        const double budget = options.gpuBudgetGiB > 0 ? options.gpuBudgetGiB : runtime::deviceTotalGiB(target.device);
+        offload = options.offload.value_or(planQwenOffload(text, transformer, vae, budget));
+    }
+    const bool stageInMemory = offload != QwenOffload::None || options.fp8Blocks;
+    const torch::Device host(torch::kCPU);
+    parts->textEncoder = models::Qwen2TextModel(
+        models::Qwen2TextConfig{}, tensorOptions(parts->textTarget).device(stageInMemory ? host : target.device));
     randomise(*parts->textEncoder, seed);
     parts->textEncoder->eval();
-    parts->transformer = models::QwenImageTransformer2DModel(models::QwenImageTransformerConfig{}, options(target));
+    parts->transformer = models::QwenImageTransformer2DModel(
+        models::QwenImageTransformerConfig{}, tensorOptions(target).device(stageInMemory ? host : target.device));
     randomise(*parts->transformer, seed + 1);
     parts->transformer->eval();
-    auto vaeConfig = models::QwenImageVaeConfig::fromJson(json::object(), model->path);
-    parts->vae = models::AutoencoderQwenImage(vaeConfig, options(parts->vaeTarget));
+    parts->vae = models::AutoencoderQwenImage(vaeConfig, tensorOptions(parts->vaeTarget));
     randomise(*parts->vae, seed + 2);
     parts->vae->eval();
+    if (stageInMemory) placeQwenParts(*parts, offload, options.fp8Blocks);
     model->vaeTarget = parts->vaeTarget;
     model->latentChannels = static_cast<int>(vaeConfig.zDim);
     model->nativeSize = static_cast<int>(128 * vaeConfig.scaleFactor());
     model->qwen = std::move(parts);
     return model;
 }
-
-}  // namespace
 
 void writeModelFolder(const std::string& kind, const LoadedModel& model, const std::string& folderPath) {
     namespace fs = std::filesystem;
@@ -228,7 +254,7 @@ void writeModelFolder(const std::string& kind, const LoadedModel& model, const s
 
 std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
                                              std::uint64_t seed) {
-    if (kind == "qwenimage") return makeRandomQwenImage(target, seed);
+    if (kind == "qwenimage") return makeRandomQwenImage(target, seed, {});
     if (kind != "sd15" && kind != "sd15-inpaint" && kind != "sd2" && kind != "sdxl") {
         throw Error(ErrorKind::InvalidRequest,
                     "Unknown random model '" + kind + "': use sd15, sd15-inpaint, sd2, sdxl or qwenimage.");

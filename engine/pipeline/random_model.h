@@ -20,6 +20,10 @@ namespace storybrush::pipeline {
 std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
                                              std::uint64_t seed = 0);
 
+// The same as makeRandomModel("qwenimage"), weights placed (offloaded, FP8) as loading would place them.
+std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& target, std::uint64_t seed,
+                                                 const QwenLoadOptions& options);
+
 // Writes a model made by makeRandomModel(kind) as a diffusers folder (model_index.json, each part's config.json
 // and FP16 .safetensors, the tokenizer, the scheduler) that Storybrush, diffusers and transformers all load:
 // so other engines can be timed on the very same weights, and loading from disk can be timed. Throws Error(Io).

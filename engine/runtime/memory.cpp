@@ -54,4 +54,16 @@ double deviceUsedGiB(const torch::Device& device) {
     return 0.0;
 }
 
+double deviceTotalGiB(const torch::Device& device) {
+#ifdef STORYBRUSH_WITH_CUDA
+    if (device.is_cuda()) {
+        std::size_t freeBytes = 0, totalBytes = 0;
+        if (cudaMemGetInfo(&freeBytes, &totalBytes) == cudaSuccess) return static_cast<double>(totalBytes) / kGiB;
+    }
+#else
+    (void)device;
+#endif
+    return 0.0;
+}
+
 }  // namespace storybrush::runtime

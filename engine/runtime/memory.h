@@ -10,5 +10,6 @@ void synchronize(const torch::Device& device);  // waits for queued GPU work; no
 void resetPeakMemory(const torch::Device& device);
 double peakAllocatedGiB(const torch::Device& device);  // the caching allocator's peak since the reset; 0 on CPU
 double deviceUsedGiB(const torch::Device& device);     // total - free as the driver reports (context included)
+double deviceTotalGiB(const torch::Device& device);    // the card's memory; 0 on the CPU
 
 }  // namespace storybrush::runtime

@@ -167,6 +167,36 @@ private Q_SLOTS:
         QCOMPARE(test::maxAbsDiff(a.latents, b.latents), 0.0);
     }
 
+    // Offloading changes where weights live, never what is drawn: streamed blocks and a visiting text encoder give
+    // the same latents, and each streamed block is reported.
+    void offloadingDrawsTheSame() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
+        QCOMPARE(pipeline::planQwenOffload(15.2, 40.9, 0.25, 80), pipeline::QwenOffload::None);
+        QCOMPARE(pipeline::planQwenOffload(15.2, 40.9, 0.25, 48), pipeline::QwenOffload::TextEncoder);
+        QCOMPARE(pipeline::planQwenOffload(15.2, 20.4, 0.25, 24), pipeline::QwenOffload::TextEncoder);  // FP8 blocks
+        QCOMPARE(pipeline::planQwenOffload(15.2, 40.9, 0.25, 24), pipeline::QwenOffload::Blocks);
+        GenerationRequest request;
+        request.prompt = "a duck in a pond";
+        request.steps = 3;
+        request.cfgScale = 3.0f;
+        auto resident = pipeline::loadModel(fixture("tiny-qwenimage"), kCpu);
+        pipeline::QwenLoadOptions streamed;
+        streamed.offload = pipeline::QwenOffload::Blocks;
+        auto offloaded = pipeline::loadModel(fixture("tiny-qwenimage"), kCpu, {}, streamed);
+        QCOMPARE(offloaded->qwen->offload, pipeline::QwenOffload::Blocks);
+        QVERIFY(offloaded->qwen->transformer->streamingBlocks());
+        int arrived = 0;
+        offloaded->qwen->transformer->onBlockStreamed = [&](int, int total) {
+            ++arrived;
+            QCOMPARE(total, 2);
+        };
+        pipeline::PromptCache prompts;
+        const auto a = pipeline::drawPicture(*resident, prompts, request, 11, 32, 32, {});
+        const auto b = pipeline::drawPicture(*offloaded, prompts, request, 11, 32, 32, {});
+        QCOMPARE(test::maxAbsDiff(a.latents, b.latents), 0.0);
+        QCOMPARE(arrived, 3 * 2);  // 3 steps (guidance batched into one call), 2 blocks each
+    }
+
     void incompleteFolderIsRefused() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
         QTemporaryDir dir;
