@@ -92,6 +92,8 @@ void EngineWorker::run(const Job& job) {
             out.step = step.step;
             out.totalSteps = step.totalSteps;
             out.secondsLeft = step.secondsLeft;
+            out.layersArrived = step.layersArrived;
+            out.layersTotal = step.layersTotal;
             if (step.preview) out.preview = toQImage(*step.preview);
             Q_EMIT progress(id, out);
             return !cancel.isCancelled();

@@ -60,6 +60,8 @@ struct JobProgress {
     int totalSteps = 0;
     double secondsLeft = -1.0;  // negative while unknown
     QImage preview;             // null when this step brought none; raw: apply the kid-mode policy before showing
+    int layersArrived = 0;      // model layers streamed in for the running step (small cards); 0 of 0 otherwise
+    int layersTotal = 0;
 };
 
 struct JobImage {

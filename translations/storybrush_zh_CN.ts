@@ -645,6 +645,10 @@
         <source>about %1 minutes left</source>
         <translation>还要大约 %1 分钟</translation>
     </message>
+    <message>
+        <source>model layers %1 of %2</source>
+        <translation>模型层 %1/%2</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::PromptPanel</name>

@@ -202,7 +202,7 @@ void MainWindow::jobStarted(quint64) { m_progress->startJob(); }
 
 void MainWindow::jobProgress(quint64, const JobProgress& progress) {
     m_progress->setProgress(progress.imageIndex, progress.batchSize, progress.step, progress.totalSteps,
-                            progress.secondsLeft);
+                            progress.secondsLeft, progress.layersArrived, progress.layersTotal);
     // Kid mode: previews stay softened until the finished picture has passed the safety check.
     if (!progress.preview.isNull()) m_canvas->setPreview(progress.preview, m_kidMode);
 }

@@ -17,7 +17,10 @@ public:
 
     void startJob();
     // secondsLeft < 0: unknown yet.
-    void setProgress(int imageIndex, int batchSize, int step, int totalSteps, double secondsLeft);
+    // layersArrived/layersTotal: the running step's model layers streamed in so far (small cards), shown as
+    // movement within the step; 0 of 0 when the model stays on the card.
+    void setProgress(int imageIndex, int batchSize, int step, int totalSteps, double secondsLeft,
+                     int layersArrived = 0, int layersTotal = 0);
     void finishJob(const QString& summary);
     void setDeviceText(const QString& text);
 

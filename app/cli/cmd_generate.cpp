@@ -202,6 +202,13 @@ int runGenerate(int argc, char** argv) {
     const bool interactive = isatty(STDERR_FILENO) != 0;
     request.previewsPerSecond = 0;
     request.onProgress = [interactive](const Progress& progress) {
+        if (progress.layersTotal > 0) {  // a small card: the model's layers stream in during the step
+            if (interactive)
+                std::fprintf(stderr, "\rpicture %d/%d  step %d/%d  model layers %d/%d   ", progress.imageIndex + 1,
+                             progress.batchSize, progress.step + 1, progress.totalSteps, progress.layersArrived,
+                             progress.layersTotal);
+            return true;
+        }
         const bool last = progress.step == progress.totalSteps;
         if (interactive || last || progress.step == 1) {
             std::fprintf(stderr, "%spicture %d/%d  step %d/%d%s", interactive ? "\r" : "", progress.imageIndex + 1,

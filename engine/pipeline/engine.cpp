@@ -317,6 +317,28 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
 
         int stepsDone = 0;
         double stepSeconds = 0.0;
+        // Small cards: the layers streamed in during a step are reported as they arrive.
+        int currentPicture = 0, currentStep = 0, currentTotal = 0;
+        struct StreamReport {
+            models::QwenImageTransformer2DModelImpl* transformer = nullptr;
+            ~StreamReport() {
+                if (transformer) transformer->onBlockStreamed = nullptr;
+            }
+        } streamReport;
+        if (model.qwen && model.qwen->transformer->streamingBlocks() && request.onProgress) {
+            streamReport.transformer = model.qwen->transformer.get();
+            streamReport.transformer->onBlockStreamed = [&](int arrived, int layers) {
+                Progress progress;
+                progress.imageIndex = currentPicture;
+                progress.batchSize = request.batchSize;
+                progress.step = currentStep;
+                progress.totalSteps = currentTotal;
+                progress.elapsedSeconds = secondsSince(started);
+                progress.layersArrived = arrived;
+                progress.layersTotal = layers;
+                request.onProgress(progress);
+            };
+        }
         auto lastPreview = Clock::now() - std::chrono::hours(1);
         for (int i = 0; i < request.batchSize; ++i) {
             if (request.cancel.isCancelled()) {
@@ -325,7 +347,12 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
             }
             const std::uint64_t seed = request.seed + static_cast<std::uint64_t>(i);
             auto stepStart = Clock::now();
+            currentPicture = i;
+            currentStep = 0;
+            currentTotal = request.steps;
             const auto onStep = [&](int done, int total, const torch::Tensor& latents) {
+                currentStep = done;
+                currentTotal = total;
                 stepSeconds += secondsSince(stepStart);
                 stepStart = Clock::now();
                 ++stepsDone;

@@ -173,6 +173,16 @@ private Q_SLOTS:
         QVERIFY(window.progressStrip()->statusText().contains(QStringLiteral("4 seconds left")));
         QVERIFY(!window.canvas()->isShowingEmptyState());
         QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_generating")).isEmpty());
+        // On a small card the model's layers stream in during each step: the bar moves within the step.
+        progress.layersArrived = 30;
+        progress.layersTotal = 60;
+        progress.preview = QImage();
+        window.jobProgress(1, progress);
+        QCOMPARE(window.progressStrip()->maximum(), 25 * 60);
+        QCOMPARE(window.progressStrip()->value(), 12 * 60 + 30);
+        QVERIFY2(window.progressStrip()->statusText().contains(QStringLiteral("model layers 30 of 60")),
+                 qPrintable(window.progressStrip()->statusText()));
+        progress.layersArrived = progress.layersTotal = 0;
 
         JobResult result;
         JobImage image;

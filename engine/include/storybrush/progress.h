@@ -33,6 +33,10 @@ struct Progress {
     // A cheap look at the picture so far (latent->RGB or TAESD), sent no more often than the request's
     // preview rate. Not safety-checked: the caller applies the kid-mode preview policy.
     std::optional<Image> preview;
+    // On a card too small for the whole model its layers come over from main memory during each step: how many
+    // of them have arrived for the step now running (0 of 0 when nothing streams).
+    int layersArrived = 0;
+    int layersTotal = 0;
 };
 
 // Called on the engine's thread after each step. Return false to stop the job (like the abort
