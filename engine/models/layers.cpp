@@ -48,16 +48,16 @@ torch::Tensor LinearImpl::weightFor(c10::ScalarType dtype) const {
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return torch::linear(x, weightFor(x.scalar_type()), bias); }
 
-void storeAsFloat8(LinearImpl& layer) {
+void storeAsFloat8(LinearImpl& layer, const torch::Device& work) {
     if (!runtime::float8Supported())
         throw Error(ErrorKind::UnsupportedModel, "8-bit float (FP8) weights need the GPU build of Storybrush");
     if (layer.weightScale.defined()) return;
     torch::NoGradGuard noGrad;
-    const auto largest = layer.weight.abs().amax().to(torch::kFloat32).clamp_min(1e-12);
-    const auto scale = largest / 448.0;  // E4M3's largest finite value
-    const auto stored = (layer.weight.to(torch::kFloat32) / scale).to(runtime::float8E4M3Type());
-    layer.weight.set_data(stored);
-    layer.weightScale = scale;
+    const auto home = layer.weight.device();
+    const auto wide = layer.weight.to(work).to(torch::kFloat32);
+    const auto scale = wide.abs().amax().clamp_min(1e-12) / 448.0;  // E4M3's largest finite value
+    layer.weight.set_data((wide / scale).to(runtime::float8E4M3Type()).to(home));
+    layer.weightScale = scale.to(home);
 }
 
 GroupNormImpl::GroupNormImpl(std::int64_t groupCount, std::int64_t channels, double epsValue,

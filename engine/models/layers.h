@@ -43,7 +43,9 @@ TORCH_MODULE(Linear);
 // Keeps the layer's weight in 8-bit floats (E4M3) with one scale for the tensor (its largest value maps to 448):
 // half the memory of FP16; each call widens it to the input's dtype. Throws Error(UnsupportedModel) where the
 // libtorch build has no FP8.
-void storeAsFloat8(LinearImpl& layer);
+// `work`: where the scale and conversion are computed (a GPU does a main-memory weight in a blink); the
+// weight stays where it is.
+void storeAsFloat8(LinearImpl& layer, const torch::Device& work = torch::kCPU);
 
 struct GroupNormImpl : torch::nn::Module {
     GroupNormImpl(std::int64_t groups, std::int64_t channels, double eps, const torch::TensorOptions& options);

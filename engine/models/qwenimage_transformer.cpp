@@ -332,9 +332,9 @@ void QwenImageTransformer2DModelImpl::moveTo(const torch::Device& device) {
         if (linear->weightScale.defined()) linear->weightScale = linear->weightScale.to(device);
 }
 
-void QwenImageTransformer2DModelImpl::storeBlockWeightsAsFloat8() {
+void QwenImageTransformer2DModelImpl::storeBlockWeightsAsFloat8(const torch::Device& work) {
     for (const auto& module : transformer_blocks->modules(/*include_self=*/false))
-        if (auto* linear = module->as<LinearImpl>()) storeAsFloat8(*linear);
+        if (auto* linear = module->as<LinearImpl>()) storeAsFloat8(*linear, work);
 }
 
 torch::Tensor packQwenLatents(const torch::Tensor& latents) {

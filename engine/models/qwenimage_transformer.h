@@ -135,7 +135,7 @@ struct QwenImageTransformer2DModelImpl : torch::nn::Module {
 
     // The blocks' linear layers (nearly all of the 20 B weights) kept in FP8 with a scale per tensor: 41 GB of
     // BF16 become 20 GB, within a 24 GB card. See storeAsFloat8.
-    void storeBlockWeightsAsFloat8();
+    void storeBlockWeightsAsFloat8(const torch::Device& work = torch::kCPU);
 
     QwenImageTransformerConfig config;
     // Scaled streams (see QwenStream): unset = in FP16 only. Tests switch it on in FP32 to prove it exact, and

@@ -241,7 +241,7 @@ void placeQwenParts(QwenImageParts& parts, QwenOffload offload, bool fp8Blocks) 
     torch::NoGradGuard noGrad;
     const auto device = parts.target.device;
     parts.offload = offload;
-    if (fp8Blocks) parts.transformer->storeBlockWeightsAsFloat8();
+    if (fp8Blocks) parts.transformer->storeBlockWeightsAsFloat8(device);
     if (offload == QwenOffload::Blocks)
         parts.transformer->streamBlocksFrom(device);
     else
