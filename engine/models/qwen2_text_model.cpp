@@ -116,10 +116,25 @@ Qwen2TextModelImpl::Qwen2TextModelImpl(const Qwen2TextConfig& c, const torch::Te
     norm = model->register_module("norm", RmsNorm(c.hiddenSize, c.rmsNormEps, options));
 }
 
-torch::Tensor Qwen2TextModelImpl::forward(const torch::Tensor& inputIds, const torch::Tensor& attentionMask) {
-    const auto batch = inputIds.size(0), tokens = inputIds.size(1);
-    const auto device = inputIds.device();
-    auto x = embed_tokens(inputIds);
+void Qwen2TextModelImpl::streamLayersTo(const torch::Device& device) {
+    torch::NoGradGuard noGrad;
+    const auto dtype = norm->weight.scalar_type();
+    for (auto& parameter : parameters()) {
+        parameter.set_data(parameter.data().to(torch::kCPU));
+        if (device.is_cuda()) parameter.set_data(parameter.data().pin_memory());
+    }
+    norm->to(device);
+    m_staging = Qwen2DecoderLayer(config, torch::TensorOptions().device(device).dtype(dtype));
+    m_staging->eval();
+    m_device = device;
+}
+
+torch::Tensor Qwen2TextModelImpl::forward(const torch::Tensor& ids, const torch::Tensor& attentionMaskGiven) {
+    const auto batch = ids.size(0), tokens = ids.size(1);
+    const auto device = m_staging ? m_device : ids.device();
+    const auto inputIds = m_staging ? ids.to(torch::kCPU) : ids;
+    const auto attentionMask = attentionMaskGiven.defined() ? attentionMaskGiven.to(device) : attentionMaskGiven;
+    auto x = embed_tokens(inputIds).to(device);
     const auto mask = attentionMask.defined() ? attentionMask.to(device).to(torch::kBool)
                                               : torch::ones({batch, tokens}, torch::dtype(torch::kBool).device(device));
     // Text alone: every token at its index (padding comes after the tokens, so they never see it; transformers 5
@@ -136,7 +151,15 @@ torch::Tensor Qwen2TextModelImpl::forward(const torch::Tensor& inputIds, const t
     // causal, and never onto padding
     const auto causal = torch::ones({tokens, tokens}, torch::dtype(torch::kBool).device(device)).tril();
     const auto keep = causal.view({1, 1, tokens, tokens}).logical_and(mask.view({batch, 1, 1, tokens}));
-    for (const auto& layer : *layers) x = layer->as<Qwen2DecoderLayerImpl>()->forward(x, cos, sin, keep);
+    for (const auto& layer : *layers) {
+        auto* run = layer->as<Qwen2DecoderLayerImpl>();
+        if (m_staging) {  // queued on the compute stream, as the Qwen-Image transformer streams its blocks
+            auto staged = m_staging->named_parameters();
+            for (const auto& item : run->named_parameters()) staged[item.key()].copy_(item.value(), /*non_blocking=*/true);
+            run = m_staging.get();
+        }
+        x = run->forward(x, cos, sin, keep);
+    }
     return norm(x);
 }
 

@@ -76,11 +76,21 @@ struct Qwen2TextModelImpl : torch::nn::Module {
     // Returns the last hidden states after the final norm (transformers' hidden_states[-1]), [B, T, hidden].
     torch::Tensor forward(const torch::Tensor& inputIds, const torch::Tensor& attentionMask = {});
 
+    // For cards without room for its 15 GB: the layers stay in (pinned) main memory and each is copied into one
+    // layer's worth of memory on `device` just before it runs; the token table is read in main memory (only the
+    // prompt's rows travel), the final norm moves to `device`.
+    void streamLayersTo(const torch::Device& device);
+    bool streamingLayers() const { return static_cast<bool>(m_staging); }
+
     Qwen2TextConfig config;
     std::shared_ptr<torch::nn::Module> model;  // "model": embed_tokens, layers, norm
     Embedding embed_tokens{nullptr};
     torch::nn::ModuleList layers{nullptr};
     RmsNorm norm{nullptr};
+
+private:
+    Qwen2DecoderLayer m_staging{nullptr};
+    torch::Device m_device{torch::kCPU};
 };
 TORCH_MODULE(Qwen2TextModel);
 

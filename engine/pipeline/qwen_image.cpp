@@ -247,7 +247,10 @@ void placeQwenParts(QwenImageParts& parts, QwenOffload offload, bool fp8Blocks) 
     else
         parts.transformer->moveTo(device);
     parts.vae->to(device);
-    parts.textEncoder->to(offload == QwenOffload::None ? device : torch::Device(torch::kCPU));
+    if (offload == QwenOffload::None)
+        parts.textEncoder->to(device);
+    else
+        parts.textEncoder->streamLayersTo(parts.textTarget.device);
 }
 
 namespace {
@@ -313,13 +316,7 @@ torch::Tensor encodeQwenPrompt(QwenImageParts& parts, const std::string& prompt)
     const auto input = torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.end()), torch::kInt64)
                            .unsqueeze(0)
                            .to(parts.textTarget.device);
-    const bool visiting = parts.offload != QwenOffload::None;  // kept in main memory between prompts
-    if (visiting) parts.textEncoder->to(parts.textTarget.device);
-    auto hidden = parts.textEncoder->forward(input);
-    if (visiting) {
-        hidden = hidden.clone();
-        parts.textEncoder->to(torch::kCPU);
-    }
+    const auto hidden = parts.textEncoder->forward(input);
     const auto drop = std::min<std::int64_t>(kQwenTemplateDrop, hidden.size(1) - 1);
     const auto embedding = hidden.slice(1, drop).to(parts.target.dtype);
     if (parts.promptCache.size() >= 8) parts.promptCache.clear();

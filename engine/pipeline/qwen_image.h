@@ -20,8 +20,8 @@
 namespace storybrush::pipeline {
 
 // Where the weights live on a card too small for all of them (a 7 B text encoder and a 20 B transformer):
-// TextEncoder keeps the text encoder in main memory and brings it over only to read a new prompt; Blocks also
-// keeps the transformer's blocks there and streams them over one at a time, every step.
+// TextEncoder keeps the text encoder in main memory and streams its layers over one at a time to read a new
+// prompt; Blocks also keeps the transformer's blocks there and streams them over, every step.
 enum class QwenOffload { None, TextEncoder, Blocks };
 const char* offloadName(QwenOffload offload);  // "none", "text", "blocks"
 
