@@ -182,6 +182,7 @@ private Q_SLOTS:
         QCOMPARE(window.progressStrip()->value(), 12 * 60 + 30);
         QVERIFY2(window.progressStrip()->statusText().contains(QStringLiteral("model layers 30 of 60")),
                  qPrintable(window.progressStrip()->statusText()));
+        QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_streaming_layers")).isEmpty());
         progress.layersArrived = progress.layersTotal = 0;
 
         JobResult result;
