@@ -237,9 +237,10 @@ int runBench(int argc, char** argv) {
             steps.push_back(msSince(stepStart));
             // As the engine does it: at most `previewRate` a second, none after the last step. Its time is part of
             // the total (and not of the step times).
-            if (previewRate > 0 && !model->qwen && done < total && msSince(lastPreview) >= 1000.0 / previewRate) {
+            if (previewRate > 0 && done < total && msSince(lastPreview) >= 1000.0 / previewRate) {
                 const auto previewStart = Clock::now();
-                const Image shown = pipeline::stepPreview(taesd.get(), latents, sdxl);
+                const Image shown = model->qwen ? pipeline::qwenStepPreview(*model->qwen, latents)
+                                                : pipeline::stepPreview(taesd.get(), latents, sdxl);
                 if (run > 0) previewMs.push_back(msSince(previewStart));
                 previews += shown.width > 0;
                 lastPreview = Clock::now();
@@ -285,7 +286,7 @@ int runBench(int argc, char** argv) {
         {"total_s", median(totalMs) / 1000.0}, {"per_picture_s", median(totalMs) / 1000.0 / batch}, {"it_per_s", unetStep > 0 ? 1000.0 / unetStep : 0.0},
         {"peak_alloc_gib", peakAlloc}, {"peak_device_gib", peakDevice}, {"cold_start_s", coldStartS}, {"first_run_s", firstRunS},
         {"runs", runs}, {"finite", finite}, {"mode", mode}, {"previews_per_run", previewsPerRun},
-        {"preview_ms", median(previewMs)}, {"levers", runtime::describeSpeedLevers()}, {"preview_decoder", previewRate <= 0 ? "none" : taesd ? "taesd" : "projection"},
+        {"preview_ms", median(previewMs)}, {"levers", runtime::describeSpeedLevers()}, {"preview_decoder", previewRate <= 0 ? "none" : model->qwen ? "vae" : taesd ? "taesd" : "projection"},
         {"weights", fp8Weights ? "fp8" : runtime::dtypeName(target.dtype)},
         {"offload", model->qwen ? pipeline::offloadName(model->qwen->offload) : "none"}};
     if (plan) std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan->canvas.width, plan->canvas.height);

@@ -366,10 +366,11 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                 // Image-to-image runs fewer steps than asked: count what is left of this run.
                 const int left = (total - done) + (request.batchSize - 1 - i) * total;
                 progress.secondsLeft = stepsDone > 0 ? stepSeconds / stepsDone * left : -1.0;
-                if (request.previewsPerSecond > 0 && done < total && !model.qwen &&
+                if (request.previewsPerSecond > 0 && done < total &&
                     secondsSince(lastPreview) >= 1.0 / request.previewsPerSecond) {
-                    progress.preview = pipeline::stepPreview(m_impl->previewDecoder.get(), latents,
-                                                             model.family == io::ModelFamily::SDXL);
+                    progress.preview = model.qwen ? pipeline::qwenStepPreview(*model.qwen, latents)
+                                                  : pipeline::stepPreview(m_impl->previewDecoder.get(), latents,
+                                                                          model.family == io::ModelFamily::SDXL);
                     lastPreview = Clock::now();
                 }
                 const bool keepGoing = request.onProgress(progress);

@@ -389,6 +389,19 @@ torch::Tensor denoiseQwen(QwenImageParts& parts, const sampling::FlowMatchSchedu
     return latents;
 }
 
+Image qwenStepPreview(QwenImageParts& parts, const torch::Tensor& latents) {
+    torch::NoGradGuard noGrad;
+    constexpr std::int64_t kPreviewPixels = 256;
+    torch::Tensor first = latents.narrow(0, 0, 1).to(torch::kFloat32);
+    const std::int64_t side = std::max<std::int64_t>(1, kPreviewPixels / parts.vae->config.scaleFactor());
+    const std::int64_t factor = (std::max(first.size(2), first.size(3)) + side - 1) / side;
+    if (factor > 1)
+        first = torch::avg_pool2d(first, {factor, factor}, {factor, factor}, {0, 0}, /*ceil_mode=*/true,
+                                  /*count_include_pad=*/false);
+    const auto decoded = parts.vae->decode(first.to(parts.vaeTarget.device, parts.vaeTarget.dtype));
+    return tensorToImage(decoded.to(torch::kCPU, torch::kFloat32));
+}
+
 Picture drawQwenPicture(QwenImageParts& parts, const GenerationRequest& request, std::uint64_t seed, int width,
                         int height, const StepCallback& onStep, const PictureInputs& inputs,
                         const PictureOverrides& overrides) {

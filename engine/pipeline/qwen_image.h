@@ -11,6 +11,8 @@
 #include "sampling/flow_match.h"
 #include "text/qwen_tokenizer.h"
 
+#include <storybrush/image.h>
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -79,6 +81,10 @@ inline constexpr int kQwenTemplateDrop = 34;
 inline constexpr int kQwenMaxPromptTokens = 512;
 std::vector<int> qwenTemplateIds(const text::QwenTokenizer& tokenizer, const std::string& prompt);
 torch::Tensor encodeQwenPrompt(QwenImageParts& parts, const std::string& prompt);
+
+// The studio's step preview: the model's own VAE on the latents averaged down to a 256-pixel picture (the first
+// of the batch), a few milliseconds on a GPU. latents [B, z, h, w] as the step callback gives them.
+Image qwenStepPreview(QwenImageParts& parts, const torch::Tensor& latents);
 
 // What repainting adds to the loop: after each step the kept part is put back at the next noise level.
 struct QwenLatentBlend {

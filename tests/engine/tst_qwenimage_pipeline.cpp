@@ -127,6 +127,12 @@ private Q_SLOTS:
         const auto repainted = pipeline::drawPicture(*model, prompts, request, 7, 64, 48, {}, inputs);
         QVERIFY(test::maxAbsDiff(repainted.latents, clean) > 1e-2);
 
+        // Step previews: the model's VAE on the latents, at most 256 pixels.
+        const Image preview = pipeline::qwenStepPreview(parts, first.latents);
+        QCOMPARE(preview.width, 64);
+        QCOMPARE(preview.height, 48);
+        QCOMPARE(preview.channels, 3);
+
         // Stopping from the callback stops.
         const auto stopped = pipeline::drawPicture(*model, prompts, request, 7, 64, 48,
                                                    [](int done, int, const torch::Tensor&) { return done < 2; });
@@ -197,6 +203,33 @@ private Q_SLOTS:
         QCOMPARE(test::maxAbsDiff(a.latents, b.latents), 0.0);
         const int callsPerStep = runtime::speedLevers().batchedTrueCfg ? 1 : 2;  // guidance in one call or two
         QCOMPARE(arrived, 3 * callsPerStep * 2);                                // 3 steps, 2 blocks a call
+    }
+
+    // Through the engine, as the studio asks: step previews arrive, and the picture has the size asked for.
+    void engineShowsPreviews() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
+        Engine engine;
+        GenerationRequest request;
+        request.model = fixture("tiny-qwenimage");
+        request.prompt = "a bunny in red overalls";
+        request.steps = 4;
+        request.width = 96;
+        request.height = 64;
+        request.safetyCheck = false;
+        request.previewsPerSecond = 1000;
+        int previews = 0;
+        request.onProgress = [&](const Progress& progress) {
+            if (progress.preview) {
+                ++previews;
+                if (progress.preview->width != 96 || progress.preview->height != 64) return false;
+            }
+            return true;
+        };
+        const auto result = engine.generate(request);
+        QVERIFY(!result.cancelled);
+        QCOMPARE(static_cast<int>(result.images.size()), 1);
+        QCOMPARE(result.images[0].image.width, 96);
+        QVERIFY(previews >= 1);
     }
 
     void incompleteFolderIsRefused() {
