@@ -1,5 +1,6 @@
 // The CLIP tokenizer gives the reference ids on every fixture prompt and refuses missing or corrupt files.
 #include "common/fixtures.h"
+#include "common/json_file.h"
 
 #include "text/clip_tokenizer.h"
 
@@ -24,13 +25,6 @@ using storybrush::ErrorKind;
 using storybrush::text::ClipTokenizer;
 
 namespace {
-
-nlohmann::json readJson(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return nlohmann::json::parse(text.str());
-}
 
 QString describe(const std::vector<int>& ids) {
     QStringList parts;
@@ -69,7 +63,7 @@ private Q_SLOTS:
             QTest::newRow("fixture missing") << -1;
             return;
         }
-        const auto cases = readJson(path)["cases"];
+        const auto cases = storybrush::test::readJsonFile(path)["cases"];
         for (std::size_t i = 0; i < cases.size(); ++i) {
             const std::string prompt = cases[i]["prompt"].get<std::string>().substr(0, 40);
             QTest::newRow(qPrintable(QString::number(i) + QStringLiteral(": ") + QString::fromStdString(prompt)))
@@ -84,7 +78,7 @@ private Q_SLOTS:
         QFETCH(int, index);
         QVERIFY(index >= 0);
         static const ClipTokenizer tokenizer(storybrush::test::fixturePathStd(QStringLiteral("clip_tokenizer")));
-        const auto cases = readJson(storybrush::test::fixturePathStd(QStringLiteral("tokenizer_cases.json")))["cases"];
+        const auto cases = storybrush::test::readJsonFile(storybrush::test::fixturePathStd(QStringLiteral("tokenizer_cases.json")))["cases"];
         const auto& item = cases[static_cast<std::size_t>(index)];
         const std::string prompt = item["prompt"].get<std::string>();
         const auto expected = item["slow_ids"].get<std::vector<int>>();
@@ -101,7 +95,7 @@ private Q_SLOTS:
 
     void fixtureCoversLongAndEmptyPrompts() {
         STORYBRUSH_REQUIRE_FIXTURE("tokenizer_cases.json");
-        const auto cases = readJson(storybrush::test::fixturePathStd(QStringLiteral("tokenizer_cases.json")))["cases"];
+        const auto cases = storybrush::test::readJsonFile(storybrush::test::fixturePathStd(QStringLiteral("tokenizer_cases.json")))["cases"];
         bool hasLong = false;
         bool hasEmpty = false;
         for (const auto& item : cases) {

@@ -1,6 +1,7 @@
 // The flow-matching schedule (dynamic shift from the picture's size, stretched to shift_terminal) equals
 // diffusers' for every fixture size and step count, and the Euler step and noising follow its formulas.
 #include "common/fixtures.h"
+#include "common/json_file.h"
 
 #include "sampling/flow_match.h"
 
@@ -17,13 +18,6 @@ using namespace storybrush;
 
 namespace {
 
-nlohmann::json readJson(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return nlohmann::json::parse(text.str());
-}
-
 }  // namespace
 
 class TestFlowMatch : public QObject {
@@ -32,7 +26,7 @@ class TestFlowMatch : public QObject {
 private Q_SLOTS:
     void schedulesMatchDiffusers() {
         STORYBRUSH_REQUIRE_FIXTURE("qwenimage_schedules.json");
-        const auto fixture = readJson(test::fixturePathStd(QStringLiteral("qwenimage_schedules.json")));
+        const auto fixture = storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("qwenimage_schedules.json")));
         const auto config = sampling::FlowMatchConfig::fromJson(fixture["config"], "qwenimage_schedules.json");
         int checked = 0;
         for (const auto& [name, expected] : fixture["cases"].items()) {

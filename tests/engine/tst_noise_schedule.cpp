@@ -6,6 +6,7 @@
 #include "io/safetensors.h"
 
 #include "common/fixtures.h"
+#include "common/json_file.h"
 
 #include <storybrush/error.h>
 
@@ -20,11 +21,6 @@ using namespace storybrush;
 using namespace storybrush::sampling;
 
 namespace {
-
-nlohmann::json readJson(const std::string& path) {
-    std::ifstream in(path);
-    return nlohmann::json::parse(in);
-}
 
 // Relative to the value's size: timesteps near 1000 are float32 values with a spacing of 6e-5.
 bool near(double actual, double expected, double tolerance) {
@@ -46,7 +42,7 @@ private Q_SLOTS:
     void everyReferenceCaseMatches_data() {
         QTest::addColumn<QString>("key");
         STORYBRUSH_REQUIRE_FIXTURE("schedules_sd15.json");
-        const nlohmann::json fixture = readJson(test::fixturePathStd(QStringLiteral("schedules_sd15.json")));
+        const nlohmann::json fixture = storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("schedules_sd15.json")));
         for (const auto& [key, value] : fixture.at("cases").items()) {
             QTest::newRow(key.c_str()) << QString::fromStdString(key);
         }
@@ -55,7 +51,7 @@ private Q_SLOTS:
 
     void everyReferenceCaseMatches() {
         QFETCH(QString, key);
-        const nlohmann::json fixture = readJson(test::fixturePathStd(QStringLiteral("schedules_sd15.json")));
+        const nlohmann::json fixture = storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("schedules_sd15.json")));
         const nlohmann::json& expected = fixture.at("cases").at(key.toStdString());
         const QStringList parts = key.split(QLatin1Char('/'));
         QCOMPARE(parts.size(), 3);
@@ -107,7 +103,7 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-pipeline-ref.safetensors");
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/scheduler/scheduler_config.json");
         const nlohmann::json config =
-            readJson(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/scheduler/scheduler_config.json")));
+            storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/scheduler/scheduler_config.json")));
         const auto file = io::SafetensorsFile::open(test::fixturePathStd(QStringLiteral("tiny-sd15-pipeline-ref.safetensors")));
         const std::vector<std::pair<const char*, Sampler>> samplers = {
             {"ddim", Sampler::Ddim}, {"euler", Sampler::Euler}, {"dpmpp2m", Sampler::DpmPP2M},

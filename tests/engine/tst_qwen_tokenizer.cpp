@@ -1,6 +1,7 @@
 // Qwen2's tokenizer gives transformers' ids on every fixture text (Chinese, emoji, special tokens, odd
 // whitespace), its pre-tokenizer loses no character, and missing files are refused with a clear message.
 #include "common/fixtures.h"
+#include "common/json_file.h"
 
 #include "text/qwen_tokenizer.h"
 #include "text/unicode_text.h"
@@ -21,13 +22,6 @@ using storybrush::ErrorKind;
 using storybrush::text::QwenTokenizer;
 
 namespace {
-
-nlohmann::json readJson(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return nlohmann::json::parse(text.str());
-}
 
 QString describe(const std::vector<int>& ids) {
     QStringList parts;
@@ -50,7 +44,7 @@ private Q_SLOTS:
             QTest::newRow("fixture missing") << -1;
             return;
         }
-        const auto cases = readJson(path)["cases"];
+        const auto cases = storybrush::test::readJsonFile(path)["cases"];
         for (std::size_t i = 0; i < cases.size(); ++i) {
             const std::string text = cases[i]["text"].get<std::string>().substr(0, 30);
             QTest::newRow(qPrintable(QString::number(i) + QStringLiteral(": ") + QString::fromStdString(text)))
@@ -65,7 +59,7 @@ private Q_SLOTS:
         QVERIFY(index >= 0);
         static const QwenTokenizer tokenizer(tokenizerFolder());
         const auto cases =
-            readJson(storybrush::test::fixturePathStd(QStringLiteral("qwen_tokenizer_cases.json")))["cases"];
+            storybrush::test::readJsonFile(storybrush::test::fixturePathStd(QStringLiteral("qwen_tokenizer_cases.json")))["cases"];
         const auto& item = cases[static_cast<std::size_t>(index)];
         QCOMPARE(describe(tokenizer.encode(item["text"].get<std::string>())),
                  describe(item["ids"].get<std::vector<int>>()));

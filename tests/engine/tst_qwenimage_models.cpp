@@ -27,6 +27,16 @@ std::string fixture(const char* relative) { return test::fixturePathStd(QString:
 
 const runtime::ComputeTarget kCpu{torch::kCPU, torch::kFloat32};
 
+models::QwenImageTransformerConfig tinyTransformerConfig() {
+    return models::QwenImageTransformerConfig::fromFile(fixture("tiny-qwenimage/transformer/config.json"));
+}
+
+models::QwenImageTransformer2DModel tinyTransformer(const runtime::ComputeTarget& target) {
+    return models::loadQwenImageTransformer(
+        tinyTransformerConfig(),
+        test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors")), target);
+}
+
 }  // namespace
 
 class TestQwenImageModels : public QObject {
@@ -72,11 +82,7 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors");
         QFETCH(QString, timestep);
         torch::NoGradGuard noGrad;
-        const auto config =
-            models::QwenImageTransformerConfig::fromFile(fixture("tiny-qwenimage/transformer/config.json"));
-        static auto model = models::loadQwenImageTransformer(
-            config, test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors")),
-            kCpu);
+        static auto model = tinyTransformer(kCpu);
         const auto t = torch::full({1}, timestep.toDouble());
         const auto out = model->forward(m_reference.at("tr.hidden_states"), m_reference.at("tr.encoder_hidden_states"),
                                         {}, t, 4, 4);
@@ -95,11 +101,7 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors");
         torch::NoGradGuard noGrad;
-        const auto config =
-            models::QwenImageTransformerConfig::fromFile(fixture("tiny-qwenimage/transformer/config.json"));
-        auto model = models::loadQwenImageTransformer(
-            config, test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors")),
-            kCpu);
+        auto model = tinyTransformer(kCpu);
         model->scaleStreams = true;
         const auto t = torch::full({1}, 1.0);
         const auto image = m_reference.at("tr.hidden_states");
@@ -165,11 +167,8 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_CUDA();
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
         torch::NoGradGuard noGrad;
-        const auto config =
-            models::QwenImageTransformerConfig::fromFile(fixture("tiny-qwenimage/transformer/config.json"));
-        const auto weights = test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors"));
-        auto wide = models::loadQwenImageTransformer(config, weights, {torch::kCUDA, torch::kFloat32});
-        auto half = models::loadQwenImageTransformer(config, weights, {torch::kCUDA, torch::kFloat16});
+        auto wide = tinyTransformer({torch::kCUDA, torch::kFloat32});
+        auto half = tinyTransformer({torch::kCUDA, torch::kFloat16});
         const auto image = m_reference.at("tr.hidden_states").cuda();
         const auto text = m_reference.at("tr.encoder_hidden_states").cuda();
         const auto t = torch::full({1}, 0.5, image.options());
@@ -186,11 +185,7 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_CUDA();
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
         torch::NoGradGuard noGrad;
-        const auto config =
-            models::QwenImageTransformerConfig::fromFile(fixture("tiny-qwenimage/transformer/config.json"));
-        auto model = models::loadQwenImageTransformer(
-            config, test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors")),
-            {torch::kCUDA, torch::kBFloat16});
+        auto model = tinyTransformer(runtime::ComputeTarget{torch::kCUDA, torch::kBFloat16});
         auto bytes = [&] {
             std::int64_t total = 0;
             for (const auto& p : model->transformer_blocks->parameters()) total += p.numel() * p.element_size();
@@ -215,11 +210,7 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage-ref.safetensors");
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors");
         torch::NoGradGuard noGrad;
-        const auto config =
-            models::QwenImageTransformerConfig::fromFile(fixture("tiny-qwenimage/transformer/config.json"));
-        auto model = models::loadQwenImageTransformer(
-            config, test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors")),
-            kCpu);
+        auto model = tinyTransformer(kCpu);
         const auto text = m_reference.at("tr.encoder_hidden_states");
         const auto padded = torch::cat({text, torch::randn({1, 3, text.size(2)})}, 1);
         auto mask = torch::ones({1, padded.size(1)});
