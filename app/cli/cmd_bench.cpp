@@ -38,7 +38,8 @@ constexpr const char* kHelp =
     "  --weights fp8         Qwen-Image: keep the transformer's block weights in FP8 (E4M3, a scale per tensor)\n"
     "  --offload auto|none|text|blocks  Qwen-Image: keep the text encoder (text) or also the transformer's blocks\n"
     "                        (blocks, streamed over every step) in main memory; auto plans from the card's memory\n"
-    "  --gpu-memory GIB      Qwen-Image: plan the offloading as if the card had GIB of memory (a smaller card)\n"
+    "  --gpu-memory GIB      Qwen-Image: plan the offloading for, and hold the run to, a card of GIB (CUDA\n"
+    "                        context included): what a smaller card would do, or fail to do\n"
     "  --inpaint             repaint a centred square of a made-up picture of --size (mask blur 8)\n"
     "  --outpaint N          extend a made-up picture of --size by N pixels on the right\n"
     "  --size N[xM]          picture size (default: the model's own)\n"
@@ -140,6 +141,7 @@ int runBench(int argc, char** argv) {
     if (inpaint && outpaint > 0) throw UsageError{"choose one of --inpaint and --outpaint"};
 
     const auto target = runtime::chooseTarget(request.device, request.precision);
+    if (qwenOptions.gpuBudgetGiB > 0) runtime::capDeviceMemory(target.device, qwenOptions.gpuBudgetGiB);
     runtime::InferenceGuard inference;
     const auto coldStart = Clock::now();
     qwenOptions.fp8Blocks = fp8Weights;
@@ -292,7 +294,7 @@ int runBench(int argc, char** argv) {
     if (plan) std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan->canvas.width, plan->canvas.height);
     std::printf("model      %s\ndevice     %s (%s)\nsize       %dx%d, %d steps, cfg %.1f, %s\n", model->name.c_str(),
                 runtime::describeDevice(target.device).c_str(), runtime::dtypeName(target.dtype).c_str(), width,
-                height, request.steps, static_cast<double>(request.cfgScale), std::string(samplerName(request.sampler)).c_str());
+                height, request.steps, static_cast<double>(request.cfgScale), line["sampler"].get<std::string>().c_str());
     std::printf("text       %8.2f ms\nunet step  %8.2f ms  (%.2f it/s)\nvae decode %8.2f ms\ntotal      %8.3f s\n",
                 median(textMs), unetStep, unetStep > 0 ? 1000.0 / unetStep : 0.0, median(vaeMs), median(totalMs) / 1000.0);
     if (previewRate > 0)

@@ -2,6 +2,8 @@
 // build compiles none of it.
 #include "runtime/memory.h"
 
+#include <algorithm>
+
 #ifdef STORYBRUSH_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
@@ -62,6 +64,27 @@ double deviceTotalGiB(const torch::Device& device) {
     }
 #else
     (void)device;
+#endif
+    return 0.0;
+}
+
+double capDeviceMemory(const torch::Device& device, double budgetGiB) {
+#ifdef STORYBRUSH_WITH_CUDA
+    if (device.is_cuda()) {
+        const auto index = device.has_index() ? device.index() : c10::DeviceIndex(0);
+        (void)at::empty({1}, at::TensorOptions().device(device));  // the context and the allocator come up lazily
+        c10::cuda::CUDACachingAllocator::emptyCache();  // the cap starts from what is live
+        const double total = deviceTotalGiB(device);
+        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
+        const double reserved = static_cast<double>(stats.reserved_bytes[0].current) / kGiB;
+        const double context = deviceUsedGiB(device) - reserved;
+        const double cap = std::max(0.0, std::min(total, budgetGiB - context));
+        if (total > 0) c10::cuda::CUDACachingAllocator::setMemoryFraction(cap / total, index);
+        return cap;
+    }
+#else
+    (void)device;
+    (void)budgetGiB;
 #endif
     return 0.0;
 }

@@ -26,6 +26,7 @@ SpeedLevers readLevers() {
         else if (name == "vae_channels_last") levers.vaeChannelsLast = on;
         else if (name == "group_norm") levers.spreadGroupNorm = on;
         else if (name == "batched_cfg") levers.batchedTrueCfg = on;
+        else if (name == "expandable_segments") levers.expandableSegments = on;
     }
     return levers;
 }
@@ -42,9 +43,14 @@ std::string describeSpeedLevers() {
     const auto mark = [](bool on) { return on ? "+" : "-"; };
     return std::string("graphs") + mark(l.cudaGraphs) + " cudnn_benchmark" + mark(l.cudnnBenchmark) + " vae_bf16" +
            mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast) + " vae_channels_last" + mark(l.vaeChannelsLast) + " group_norm" + mark(l.spreadGroupNorm) +
-           " batched_cfg" + mark(l.batchedTrueCfg);
+           " batched_cfg" + mark(l.batchedTrueCfg) + " expandable_segments" + mark(l.expandableSegments);
 }
 
-void applySpeedLevers() { at::globalContext().setBenchmarkCuDNN(speedLevers().cudnnBenchmark); }
+void applySpeedLevers() {
+    at::globalContext().setBenchmarkCuDNN(speedLevers().cudnnBenchmark);
+    // The allocator reads its settings when it first allocates, which has not happened yet.
+    if (speedLevers().expandableSegments && !std::getenv("PYTORCH_CUDA_ALLOC_CONF") && !std::getenv("PYTORCH_ALLOC_CONF"))
+        ::setenv("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True", 0);
+}
 
 }  // namespace storybrush::runtime

@@ -7,6 +7,7 @@
 #include "models/qwen2_text_model.h"
 #include "models/qwenimage_transformer.h"
 #include "models/weights.h"
+#include "runtime/memory.h"
 
 #include <storybrush/error.h>
 
@@ -202,6 +203,26 @@ private Q_SLOTS:
         const double relative = (after - before).abs().max().item<double>() / before.abs().max().item<double>();
         qInfo("tiny transformer FP8 blocks vs BF16: max error / max |out| = %.2e", relative);
         QVERIFY2(relative < 0.1, qPrintable(QString::number(relative)));
+    }
+
+    // `bench --gpu-memory` holds the allocator to a smaller card: past the cap an allocation fails as it would
+    // there, below it all is as before (GPU build only).
+    void memoryCapHoldsTheAllocator() {
+        STORYBRUSH_REQUIRE_CUDA();
+        const torch::Device gpu(torch::kCUDA, 0);
+        runtime::capDeviceMemory(gpu, 1e9);  // no cap yet, and what earlier tests left cached goes back
+        const double cap = runtime::capDeviceMemory(gpu, runtime::deviceUsedGiB(gpu) + 1.0);
+        QVERIFY(cap > 0.0);
+        bool refused = false;
+        try {
+            const auto tooBig = torch::empty({std::int64_t(2) << 30}, torch::TensorOptions().device(gpu).dtype(torch::kUInt8));
+        } catch (const std::exception&) {
+            refused = true;
+        }
+        const auto fits = torch::empty({std::int64_t(256) << 20}, torch::TensorOptions().device(gpu).dtype(torch::kUInt8));
+        runtime::capDeviceMemory(gpu, 1e9);  // the whole card again, for the tests after this one
+        QVERIFY2(refused, "2 GiB were allocated under a cap of 1 GiB");
+        QCOMPARE(fits.numel(), std::int64_t(256) << 20);
     }
 
     // Padding the text and masking it off gives what the shorter text alone gives (what batching prompts of
