@@ -2,7 +2,9 @@
 # Runs on the GPU machine (see README.md here): builds the trainer and the CLI with CUDA, then one stage.
 #   gpu_train.sh build
 #   gpu_train.sh vae MINUTES                 -> build-cuda/model/vae
-#   gpu_train.sh diffusion MINUTES [detach]  -> build-cuda/model/{unet,text_encoder}
+#   gpu_train.sh diffusion MINUTES [detach]  -> build-cuda/model/{unet,text_encoder}, on every GPU (REPLICAS=N: the first N)
+#   gpu_train.sh train MINUTES               -> detached: diffusion on all GPUs but the last, the VAE's decoder
+#                                               fine-tuned on the last (build-cuda/{diffusion,decoder}.log)
 #   gpu_train.sh collect                     -> $OUT: the model (large files split in 15 MiB parts), samples
 set -eu
 MODEL=build-cuda/model
@@ -21,13 +23,21 @@ case "$1" in
       from=resources/models/builtin; [ -d .trainingdata/model/unet ] && from=.trainingdata/model
       mkdir -p "$MODEL" && cp -r "$from/." "$MODEL/" && chmod -R u+w "$MODEL"
     fi
+    R=""; [ -n "${REPLICAS:-}" ] && R="--replicas $REPLICAS"
     if [ "${3:-}" = detach ]; then
-      setsid nohup ./build-cuda/storybrush-train diffusion $T --minutes "$2" --batch "${BATCH:-256}" --lr 3e-4 --seed "${SEED:-2}" \
-        > build-cuda/diffusion.log 2>&1 &
+      setsid nohup ./build-cuda/storybrush-train diffusion $T $R --minutes "$2" --batch "${BATCH:-256}" --lr 3e-4 \
+        --seed "${SEED:-2}" > build-cuda/diffusion.log 2>&1 &
       sleep 20; tail -n 3 build-cuda/diffusion.log
     else
-      ./build-cuda/storybrush-train diffusion $T --minutes "$2" --batch "${BATCH:-256}" --lr 3e-4 --seed "${SEED:-2}"
+      ./build-cuda/storybrush-train diffusion $T $R --minutes "$2" --batch "${BATCH:-256}" --lr 3e-4 --seed "${SEED:-2}"
     fi ;;
+  train)
+    gpus=$(nvidia-smi -L | wc -l)
+    if [ "$gpus" -lt 2 ]; then exec sh "$0" diffusion "$2" detach; fi
+    REPLICAS=$((gpus - 1)) sh "$0" diffusion "$2" detach
+    setsid nohup ./build-cuda/storybrush-train vae $T --minutes "$2" --batch 64 --seed "${SEED:-4}" --decoder-only \
+      --device "cuda:$((gpus - 1))" > build-cuda/decoder.log 2>&1 &
+    sleep 5; tail -n 2 build-cuda/decoder.log ;;
   collect)
     mkdir -p "$OUT"
     tar -C "$MODEL" -cf - . | split -b 15m - "$OUT/model.tar.part-"

@@ -17,6 +17,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 namespace storybrush::train {
 namespace {
@@ -29,124 +33,298 @@ std::int64_t parameterCount(torch::nn::Module& module) {
     return n;
 }
 
+// One copy of the networks on one device. With several GPUs each replica draws its own batch, and their
+// gradients are averaged on the first before one optimiser step (plain data parallelism: the model is small,
+// so one copy of every gradient over NVLink a step costs little beside the step).
+struct Replica {
+    torch::Device device{torch::kCPU};
+    StickerSet stickers;
+    models::AutoencoderKL vae{nullptr};
+    models::ClipTextModel textEncoder{nullptr};
+    models::UNet2DConditionModel unet{nullptr};
+    torch::Tensor alphasCumprod;
+    std::vector<torch::Tensor> params;  // the UNet's, then the text encoder's: the same order on every replica
+    std::mt19937 rng;
+    double loss = 0.0;
+    std::exception_ptr failure;
+};
+
+struct StepSettings {
+    int batch = 128;
+    int size = 256;
+    double dropCaption = 0.1;
+    int trainSteps = 1000;
+    double scaling = 1.0;
+};
+
+// Composes a batch on the replica's device, then the forward and backward pass; gradients stay on the replica.
+void forwardBackward(Replica& r, const StepSettings& settings, const text::ClipTokenizer& tokenizer,
+                     const std::vector<Concept>& concepts) {
+    const c10::DeviceGuard onDevice(r.device);
+    for (auto& p : r.params) p.mutable_grad() = torch::Tensor();
+    const int batch = settings.batch;
+    const auto composed = composeBatch(r.stickers, batch, settings.size, r.rng);
+    std::vector<std::int64_t> ids;
+    ids.reserve(static_cast<std::size_t>(batch) * text::ClipTokenizer::kContextLength);
+    for (const auto& scene : composed.scenes) {
+        const bool drop = std::uniform_real_distribution<double>(0, 1)(r.rng) < settings.dropCaption;
+        const auto language = std::uniform_int_distribution<int>(0, 1)(r.rng) ? CaptionLanguage::English : CaptionLanguage::Chinese;
+        const std::string text = drop ? std::string() : caption(scene, concepts, language, r.rng);
+        for (int id : tokenizer.encodePadded(text)) ids.push_back(id);
+    }
+    const auto tokens = torch::tensor(ids, torch::kInt64).view({batch, -1}).to(r.device);
+
+    torch::Tensor latents;
+    {
+        torch::NoGradGuard noGrad;
+        runtime::CudaAutocastGuard autocast(torch::kBFloat16);
+        const auto dist = r.vae->encode(composed.images);
+        latents = ((dist.mean + dist.std * torch::randn_like(dist.std)) * settings.scaling).to(torch::kFloat32);
+    }
+    const auto t = torch::randint(0, settings.trainSteps, {batch}, torch::TensorOptions().device(r.device).dtype(torch::kInt64));
+    const auto acp = r.alphasCumprod.index_select(0, t).view({-1, 1, 1, 1});
+    const auto noise = torch::randn_like(latents);
+    const auto noisy = acp.sqrt() * latents + (1 - acp).sqrt() * noise;
+    torch::Tensor prediction;
+    {
+        runtime::CudaAutocastGuard autocast(torch::kBFloat16);
+        const auto context = r.textEncoder->promptEmbeddings(tokens);
+        prediction = r.unet->forward(noisy, t.to(torch::kFloat32), context).to(torch::kFloat32);
+    }
+    // min-SNR-5 weighting for epsilon prediction (Hang et al. 2023): easy, low-noise steps stop dominating.
+    const auto snr = acp.view({-1}) / (1 - acp.view({-1}));
+    const auto weight = torch::clamp_max(snr, 5.0) / snr;
+    const auto loss = ((prediction - noise).pow(2).mean({1, 2, 3}) * weight).mean();
+    loss.backward();
+    r.loss = loss.item<double>();
+}
+
+torch::Tensor flatGradients(const Replica& r) {
+    std::vector<torch::Tensor> parts;
+    for (const auto& p : r.params) parts.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
+    return torch::cat(parts);
+}
+
+void scatterInto(const torch::Tensor& flat, std::vector<torch::Tensor>& targets, bool intoGradients) {
+    torch::NoGradGuard noGrad;
+    std::int64_t offset = 0;
+    for (auto& p : targets) {
+        const auto piece = flat.slice(0, offset, offset + p.numel()).view(p.sizes());
+        if (intoGradients) p.mutable_grad() = piece.clone();
+        else p.copy_(piece);
+        offset += p.numel();
+    }
+}
+
+// Runs every replica's forward and backward pass at once: the first on the calling thread, each other one on a
+// thread of its own that lives as long as the run (a thread per step would set up its CUDA handles anew each time).
+class ReplicaWorkers {
+public:
+    ReplicaWorkers(std::vector<Replica>& replicas, const StepSettings& settings, const text::ClipTokenizer& tokenizer,
+                   const std::vector<Concept>& concepts)
+        : m_replicas(replicas), m_work([&replicas, &settings, &tokenizer, &concepts](std::size_t i) {
+              try {
+                  forwardBackward(replicas[i], settings, tokenizer, concepts);
+              } catch (...) {
+                  replicas[i].failure = std::current_exception();
+              }
+          }) {
+        for (std::size_t i = 1; i < replicas.size(); ++i) m_threads.emplace_back([this, i] { serve(i); });
+    }
+    ~ReplicaWorkers() {
+        {
+            const std::lock_guard<std::mutex> lock(m_mutex);
+            m_stop = true;
+        }
+        m_start.notify_all();
+        for (auto& thread : m_threads) thread.join();
+    }
+    ReplicaWorkers(const ReplicaWorkers&) = delete;
+    ReplicaWorkers& operator=(const ReplicaWorkers&) = delete;
+
+    // Returns when every replica holds its gradients; the first failure is rethrown here.
+    void step() {
+        {
+            const std::lock_guard<std::mutex> lock(m_mutex);
+            m_pending = static_cast<int>(m_threads.size());
+            ++m_generation;
+        }
+        m_start.notify_all();
+        m_work(0);
+        {
+            std::unique_lock<std::mutex> lock(m_mutex);
+            m_done.wait(lock, [this] { return m_pending == 0; });
+        }
+        for (auto& r : m_replicas) {
+            if (r.failure) std::rethrow_exception(std::exchange(r.failure, nullptr));
+        }
+    }
+
+private:
+    void serve(std::size_t i) {
+        int seen = 0;
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> lock(m_mutex);
+                m_start.wait(lock, [&] { return m_stop || m_generation != seen; });
+                if (m_stop) return;
+                seen = m_generation;
+            }
+            m_work(i);
+            {
+                const std::lock_guard<std::mutex> lock(m_mutex);
+                if (--m_pending == 0) m_done.notify_one();
+            }
+        }
+    }
+
+    std::vector<Replica>& m_replicas;
+    std::function<void(std::size_t)> m_work;
+    std::vector<std::thread> m_threads;
+    std::mutex m_mutex;
+    std::condition_variable m_start, m_done;
+    int m_generation = 0;
+    int m_pending = 0;
+    bool m_stop = false;
+};
+
+// The replicas' gradients, averaged into the first replica's.
+void averageGradients(std::vector<Replica>& replicas) {
+    if (replicas.size() == 1) return;
+    auto sum = flatGradients(replicas[0]);
+    for (std::size_t i = 1; i < replicas.size(); ++i) sum.add_(flatGradients(replicas[i]).to(sum.device()));
+    sum.div_(static_cast<double>(replicas.size()));
+    scatterInto(sum, replicas[0].params, true);
+}
+
+// After the optimiser step on the first replica, the others take its weights.
+void shareWeights(std::vector<Replica>& replicas) {
+    if (replicas.size() == 1) return;
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> parts;
+    for (const auto& p : replicas[0].params) parts.push_back(p.detach().reshape({-1}));
+    const auto flat = torch::cat(parts);
+    for (std::size_t i = 1; i < replicas.size(); ++i) scatterInto(flat.to(replicas[i].device), replicas[i].params, false);
+}
+
 }  // namespace
 
 int trainDiffusion(const Arguments& args) {
     const std::string modelDir = args.required("model");
     prepareModelFolder(args.required("template"), modelDir);
     const auto concepts = loadConcepts(args.required("concepts"));
-    const torch::Device device(args.text("device", torch::cuda::is_available() ? "cuda" : "cpu"));
-    const auto stickers = loadStickers(args.required("data"), concepts, device);
-    const int batch = args.integer("batch", 128);
-    const int size = args.integer("size", 256);
+    const bool cuda = args.text("device", torch::cuda::is_available() ? "cuda" : "cpu") == "cuda";
+    // Data-parallel copies: one per GPU by default. On the CPU they all share it (for checking the averaging).
+    const int available = cuda ? static_cast<int>(torch::cuda::device_count()) : 1;
+    const int gpus = std::max(1, cuda ? std::min(args.integer("replicas", available), available) : args.integer("replicas", 1));
+    StepSettings settings;
+    settings.batch = args.integer("batch", 128);  // per GPU
+    settings.size = args.integer("size", 256);
+    settings.dropCaption = args.number("caption-dropout", 0.1);
     const Budget budget(args.number("minutes", 10.0));
     const double baseLr = args.number("lr", 2e-4);
-    const double dropCaption = args.number("caption-dropout", 0.1);
     const auto seed = static_cast<std::uint32_t>(args.integer("seed", 1));
-    std::mt19937 rng(seed);
-    const auto options = torch::TensorOptions().device(device).dtype(torch::kFloat32);
     const fs::path root(modelDir);
 
     const auto vaeConfig = models::AutoencoderKLConfig::fromFile((root / "vae" / "config.json").string());
-    models::AutoencoderKL vae(vaeConfig, options);
-    if (!loadWeights(*vae, (root / "vae" / "diffusion_pytorch_model.safetensors").string())) {
-        throw Error(ErrorKind::ModelFile, "Train the VAE first: no weights in " + (root / "vae").string());
-    }
-    vae->eval();
-    for (auto& p : vae->parameters()) p.set_requires_grad(false);
-
-    const text::ClipTokenizer tokenizer((root / "tokenizer").string());
-    models::ClipTextModel textEncoder(models::ClipTextConfig::fromFile((root / "text_encoder" / "config.json").string()),
-                                      options);
-    models::UNet2DConditionModel unet(models::UNetConfig::fromFile((root / "unet" / "config.json").string()), options);
+    const auto textConfig = models::ClipTextConfig::fromFile((root / "text_encoder" / "config.json").string());
+    const auto unetConfig = models::UNetConfig::fromFile((root / "unet" / "config.json").string());
+    const auto vaePath = (root / "vae" / "diffusion_pytorch_model.safetensors").string();
     const auto tePath = (root / "text_encoder" / "model.safetensors").string();
     const auto unetPath = (root / "unet" / "diffusion_pytorch_model.safetensors").string();
-    if (loadWeights(*textEncoder, tePath) && loadWeights(*unet, unetPath)) {
-        std::cout << "resumed from " << modelDir << '\n';
-    } else {
-        initialiseWeights(*textEncoder, seed);
-        initialiseWeights(*unet, seed + 1);
-    }
-    std::cout << "unet parameters " << parameterCount(*unet) << ", text encoder " << parameterCount(*textEncoder) << std::endl;
-    makeTrainable(*textEncoder);
-    makeTrainable(*unet);
-
+    const text::ClipTokenizer tokenizer((root / "tokenizer").string());
     nlohmann::json schedulerJson;
     std::ifstream(root / "scheduler" / "scheduler_config.json") >> schedulerJson;
     const auto schedule = sampling::SchedulerConfig::fromJson(sampling::SchedulerKind::Pndm, schedulerJson);
-    const auto alphasCumprod = sampling::alphasCumprod(schedule).to(device);
-    const int trainSteps = schedule.numTrainTimesteps;
+    settings.trainSteps = schedule.numTrainTimesteps;
+    settings.scaling = vaeConfig.scalingFactor;
 
-    std::vector<torch::Tensor> params = unet->parameters();
-    for (const auto& p : textEncoder->parameters()) params.push_back(p);
-    torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(baseLr).betas({0.9, 0.99}).weight_decay(0.01));
-    Ema unetEma(*unet, 0.9995);
-    Ema textEma(*textEncoder, 0.9995);
-    const double scaling = vaeConfig.scalingFactor;
+    std::vector<Replica> replicas(static_cast<std::size_t>(gpus));
+    bool resumed = false;
+    for (int i = 0; i < gpus; ++i) {
+        Replica& r = replicas[static_cast<std::size_t>(i)];
+        r.device = cuda ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(i)) : torch::Device(torch::kCPU);
+        const auto options = torch::TensorOptions().device(r.device).dtype(torch::kFloat32);
+        r.stickers = loadStickers(args.required("data"), concepts, r.device);
+        r.vae = models::AutoencoderKL(vaeConfig, options);
+        if (!loadWeights(*r.vae, vaePath)) throw Error(ErrorKind::ModelFile, "Train the VAE first: no weights in " + (root / "vae").string());
+        r.vae->eval();
+        for (auto& p : r.vae->parameters()) p.set_requires_grad(false);
+        r.textEncoder = models::ClipTextModel(textConfig, options);
+        r.unet = models::UNet2DConditionModel(unetConfig, options);
+        resumed = loadWeights(*r.textEncoder, tePath) && loadWeights(*r.unet, unetPath);
+        if (!resumed) {
+            initialiseWeights(*r.textEncoder, seed);
+            initialiseWeights(*r.unet, seed + 1);
+        }
+        makeTrainable(*r.textEncoder);
+        makeTrainable(*r.unet);
+        r.params = r.unet->parameters();
+        for (const auto& p : r.textEncoder->parameters()) r.params.push_back(p);
+        r.alphasCumprod = sampling::alphasCumprod(schedule).to(r.device);
+        r.rng.seed(seed + 7919u * static_cast<std::uint32_t>(i));
+        // Each GPU its own noise: the devices' generators would otherwise all start from one seed.
+        if (cuda) {
+            at::Generator generator = at::globalContext().defaultGenerator(r.device);  // a handle: seeds the device's own
+            generator.set_current_seed(seed + 104729u * static_cast<std::uint64_t>(i));
+        }
+    }
+    shareWeights(replicas);  // identical starting weights, also when freshly initialised
+    Replica& lead = replicas[0];
+    std::cout << (resumed ? "resumed from " + modelDir + ", " : std::string()) << "unet parameters " << parameterCount(*lead.unet)
+              << ", text encoder " << parameterCount(*lead.textEncoder) << ", " << gpus << " device(s), batch "
+              << settings.batch << " each" << std::endl;
+
+    torch::optim::AdamW optimizer(lead.params, torch::optim::AdamWOptions(baseLr).betas({0.9, 0.99}).weight_decay(0.01));
+    Ema unetEma(*lead.unet, 0.9995);
+    Ema textEma(*lead.textEncoder, 0.9995);
 
     auto save = [&] {
-        unetEma.swap(*unet);
-        textEma.swap(*textEncoder);
-        saveWeights(*unet, unetPath, torch::kFloat16);
-        saveWeights(*textEncoder, tePath, torch::kFloat16);
-        unetEma.swap(*unet);
-        textEma.swap(*textEncoder);
+        unetEma.swap(*lead.unet);
+        textEma.swap(*lead.textEncoder);
+        saveWeights(*lead.unet, unetPath, torch::kFloat16);
+        saveWeights(*lead.textEncoder, tePath, torch::kFloat16);
+        unetEma.swap(*lead.unet);
+        textEma.swap(*lead.textEncoder);
     };
 
     int step = 0;
     double lastSave = 0.0;
     double lossSum = 0.0;
+    const int logEvery = std::max(1, args.integer("log-every", 100));
+    // Where a step's time goes: the replicas' passes (in parallel), and averaging + optimiser + sharing + EMA.
+    double passesSeconds = 0.0, updateSeconds = 0.0;
+    ReplicaWorkers workers(replicas, settings, tokenizer, concepts);
     const auto started = std::chrono::steady_clock::now();
     while (!budget.over()) {
         for (auto& group : optimizer.param_groups()) {
             static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learningRate(baseLr, step, 500, budget.fraction()));
         }
-        const auto composed = composeBatch(stickers, batch, size, rng);
-        std::vector<std::int64_t> ids;
-        ids.reserve(static_cast<std::size_t>(batch) * text::ClipTokenizer::kContextLength);
-        for (const auto& scene : composed.scenes) {
-            const bool drop = std::uniform_real_distribution<double>(0, 1)(rng) < dropCaption;
-            const auto language = std::uniform_int_distribution<int>(0, 1)(rng) ? CaptionLanguage::English : CaptionLanguage::Chinese;
-            const std::string text = drop ? std::string() : caption(scene, concepts, language, rng);
-            for (int id : tokenizer.encodePadded(text)) ids.push_back(id);
-        }
-        const auto tokens = torch::tensor(ids, torch::kInt64).view({batch, -1}).to(device);
-
-        torch::Tensor latents;
-        {
-            torch::NoGradGuard noGrad;
-            runtime::CudaAutocastGuard autocast(torch::kBFloat16);
-            const auto dist = vae->encode(composed.images);
-            latents = ((dist.mean + dist.std * torch::randn_like(dist.std)) * scaling).to(torch::kFloat32);
-        }
-        const auto t = torch::randint(0, trainSteps, {batch}, torch::TensorOptions().device(device).dtype(torch::kInt64));
-        const auto acp = alphasCumprod.index_select(0, t).view({-1, 1, 1, 1});
-        const auto noise = torch::randn_like(latents);
-        const auto noisy = acp.sqrt() * latents + (1 - acp).sqrt() * noise;
-        torch::Tensor prediction;
-        {
-            runtime::CudaAutocastGuard autocast(torch::kBFloat16);
-            const auto context = textEncoder->promptEmbeddings(tokens);
-            prediction = unet->forward(noisy, t.to(torch::kFloat32), context).to(torch::kFloat32);
-        }
-        // min-SNR-5 weighting for epsilon prediction (Hang et al. 2023): easy, low-noise steps stop dominating.
-        const auto snr = acp.view({-1}) / (1 - acp.view({-1}));
-        const auto weight = torch::clamp_max(snr, 5.0) / snr;
-        const auto loss = ((prediction - noise).pow(2).mean({1, 2, 3}) * weight).mean();
-        optimizer.zero_grad();
-        loss.backward();
-        torch::nn::utils::clip_grad_norm_(params, 1.0);
+        const auto phaseStart = std::chrono::steady_clock::now();
+        workers.step();
+        const auto passesDone = std::chrono::steady_clock::now();
+        averageGradients(replicas);
+        torch::nn::utils::clip_grad_norm_(lead.params, 1.0);
         optimizer.step();
+        shareWeights(replicas);
         const double decay = std::min(0.9995, (1.0 + step) / (10.0 + step));
-        unetEma.update(*unet, decay);
-        textEma.update(*textEncoder, decay);
-        lossSum += loss.item<double>();
+        unetEma.update(*lead.unet, decay);
+        textEma.update(*lead.textEncoder, decay);
+        if (cuda) {
+            for (const auto& r : replicas) torch::cuda::synchronize(r.device.index());
+        }
+        passesSeconds += std::chrono::duration<double>(passesDone - phaseStart).count();
+        updateSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - passesDone).count();
+        for (const auto& r : replicas) lossSum += r.loss / static_cast<double>(replicas.size());
         ++step;
-        if (step % 100 == 0) {
+        if (step % logEvery == 0) {
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            std::cout << "diffusion step " << step << " loss " << lossSum / 100 << " it/s " << step / seconds << " min "
+            std::cout << "diffusion step " << step << " loss " << lossSum / logEvery << " it/s " << step / seconds
+                      << " pictures/s " << step * settings.batch * gpus / seconds << " (ms a step: passes "
+                      << 1000 * passesSeconds / logEvery << ", update " << 1000 * updateSeconds / logEvery << ") min "
                       << budget.elapsedMinutes() << std::endl;
             lossSum = 0.0;
+            passesSeconds = updateSeconds = 0.0;
         }
         if (budget.elapsedMinutes() - lastSave > args.number("save-every", 3.0)) {
             save();

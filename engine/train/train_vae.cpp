@@ -6,11 +6,14 @@
 #include "models/autoencoder_kl.h"
 #include "runtime/torch_compat.h"
 
+#include <storybrush/error.h>
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 namespace storybrush::train {
 namespace {
@@ -41,16 +44,27 @@ int trainVae(const Arguments& args) {
     const auto config = models::AutoencoderKLConfig::fromFile((fs::path(modelDir) / "vae" / "config.json").string());
     models::AutoencoderKL vae(config, torch::TensorOptions().device(device).dtype(torch::kFloat32));
     const std::string weightsPath = (fs::path(modelDir) / "vae" / "diffusion_pytorch_model.safetensors").string();
+    // Decoder only: the encoder, and with it the latent space the UNet learned, stays as it is; the pictures get
+    // sharper without retraining the UNet (as SD's fine-tuned ft-MSE decoder did).
+    const bool decoderOnly = args.has("decoder-only");
     if (loadWeights(*vae, weightsPath)) {
         std::cout << "resumed from " << weightsPath << '\n';
+    } else if (decoderOnly) {
+        throw Error(ErrorKind::ModelFile, "--decoder-only fine-tunes a trained VAE: no weights in " + weightsPath);
     } else {
         initialiseWeights(*vae, static_cast<std::uint64_t>(args.integer("seed", 1)));
     }
     makeTrainable(*vae);
+    std::vector<torch::Tensor> trained;
+    for (auto& item : vae->named_parameters()) {
+        const bool encoderSide = item.key().rfind("encoder.", 0) == 0 || item.key().rfind("quant_conv.", 0) == 0;
+        if (decoderOnly && encoderSide) item.value().set_requires_grad(false);
+        else trained.push_back(item.value());
+    }
     Ema ema(*vae, 0.999);
-    torch::optim::AdamW optimizer(vae->parameters(), torch::optim::AdamWOptions(baseLr).betas({0.9, 0.99}).weight_decay(0.0));
-    std::cout << "vae parameters: " << [&] { std::int64_t n = 0; for (auto& p : vae->parameters()) n += p.numel(); return n; }()
-              << '\n';
+    torch::optim::AdamW optimizer(trained, torch::optim::AdamWOptions(baseLr).betas({0.9, 0.99}).weight_decay(0.0));
+    std::cout << "vae parameters trained: " << [&] { std::int64_t n = 0; for (auto& p : trained) n += p.numel(); return n; }()
+              << (decoderOnly ? " (decoder only)" : "") << '\n';
 
     int step = 0;
     while (!budget.over()) {
@@ -61,7 +75,10 @@ int trainVae(const Arguments& args) {
         torch::Tensor loss, rec, kl;
         {
             runtime::CudaAutocastGuard autocast(torch::kBFloat16);
-            const auto dist = vae->encode(images);
+            auto dist = [&] {
+                const std::optional<torch::NoGradGuard> frozen = decoderOnly ? std::make_optional<torch::NoGradGuard>() : std::nullopt;
+                return vae->encode(images);
+            }();
             const auto z = dist.mean + dist.std * torch::randn_like(dist.std);
             rec = vae->decode(z).to(torch::kFloat32);
             const auto var = dist.std.to(torch::kFloat32).pow(2);
@@ -71,7 +88,7 @@ int trainVae(const Arguments& args) {
                0.5 * (edges(rec) - edges(images)).abs().mean() + 1e-5 * kl;
         optimizer.zero_grad();
         loss.backward();
-        torch::nn::utils::clip_grad_norm_(vae->parameters(), 1.0);
+        torch::nn::utils::clip_grad_norm_(trained, 1.0);
         optimizer.step();
         ema.update(*vae, std::min(0.999, (1.0 + step) / (10.0 + step)));
         if (step % 100 == 0) {
@@ -83,6 +100,11 @@ int trainVae(const Arguments& args) {
 
     ema.copyTo(*vae);
     vae->eval();
+    if (decoderOnly) {  // the latents are the encoder's as before: scaling_factor stays
+        saveWeights(*vae, weightsPath, torch::kFloat16);
+        std::cout << "vae decoder done: " << step << " steps, saved " << weightsPath << std::endl;
+        return 0;
+    }
     // scaling_factor: 1/std of the latents the UNet will see (SD computed its 0.18215 the same way).
     double sumSq = 0.0;
     std::int64_t count = 0;
