@@ -7,6 +7,10 @@
 #                                               fine-tuned on the last (build-cuda/{diffusion,decoder}.log)
 #   gpu_train.sh collect                     -> $OUT: the model (large files split in 15 MiB parts), samples
 set -eu
+# The libraries that .devdeps/env.sh unpacked in the build call stay on a warm machine (BLAS/LAPACK in their
+# alternatives folders, which the build's RPATH does not name).
+dd=/opt/dd/usr/lib/x86_64-linux-gnu
+export LD_LIBRARY_PATH="$dd:/opt/dd/lib/x86_64-linux-gnu:$dd/blas:$dd/lapack:${LD_LIBRARY_PATH:-}"
 MODEL=build-cuda/model
 T="--concepts engine/train/data/concepts.tsv --data .trainingdata --template engine/train/data/model --model $MODEL"
 case "$1" in

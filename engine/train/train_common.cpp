@@ -108,6 +108,53 @@ void Ema::swap(torch::nn::Module& module) {
     }
 }
 
+FlatParameters::FlatParameters(const std::vector<torch::Tensor>& params) {
+    torch::NoGradGuard noGrad;
+    std::int64_t total = 0;
+    for (const auto& p : params) total += p.numel();
+    const auto options = params.at(0).options().dtype(torch::kFloat32);
+    values = torch::empty({total}, options);
+    gradients = torch::zeros({total}, options);
+    std::int64_t offset = 0;
+    for (auto p : params) {
+        auto value = values.slice(0, offset, offset + p.numel()).view(p.sizes());
+        value.copy_(p.detach());
+        p.set_data(value);
+        p.mutable_grad() = gradients.slice(0, offset, offset + p.numel()).view(p.sizes());
+        offset += p.numel();
+    }
+}
+
+FlatAdamW::FlatAdamW(FlatParameters& flat, double beta1, double beta2, double weightDecay, double eps)
+    : m_flat(flat), m_mean(torch::zeros_like(flat.values)), m_square(torch::zeros_like(flat.values)), m_beta1(beta1),
+      m_beta2(beta2), m_weightDecay(weightDecay), m_eps(eps) {}
+
+void FlatAdamW::step(double learningRate, double maxGradientNorm) {
+    torch::NoGradGuard noGrad;
+    auto& g = m_flat.gradients;
+    g.mul_((maxGradientNorm / (g.norm() + 1e-6)).clamp_max(1.0));
+    ++m_steps;
+    const double correction1 = 1.0 - std::pow(m_beta1, m_steps);
+    const double correction2 = 1.0 - std::pow(m_beta2, m_steps);
+    m_flat.values.mul_(1.0 - learningRate * m_weightDecay);
+    m_mean.mul_(m_beta1).add_(g, 1.0 - m_beta1);
+    m_square.mul_(m_beta2).addcmul_(g, g, 1.0 - m_beta2);
+    const auto denominator = (m_square.sqrt() / std::sqrt(correction2)).add_(m_eps);
+    m_flat.values.addcdiv_(m_mean, denominator, -learningRate / correction1);
+}
+
+void FlatEma::update(const FlatParameters& flat, double decay) {
+    torch::NoGradGuard noGrad;
+    m_shadow.mul_(decay).add_(flat.values, 1.0 - decay);
+}
+
+void FlatEma::swap(FlatParameters& flat) {
+    torch::NoGradGuard noGrad;
+    const auto live = flat.values.clone();
+    flat.values.copy_(m_shadow);
+    m_shadow.copy_(live);
+}
+
 void saveWeights(torch::nn::Module& module, const std::string& path, torch::ScalarType dtype) {
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
     for (const auto& item : module.named_parameters()) tensors.emplace_back(item.key(), item.value().detach().to(dtype));

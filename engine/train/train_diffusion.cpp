@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -44,6 +45,7 @@ struct Replica {
     models::UNet2DConditionModel unet{nullptr};
     torch::Tensor alphasCumprod;
     std::vector<torch::Tensor> params;  // the UNet's, then the text encoder's: the same order on every replica
+    std::unique_ptr<FlatParameters> flat;  // `params` as views into one buffer, gradients likewise
     std::mt19937 rng;
     double loss = 0.0;
     std::exception_ptr failure;
@@ -61,7 +63,7 @@ struct StepSettings {
 void forwardBackward(Replica& r, const StepSettings& settings, const text::ClipTokenizer& tokenizer,
                      const std::vector<Concept>& concepts) {
     const c10::DeviceGuard onDevice(r.device);
-    for (auto& p : r.params) p.mutable_grad() = torch::Tensor();
+    r.flat->zeroGradients();
     const int batch = settings.batch;
     const auto composed = composeBatch(r.stickers, batch, settings.size, r.rng);
     std::vector<std::int64_t> ids;
@@ -97,23 +99,6 @@ void forwardBackward(Replica& r, const StepSettings& settings, const text::ClipT
     const auto loss = ((prediction - noise).pow(2).mean({1, 2, 3}) * weight).mean();
     loss.backward();
     r.loss = loss.item<double>();
-}
-
-torch::Tensor flatGradients(const Replica& r) {
-    std::vector<torch::Tensor> parts;
-    for (const auto& p : r.params) parts.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
-    return torch::cat(parts);
-}
-
-void scatterInto(const torch::Tensor& flat, std::vector<torch::Tensor>& targets, bool intoGradients) {
-    torch::NoGradGuard noGrad;
-    std::int64_t offset = 0;
-    for (auto& p : targets) {
-        const auto piece = flat.slice(0, offset, offset + p.numel()).view(p.sizes());
-        if (intoGradients) p.mutable_grad() = piece.clone();
-        else p.copy_(piece);
-        offset += p.numel();
-    }
 }
 
 // Runs every replica's forward and backward pass at once: the first on the calling thread, each other one on a
@@ -191,20 +176,16 @@ private:
 // The replicas' gradients, averaged into the first replica's.
 void averageGradients(std::vector<Replica>& replicas) {
     if (replicas.size() == 1) return;
-    auto sum = flatGradients(replicas[0]);
-    for (std::size_t i = 1; i < replicas.size(); ++i) sum.add_(flatGradients(replicas[i]).to(sum.device()));
+    torch::NoGradGuard noGrad;
+    auto& sum = replicas[0].flat->gradients;
+    for (std::size_t i = 1; i < replicas.size(); ++i) sum.add_(replicas[i].flat->gradients.to(sum.device()));
     sum.div_(static_cast<double>(replicas.size()));
-    scatterInto(sum, replicas[0].params, true);
 }
 
 // After the optimiser step on the first replica, the others take its weights.
 void shareWeights(std::vector<Replica>& replicas) {
-    if (replicas.size() == 1) return;
     torch::NoGradGuard noGrad;
-    std::vector<torch::Tensor> parts;
-    for (const auto& p : replicas[0].params) parts.push_back(p.detach().reshape({-1}));
-    const auto flat = torch::cat(parts);
-    for (std::size_t i = 1; i < replicas.size(); ++i) scatterInto(flat.to(replicas[i].device), replicas[i].params, false);
+    for (std::size_t i = 1; i < replicas.size(); ++i) replicas[i].flat->values.copy_(replicas[0].flat->values);
 }
 
 }  // namespace
@@ -261,6 +242,7 @@ int trainDiffusion(const Arguments& args) {
         makeTrainable(*r.unet);
         r.params = r.unet->parameters();
         for (const auto& p : r.textEncoder->parameters()) r.params.push_back(p);
+        r.flat = std::make_unique<FlatParameters>(r.params);
         r.alphasCumprod = sampling::alphasCumprod(schedule).to(r.device);
         r.rng.seed(seed + 7919u * static_cast<std::uint32_t>(i));
         // Each GPU its own noise: the devices' generators would otherwise all start from one seed.
@@ -275,17 +257,14 @@ int trainDiffusion(const Arguments& args) {
               << ", text encoder " << parameterCount(*lead.textEncoder) << ", " << gpus << " device(s), batch "
               << settings.batch << " each" << std::endl;
 
-    torch::optim::AdamW optimizer(lead.params, torch::optim::AdamWOptions(baseLr).betas({0.9, 0.99}).weight_decay(0.01));
-    Ema unetEma(*lead.unet, 0.9995);
-    Ema textEma(*lead.textEncoder, 0.9995);
+    FlatAdamW optimizer(*lead.flat, 0.9, 0.99, 0.01);
+    FlatEma ema(*lead.flat);
 
     auto save = [&] {
-        unetEma.swap(*lead.unet);
-        textEma.swap(*lead.textEncoder);
+        ema.swap(*lead.flat);
         saveWeights(*lead.unet, unetPath, torch::kFloat16);
         saveWeights(*lead.textEncoder, tePath, torch::kFloat16);
-        unetEma.swap(*lead.unet);
-        textEma.swap(*lead.textEncoder);
+        ema.swap(*lead.flat);
     };
 
     int step = 0;
@@ -297,19 +276,13 @@ int trainDiffusion(const Arguments& args) {
     ReplicaWorkers workers(replicas, settings, tokenizer, concepts);
     const auto started = std::chrono::steady_clock::now();
     while (!budget.over()) {
-        for (auto& group : optimizer.param_groups()) {
-            static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learningRate(baseLr, step, 500, budget.fraction()));
-        }
         const auto phaseStart = std::chrono::steady_clock::now();
         workers.step();
         const auto passesDone = std::chrono::steady_clock::now();
         averageGradients(replicas);
-        torch::nn::utils::clip_grad_norm_(lead.params, 1.0);
-        optimizer.step();
+        optimizer.step(learningRate(baseLr, step, 500, budget.fraction()), 1.0);
         shareWeights(replicas);
-        const double decay = std::min(0.9995, (1.0 + step) / (10.0 + step));
-        unetEma.update(*lead.unet, decay);
-        textEma.update(*lead.textEncoder, decay);
+        ema.update(*lead.flat, std::min(0.9995, (1.0 + step) / (10.0 + step)));
         if (cuda) {
             for (const auto& r : replicas) torch::cuda::synchronize(r.device.index());
         }
