@@ -227,4 +227,22 @@ void writeModelDefaults(QSettings& settings, const QString& modelPath, const Mod
     settings.setValue(key + QStringLiteral("/steps"), defaults.steps);
 }
 
+ModelDefaults startingPoint(const QSettings& settings, const QString& modelPath) {
+    ModelDefaults defaults = readModelDefaults(settings, modelPath);
+    const JobRequest standard;
+    io::ModelFamily family = io::ModelFamily::Unknown;
+    try {
+        const bool builtin = modelPath == QStringLiteral("builtin");
+        const std::string onDisk = builtin ? io::builtinModelDir() : QFile::encodeName(modelPath).toStdString();
+        if (!onDisk.empty()) family = pipeline::checkModel(onDisk).family;
+    } catch (const std::exception&) {
+        // A model that does not load says why when it is used; here it gets the standard settings.
+    }
+    // Qwen-Image's own pipeline: true_cfg_scale 4 (it takes 50 steps; 30 keep a picture in reach of a child's wait).
+    const bool qwen = family == io::ModelFamily::QwenImage;
+    if (defaults.cfgScale <= 0) defaults.cfgScale = qwen ? 4.0 : standard.cfgScale;
+    if (defaults.steps <= 0) defaults.steps = qwen ? 30 : standard.steps;
+    return defaults;
+}
+
 }  // namespace storybrush

@@ -36,5 +36,8 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder);
 // A model's own starting settings, kept by its file or folder name (so they follow it when it is moved).
 ModelDefaults readModelDefaults(const QSettings& settings, const QString& modelPath);
 void writeModelDefaults(QSettings& settings, const QString& modelPath, const ModelDefaults& defaults);
+// What the panel starts from when the model is chosen: its own settings, and for guidance and steps not set
+// there, its family's (Qwen-Image's true CFG wants 4, SD's 7.5), so no model inherits another's.
+ModelDefaults startingPoint(const QSettings& settings, const QString& modelPath);
 
 }  // namespace storybrush

@@ -80,7 +80,7 @@ void keepPictures(MainWindow& window, EngineWorker& worker, GalleryStore& store)
 void connectModelManager(MainWindow& window, const ModelManagerHooks& hooks) {
     QSettings* settings = hooks.settings;
     const auto applyDefaults = [&window, settings](const QString& model) {
-        window.promptPanel()->applyModelDefaults(readModelDefaults(*settings, model));
+        window.promptPanel()->applyModelDefaults(startingPoint(*settings, model));
     };
     applyDefaults(window.model());
     QObject::connect(&window, &MainWindow::modelChanged, &window, applyDefaults);
@@ -99,7 +99,7 @@ void connectModelManager(MainWindow& window, const ModelManagerHooks& hooks) {
         QObject::connect(dialog, &ModelManagerDialog::defaultsSaved, &window,
                          [&window, settings](const QString& path, const ModelDefaults& defaults) {
                              writeModelDefaults(*settings, path, defaults);
-                             if (path == window.model()) window.promptPanel()->applyModelDefaults(defaults);
+                             if (path == window.model()) window.promptPanel()->applyModelDefaults(startingPoint(*settings, path));
                          });
         QObject::connect(dialog, &ModelManagerDialog::importRequested, dialog, [dialog, hooks, refresh](const QStringList& paths) {
             // Copying a model of several GB and checking it takes a while: off the GUI thread.

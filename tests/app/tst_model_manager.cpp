@@ -116,6 +116,32 @@ private Q_SLOTS:
         QVERIFY(findModels(root.path()).isEmpty());
     }
 
+    // Chosen without settings of its own, a model starts from its family's guidance and steps, never from the
+    // model chosen before it (Qwen-Image's true CFG at SD's 7.5 burns the picture).
+    void eachModelStartsFromItsFamilysGuidance() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
+        QTemporaryDir root, settingsDir;
+        QSettings settings(settingsDir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
+        MainWindow window;
+        ModelManagerHooks hooks;
+        hooks.settings = &settings;
+        hooks.modelsFolder = [&root] { return root.path(); };
+        connectModelManager(window, hooks);
+        window.setModel(test::fixturePath(QStringLiteral("tiny-qwenimage")));
+        QCOMPARE(window.promptPanel()->request().cfgScale, 4.0);
+        QCOMPARE(window.promptPanel()->request().steps, 30);
+        window.setModel(test::fixturePath(QStringLiteral("tiny-sdxl-diffusers")));
+        QCOMPARE(window.promptPanel()->request().cfgScale, JobRequest().cfgScale);
+        QCOMPARE(window.promptPanel()->request().steps, JobRequest().steps);
+        // What a grown-up saved for the model comes first.
+        ModelDefaults own;
+        own.cfgScale = 3.0;
+        writeModelDefaults(settings, test::fixturePath(QStringLiteral("tiny-qwenimage")), own);
+        window.setModel(test::fixturePath(QStringLiteral("tiny-qwenimage")));
+        QCOMPARE(window.promptPanel()->request().cfgScale, 3.0);
+        QCOMPARE(window.promptPanel()->request().steps, 30);
+    }
+
     void theDialogBringsInADroppedModelAndKeepsItsDefaults() {
         QTemporaryDir root;
         QTemporaryDir settingsDir;
