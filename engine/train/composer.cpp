@@ -20,14 +20,19 @@ float uniform(std::mt19937& rng, float lo, float hi) { return std::uniform_real_
 
 // [B,1,1,1] tensor of per-picture values on `device`.
 torch::Tensor perPicture(const std::vector<float>& values, const torch::Device& device) {
-    return torch::tensor(values).view({-1, 1, 1, 1}).to(device);
+    return sendToDevice(torch::tensor(values).view({-1, 1, 1, 1}), device);
 }
 
 torch::Tensor colour(float r, float g, float b, const torch::Device& device) {
-    return torch::tensor({r, g, b}).view({1, 3, 1, 1}).to(device);
+    return sendToDevice(torch::tensor({r, g, b}).view({1, 3, 1, 1}), device);
 }
 
 }  // namespace
+
+torch::Tensor sendToDevice(const torch::Tensor& host, const torch::Device& device) {
+    if (!device.is_cuda()) return host.to(device);
+    return host.pin_memory().to(device, /*non_blocking=*/true);
+}
 
 StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& concepts, const torch::Device& device,
                         const std::vector<std::string>& excludeStickers) {
@@ -198,9 +203,9 @@ ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std:
             saturation.push_back(uniform(rng, 0.8f, 1.2f));
             brightness.push_back(uniform(rng, 0.9f, 1.1f));
         }
-        const auto index = torch::tensor(which, torch::kInt64).to(device);
+        const auto index = sendToDevice(torch::tensor(which, torch::kInt64), device);
         const auto chosen = stickers.pixels.index_select(0, index);
-        const auto grid = F::affine_grid(torch::tensor(theta).view({batch, 2, 3}).to(device), {batch, 4, size, size},
+        const auto grid = F::affine_grid(sendToDevice(torch::tensor(theta).view({batch, 2, 3}), device), {batch, 4, size, size},
                                          /*align_corners=*/false);
         const auto placed = F::grid_sample(chosen, grid,
                                            F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));

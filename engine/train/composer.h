@@ -22,6 +22,10 @@ struct StickerSet {
 
 // Reads `folder`/stickers.tsv (file, concept key) and the PNGs it lists (written by `storybrush-train prepare`).
 // Concepts listed in `excludeStickers` (file names) are skipped: the evaluation holds some stickers out.
+// A small tensor made on the host, on its way to `device` without making the host wait for the GPU (pinned memory,
+// an asynchronous copy), so a batch is composed while the previous step still runs.
+torch::Tensor sendToDevice(const torch::Tensor& host, const torch::Device& device);
+
 StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& concepts, const torch::Device& device,
                         const std::vector<std::string>& excludeStickers = {});
 

@@ -47,7 +47,7 @@ struct Replica {
     std::vector<torch::Tensor> params;  // the UNet's, then the text encoder's: the same order on every replica
     std::unique_ptr<FlatParameters> flat;  // `params` as views into one buffer, gradients likewise
     std::mt19937 rng;
-    double loss = 0.0;
+    torch::Tensor lossTotal;  // summed on the device and read when logging: reading it each step would make the host wait
     std::exception_ptr failure;
 };
 
@@ -74,7 +74,7 @@ void forwardBackward(Replica& r, const StepSettings& settings, const text::ClipT
         const std::string text = drop ? std::string() : caption(scene, concepts, language, r.rng);
         for (int id : tokenizer.encodePadded(text)) ids.push_back(id);
     }
-    const auto tokens = torch::tensor(ids, torch::kInt64).view({batch, -1}).to(r.device);
+    const auto tokens = sendToDevice(torch::tensor(ids, torch::kInt64).view({batch, -1}), r.device);
 
     torch::Tensor latents;
     {
@@ -98,7 +98,7 @@ void forwardBackward(Replica& r, const StepSettings& settings, const text::ClipT
     const auto weight = torch::clamp_max(snr, 5.0) / snr;
     const auto loss = ((prediction - noise).pow(2).mean({1, 2, 3}) * weight).mean();
     loss.backward();
-    r.loss = loss.item<double>();
+    r.lossTotal.add_(loss.detach());
 }
 
 // Runs every replica's forward and backward pass at once: the first on the calling thread, each other one on a
@@ -243,6 +243,7 @@ int trainDiffusion(const Arguments& args) {
         r.params = r.unet->parameters();
         for (const auto& p : r.textEncoder->parameters()) r.params.push_back(p);
         r.flat = std::make_unique<FlatParameters>(r.params);
+        r.lossTotal = torch::zeros({}, options);
         r.alphasCumprod = sampling::alphasCumprod(schedule).to(r.device);
         r.rng.seed(seed + 7919u * static_cast<std::uint32_t>(i));
         // Each GPU its own noise: the devices' generators would otherwise all start from one seed.
@@ -269,9 +270,10 @@ int trainDiffusion(const Arguments& args) {
 
     int step = 0;
     double lastSave = 0.0;
-    double lossSum = 0.0;
     const int logEvery = std::max(1, args.integer("log-every", 100));
-    // Where a step's time goes: the replicas' passes (in parallel), and averaging + optimiser + sharing + EMA.
+    // Where a step's time goes: the replicas' passes (in parallel), and averaging + optimiser + sharing + EMA. Without
+    // --timing these are the host's times (the GPU runs behind); with it each step waits for the GPUs, exact but slower.
+    const bool exactTiming = args.has("timing");
     double passesSeconds = 0.0, updateSeconds = 0.0;
     ReplicaWorkers workers(replicas, settings, tokenizer, concepts);
     const auto started = std::chrono::steady_clock::now();
@@ -283,20 +285,21 @@ int trainDiffusion(const Arguments& args) {
         optimizer.step(learningRate(baseLr, step, 500, budget.fraction()), 1.0);
         shareWeights(replicas);
         ema.update(*lead.flat, std::min(0.9995, (1.0 + step) / (10.0 + step)));
-        if (cuda) {
+        if (cuda && exactTiming) {
             for (const auto& r : replicas) torch::cuda::synchronize(r.device.index());
         }
         passesSeconds += std::chrono::duration<double>(passesDone - phaseStart).count();
         updateSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - passesDone).count();
-        for (const auto& r : replicas) lossSum += r.loss / static_cast<double>(replicas.size());
         ++step;
         if (step % logEvery == 0) {
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            double lossSum = 0.0;
+            for (auto& r : replicas) lossSum += r.lossTotal.item<double>() / static_cast<double>(replicas.size());
+            for (auto& r : replicas) r.lossTotal.zero_();
             std::cout << "diffusion step " << step << " loss " << lossSum / logEvery << " it/s " << step / seconds
                       << " pictures/s " << step * settings.batch * gpus / seconds << " (ms a step: passes "
                       << 1000 * passesSeconds / logEvery << ", update " << 1000 * updateSeconds / logEvery << ") min "
                       << budget.elapsedMinutes() << std::endl;
-            lossSum = 0.0;
             passesSeconds = updateSeconds = 0.0;
         }
         if (budget.elapsedMinutes() - lastSave > args.number("save-every", 3.0)) {
