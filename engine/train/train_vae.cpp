@@ -67,6 +67,7 @@ int trainVae(const Arguments& args) {
               << (decoderOnly ? " (decoder only)" : "") << '\n';
 
     int step = 0;
+    double lastSave = 0.0;
     while (!budget.over()) {
         for (auto& group : optimizer.param_groups()) {
             static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learningRate(baseLr, step, 200, budget.fraction()));
@@ -96,6 +97,15 @@ int trainVae(const Arguments& args) {
                       << budget.elapsedMinutes() << std::endl;
         }
         ++step;
+        // A decoder fine-tune keeps its latest average on disk as it goes (the GPU machine may be taken back);
+        // a new VAE is only worth saving with its scaling factor, at the end.
+        if (decoderOnly && budget.elapsedMinutes() - lastSave > args.number("save-every", 3.0)) {
+            ema.swap(*vae);
+            saveWeights(*vae, weightsPath, torch::kFloat16);
+            ema.swap(*vae);
+            lastSave = budget.elapsedMinutes();
+            std::cout << "saved at step " << step << std::endl;
+        }
     }
 
     ema.copyTo(*vae);
