@@ -49,12 +49,18 @@ void storeAsFloat8(LinearImpl& layer, const torch::Device& work = torch::kCPU);
 
 struct GroupNormImpl : torch::nn::Module {
     GroupNormImpl(std::int64_t groups, std::int64_t channels, double eps, const torch::TensorOptions& options);
-    torch::Tensor forward(const torch::Tensor& x);
+    torch::Tensor forward(const torch::Tensor& x) { return run(x, false); }
+    // SiLU of the result: in the same kernel where runtime::fusedGroupNorm serves the input.
+    torch::Tensor forwardThenSilu(const torch::Tensor& x) { return run(x, true); }
 
     torch::Tensor weight;
     torch::Tensor bias;
     std::int64_t groups;
     double eps;
+
+private:
+    torch::Tensor run(const torch::Tensor& x, bool thenSilu);
+    torch::Tensor normalize(const torch::Tensor& x);  // PyTorch's kernel, or statistics spread over the GPU
 };
 TORCH_MODULE(GroupNorm);
 

@@ -24,7 +24,11 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetOptions& options, const torch::
 }
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
-    auto h = conv1(activateTemporary(opts.activation, norm1(x)));
+    // Norm then activation, as one step so that SiLU can ride in the norm's kernel.
+    const auto normActivated = [this](GroupNorm& norm, const torch::Tensor& input) {
+        return opts.activation == Activation::Silu ? norm->forwardThenSilu(input) : activateTemporary(opts.activation, norm(input));
+    };
+    auto h = conv1(normActivated(norm1, x));
     torch::Tensor scale;
     torch::Tensor shift;
     if (time_emb_proj && temb.defined()) {
@@ -37,11 +41,12 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Te
             h = h + t;
         }
     }
-    h = norm2(h);
     if (scale.defined()) {
-        h = h * (1 + scale) + shift;  // ref: ResnetBlock2D time_embedding_norm == "scale_shift"
+        h = norm2(h) * (1 + scale) + shift;  // ref: ResnetBlock2D time_embedding_norm == "scale_shift"
+        h = conv2(activateTemporary(opts.activation, h));  // h: made from norm2's output
+    } else {
+        h = conv2(normActivated(norm2, h));
     }
-    h = conv2(activateTemporary(opts.activation, h));  // h: norm2's output, or made from it
     const auto shortcut = conv_shortcut ? conv_shortcut(x) : x;
     auto out = shortcut + h;
     if (opts.outputScaleFactor != 1.0) {

@@ -27,6 +27,7 @@ SpeedLevers readLevers() {
         else if (name == "group_norm") levers.spreadGroupNorm = on;
         else if (name == "batched_cfg") levers.batchedTrueCfg = on;
         else if (name == "expandable_segments") levers.expandableSegments = on;
+        else if (name == "fused_group_norm") levers.fusedGroupNorm = on;
     }
     return levers;
 }
@@ -43,7 +44,8 @@ std::string describeSpeedLevers() {
     const auto mark = [](bool on) { return on ? "+" : "-"; };
     return std::string("graphs") + mark(l.cudaGraphs) + " cudnn_benchmark" + mark(l.cudnnBenchmark) + " vae_bf16" +
            mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast) + " vae_channels_last" + mark(l.vaeChannelsLast) + " group_norm" + mark(l.spreadGroupNorm) +
-           " batched_cfg" + mark(l.batchedTrueCfg) + " expandable_segments" + mark(l.expandableSegments);
+           " batched_cfg" + mark(l.batchedTrueCfg) + " expandable_segments" + mark(l.expandableSegments) +
+           " fused_group_norm" + mark(l.fusedGroupNorm);
 }
 
 void applySpeedLevers() {

@@ -25,6 +25,9 @@ struct SpeedLevers {
     // Weights that only just fit need it: Qwen-Image with FP8 blocks at 1024² held 24.05 GiB of the card
     // without it and 22.26 GiB with it (H100, same run). Applied only where the user set no allocator config.
     bool expandableSegments = true;
+    // GroupNorm (+ SiLU) on channels-last half tensors as one kernel of our own (runtime/fused_ops.h) instead of
+    // PyTorch's NCHW group_norm with its layout copies and a separate SiLU. Off until measured on the GPU.
+    bool fusedGroupNorm = false;
 };
 
 const SpeedLevers& speedLevers();

@@ -1,0 +1,17 @@
+// Our own CUDA kernels, compiled by nvcc into storybrush_cuda_kernels (CUDA build only). The interface is plain
+// pointers and a stream handle, so neither side includes the other's headers: nvcc never sees libtorch, and the
+// C++ side (runtime/fused_ops.cpp) never sees CUDA's device code.
+#pragma once
+
+namespace storybrush::runtime::cuda {
+
+enum class HalfType { Float16, BFloat16 };
+
+// GroupNorm over an NHWC (channels-last) tensor of n pictures, hw pixels and c channels in `groups` groups, with
+// FP32 statistics (mean, then the centred variance) and the per-channel affine; optionally SiLU on the result, in
+// the same pass. x, y: n*hw*c values; gamma, beta: c values; all of `type`. `stream` is a cudaStream_t.
+// Returns the cudaError_t of the launch (0: none).
+int groupNormNhwc(const void* x, void* y, const void* gamma, const void* beta, int n, int hw, int c, int groups,
+                  float eps, bool silu, HalfType type, void* stream);
+
+}  // namespace storybrush::runtime::cuda

@@ -1,0 +1,62 @@
+#include "runtime/fused_ops.h"
+
+#include "runtime/speed.h"
+
+#include <storybrush/error.h>
+
+#ifdef STORYBRUSH_WITH_CUDA
+#include "runtime/cuda/group_norm_kernel.h"
+
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace storybrush::runtime {
+
+namespace {
+// One thread block a group: past this many values a group is better spread over the GPU (models/layers.cpp).
+constexpr std::int64_t kLargestGroup = 1 << 17;
+
+bool servable(const torch::Tensor& x, std::int64_t groups) {
+#ifdef STORYBRUSH_WITH_CUDA
+    return x.is_cuda() && x.dim() == 4 && groups > 0 && x.size(1) % groups == 0 &&
+           (x.scalar_type() == torch::kFloat16 || x.scalar_type() == torch::kBFloat16) &&
+           x.is_contiguous(at::MemoryFormat::ChannelsLast) && x.numel() / (x.size(0) * groups) <= kLargestGroup &&
+           x.size(0) * groups <= (1LL << 31) - 1;
+#else
+    (void)x;
+    (void)groups;
+    return false;
+#endif
+}
+}  // namespace
+
+bool fusedGroupNormTakes(const torch::Tensor& x, std::int64_t groups) {
+    return speedLevers().fusedGroupNorm && servable(x, groups);
+}
+
+torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const torch::Tensor& weight,
+                             const torch::Tensor& bias, double eps, bool silu) {
+    if (!servable(x, groups)) throw Error(ErrorKind::Internal, "fusedGroupNorm: not for this build or this input");
+#ifdef STORYBRUSH_WITH_CUDA
+    const c10::cuda::CUDAGuard onDevice(x.device());
+    auto y = torch::empty_like(x, at::MemoryFormat::ChannelsLast);
+    const auto gamma = weight.to(x.scalar_type()).contiguous();
+    const auto beta = bias.to(x.scalar_type()).contiguous();
+    const auto type = x.scalar_type() == torch::kBFloat16 ? cuda::HalfType::BFloat16 : cuda::HalfType::Float16;
+    const int status = cuda::groupNormNhwc(x.data_ptr(), y.data_ptr(), gamma.data_ptr(), beta.data_ptr(),
+                                           static_cast<int>(x.size(0)), static_cast<int>(x.size(2) * x.size(3)),
+                                           static_cast<int>(x.size(1)), static_cast<int>(groups), static_cast<float>(eps),
+                                           silu, type, c10::cuda::getCurrentCUDAStream(x.device().index()).stream());
+    if (status != 0) throw Error(ErrorKind::Internal, "fusedGroupNorm: the kernel launch failed (CUDA error " + std::to_string(status) + ")");
+    return y;
+#else
+    (void)weight;
+    (void)bias;
+    (void)eps;
+    (void)silu;
+    return x;
+#endif
+}
+
+}  // namespace storybrush::runtime

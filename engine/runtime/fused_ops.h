@@ -1,0 +1,17 @@
+// Kernels of our own where PyTorch's cost too many launches or layout copies (issue 9), each behind a speed lever.
+// The CPU build has none of them: there `fusedGroupNormTakes` is always false.
+#pragma once
+
+#include <torch/types.h>
+
+namespace storybrush::runtime {
+
+// Whether fusedGroupNorm serves this input: a CUDA build, a channels-last FP16/BF16 4-D tensor on the GPU, groups
+// no larger than one thread block handles well, and the `fused_group_norm` lever on.
+bool fusedGroupNormTakes(const torch::Tensor& x, std::int64_t groups);
+// GroupNorm with its affine, then SiLU when `silu`, in one kernel (runtime/cuda/group_norm_kernel.cu). Statistics
+// in FP32 as PyTorch's. Throws on a build or an input it does not serve.
+torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const torch::Tensor& weight,
+                             const torch::Tensor& bias, double eps, bool silu);
+
+}  // namespace storybrush::runtime
