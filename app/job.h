@@ -39,6 +39,7 @@ struct ModelDefaults {
     QString sampler;     // one of the sampler names of CLI.md
     double cfgScale = 0; // guidance
     int steps = 0;
+    bool ownSampler = false;  // the model draws with its own sampler (Qwen-Image: flow matching): the choice is moot
     bool isEmpty() const { return side <= 0 && sampler.isEmpty() && cfgScale <= 0 && steps <= 0; }
 };
 

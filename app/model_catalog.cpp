@@ -242,6 +242,7 @@ ModelDefaults startingPoint(const QSettings& settings, const QString& modelPath)
     const bool qwen = family == io::ModelFamily::QwenImage;
     if (defaults.cfgScale <= 0) defaults.cfgScale = qwen ? 4.0 : standard.cfgScale;
     if (defaults.steps <= 0) defaults.steps = qwen ? 30 : standard.steps;
+    defaults.ownSampler = qwen;
     return defaults;
 }
 

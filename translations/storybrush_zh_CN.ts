@@ -969,6 +969,10 @@
         <source>None</source>
         <translation>不用</translation>
     </message>
+    <message>
+        <source>This model always draws with its own sampler.</source>
+        <translation>这个模型总是用它自己的采样器作画。</translation>
+    </message>
 </context>
 <context>
     <name>storybrush::SafetyLogDialog</name>

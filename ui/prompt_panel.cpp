@@ -218,6 +218,7 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     seedRow->addWidget(m_lockSeed);
     form->addRow(tr("Seed"), seedRow);
     m_sampler = new QComboBox(m_advanced);
+    m_sampler->setObjectName(QStringLiteral("samplerChoice"));
     m_sampler->addItems(samplerNames());
     form->addRow(tr("Sampler"), m_sampler);
     auto* loraRow = new QHBoxLayout;
@@ -435,6 +436,8 @@ void PromptPanel::applyModelDefaults(const ModelDefaults& defaults) {
     if (defaults.steps > 0) m_steps->setValue(defaults.steps);
     if (defaults.cfgScale > 0) m_cfg->setValue(defaults.cfgScale);
     if (const int sampler = m_sampler->findText(defaults.sampler); sampler >= 0) m_sampler->setCurrentIndex(sampler);
+    m_sampler->setEnabled(!defaults.ownSampler);
+    m_sampler->setToolTip(defaults.ownSampler ? tr("This model always draws with its own sampler.") : QString());
 }
 
 JobRequest PromptPanel::request() const {

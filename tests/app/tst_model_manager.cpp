@@ -130,9 +130,12 @@ private Q_SLOTS:
         window.setModel(test::fixturePath(QStringLiteral("tiny-qwenimage")));
         QCOMPARE(window.promptPanel()->request().cfgScale, 4.0);
         QCOMPARE(window.promptPanel()->request().steps, 30);
+        // Its sampler is its own: the list says so instead of offering choices that change nothing.
+        QVERIFY(!window.promptPanel()->findChild<QComboBox*>(QStringLiteral("samplerChoice"))->isEnabled());
         window.setModel(test::fixturePath(QStringLiteral("tiny-sdxl-diffusers")));
         QCOMPARE(window.promptPanel()->request().cfgScale, JobRequest().cfgScale);
         QCOMPARE(window.promptPanel()->request().steps, JobRequest().steps);
+        QVERIFY(window.promptPanel()->findChild<QComboBox*>(QStringLiteral("samplerChoice"))->isEnabled());
         // What a grown-up saved for the model comes first.
         ModelDefaults own;
         own.cfgScale = 3.0;
