@@ -319,6 +319,15 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
         double stepSeconds = 0.0;
         // Small cards: the layers streamed in during a step are reported as they arrive.
         int currentPicture = 0, currentStep = 0, currentTotal = 0;
+        const auto progressAt = [&](int picture, int step, int total) {
+            Progress progress;
+            progress.imageIndex = picture;
+            progress.batchSize = request.batchSize;
+            progress.step = step;
+            progress.totalSteps = total;
+            progress.elapsedSeconds = secondsSince(started);
+            return progress;
+        };
         struct StreamReport {
             models::QwenImageTransformer2DModelImpl* transformer = nullptr;
             ~StreamReport() {
@@ -328,12 +337,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
         if (model.qwen && model.qwen->transformer->streamingBlocks() && request.onProgress) {
             streamReport.transformer = model.qwen->transformer.get();
             streamReport.transformer->onBlockStreamed = [&](int arrived, int layers) {
-                Progress progress;
-                progress.imageIndex = currentPicture;
-                progress.batchSize = request.batchSize;
-                progress.step = currentStep;
-                progress.totalSteps = currentTotal;
-                progress.elapsedSeconds = secondsSince(started);
+                Progress progress = progressAt(currentPicture, currentStep, currentTotal);
                 progress.layersArrived = arrived;
                 progress.layersTotal = layers;
                 request.onProgress(progress);
@@ -357,12 +361,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                 stepStart = Clock::now();
                 ++stepsDone;
                 if (!request.onProgress) return !request.cancel.isCancelled();
-                Progress progress;
-                progress.imageIndex = i;
-                progress.batchSize = request.batchSize;
-                progress.step = done;
-                progress.totalSteps = total;
-                progress.elapsedSeconds = secondsSince(started);
+                Progress progress = progressAt(i, done, total);
                 // Image-to-image runs fewer steps than asked: count what is left of this run.
                 const int left = (total - done) + (request.batchSize - 1 - i) * total;
                 progress.secondsLeft = stepsDone > 0 ? stepSeconds / stepsDone * left : -1.0;
