@@ -234,6 +234,12 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     loraRow->addWidget(m_loraWeight);
     form->addRow(tr("Style add-on"), loraRow);
     setAvailableLoras({});
+    // The lists fit the panel's width rather than their longest entry (a sampler or add-on name would otherwise
+    // push the whole panel wider than its column when Advanced opens).
+    for (QComboBox* box : {m_shape, m_sampler, m_lora}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(6);
+    }
     layout->addWidget(m_advanced);
     setAdvancedVisible(false);
     connect(m_advancedToggle, &QToolButton::toggled, this, &PromptPanel::setAdvancedVisible);

@@ -25,6 +25,9 @@
 #include <QtWidgets/QDoubleSpinBox>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QPushButton>
+#include <QtWidgets/QScrollArea>
+#include <QtWidgets/QScrollBar>
+#include <QtWidgets/QToolButton>
 #include <QtWidgets/QSpinBox>
 #include <QtWidgets/QTreeWidget>
 
@@ -132,6 +135,17 @@ private Q_SLOTS:
         QCOMPARE(window.promptPanel()->request().steps, 30);
         // Its sampler is its own: the list says so instead of offering choices that change nothing.
         QVERIFY(!window.promptPanel()->findChild<QComboBox*>(QStringLiteral("samplerChoice"))->isEnabled());
+        window.resize(1100, 760);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.findChild<QToolButton*>(QStringLiteral("advancedToggle"))->click();
+        QTest::qWait(100);  // the advanced section lays itself out
+        auto* scroll = window.promptPanel()->findChild<QScrollArea*>(QStringLiteral("promptScroll"));
+        scroll->verticalScrollBar()->setValue(scroll->verticalScrollBar()->maximum());  // down to the sampler
+        QApplication::processEvents();
+        const QString dir = test::testOutputDir() + QStringLiteral("/screenshots");
+        QDir().mkpath(dir);
+        QVERIFY(window.promptPanel()->grab().toImage().save(dir + QStringLiteral("/prompt_panel_qwenimage.png")));
         window.setModel(test::fixturePath(QStringLiteral("tiny-sdxl-diffusers")));
         QCOMPARE(window.promptPanel()->request().cfgScale, JobRequest().cfgScale);
         QCOMPARE(window.promptPanel()->request().steps, JobRequest().steps);
