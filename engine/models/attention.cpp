@@ -1,6 +1,7 @@
 // diffusers' attention modules: Attention, GEGLU feed-forward, BasicTransformerBlock, Transformer2DModel.
 #include "models/attention.h"
 
+#include "runtime/fused_ops.h"
 #include "runtime/torch_compat.h"
 
 #include <torch/torch.h>
@@ -68,7 +69,9 @@ GegluImpl::GegluImpl(std::int64_t dimIn, std::int64_t dimOut, const torch::Tenso
 }
 
 torch::Tensor GegluImpl::forward(const torch::Tensor& x) {
-    auto parts = proj(x).chunk(2, -1);
+    const auto h = proj(x);
+    if (runtime::fusedGegluTakes(h)) return runtime::fusedGeglu(h);
+    auto parts = h.chunk(2, -1);
     return parts[0] * torch::gelu(parts[1]);
 }
 

@@ -4,8 +4,8 @@
 
 #include <storybrush/error.h>
 
-#ifdef STORYBRUSH_WITH_CUDA
-#include "runtime/cuda/group_norm_kernel.h"
+#ifdef STORYBRUSH_WITH_CUDA_KERNELS
+#include "runtime/cuda/kernels.h"
 
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -18,7 +18,7 @@ namespace {
 constexpr std::int64_t kLargestGroup = 1 << 17;
 
 bool servable(const torch::Tensor& x, std::int64_t groups) {
-#ifdef STORYBRUSH_WITH_CUDA
+#ifdef STORYBRUSH_WITH_CUDA_KERNELS
     return x.is_cuda() && x.dim() == 4 && groups > 0 && x.size(1) % groups == 0 &&
            (x.scalar_type() == torch::kFloat16 || x.scalar_type() == torch::kBFloat16) &&
            x.is_contiguous(at::MemoryFormat::ChannelsLast) && x.numel() / (x.size(0) * groups) <= kLargestGroup &&
@@ -26,6 +26,16 @@ bool servable(const torch::Tensor& x, std::int64_t groups) {
 #else
     (void)x;
     (void)groups;
+    return false;
+#endif
+}
+
+bool gegluServable(const torch::Tensor& h) {
+#ifdef STORYBRUSH_WITH_CUDA_KERNELS
+    return h.is_cuda() && h.dim() >= 1 && h.size(-1) % 2 == 0 && h.size(-1) / 2 <= (1LL << 30) && h.is_contiguous() &&
+           (h.scalar_type() == torch::kFloat16 || h.scalar_type() == torch::kBFloat16);
+#else
+    (void)h;
     return false;
 #endif
 }
@@ -38,7 +48,7 @@ bool fusedGroupNormTakes(const torch::Tensor& x, std::int64_t groups) {
 torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const torch::Tensor& weight,
                              const torch::Tensor& bias, double eps, bool silu) {
     if (!servable(x, groups)) throw Error(ErrorKind::Internal, "fusedGroupNorm: not for this build or this input");
-#ifdef STORYBRUSH_WITH_CUDA
+#ifdef STORYBRUSH_WITH_CUDA_KERNELS
     const c10::cuda::CUDAGuard onDevice(x.device());
     auto y = torch::empty_like(x, at::MemoryFormat::ChannelsLast);
     const auto gamma = weight.to(x.scalar_type()).contiguous();
@@ -56,6 +66,26 @@ torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const 
     (void)eps;
     (void)silu;
     return x;
+#endif
+}
+
+bool fusedGegluTakes(const torch::Tensor& h) { return speedLevers().fusedGeglu && gegluServable(h); }
+
+torch::Tensor fusedGeglu(const torch::Tensor& h) {
+    if (!gegluServable(h)) throw Error(ErrorKind::Internal, "fusedGeglu: not for this build or this input");
+#ifdef STORYBRUSH_WITH_CUDA_KERNELS
+    const c10::cuda::CUDAGuard onDevice(h.device());
+    const auto inner = h.size(-1) / 2;
+    auto sizes = h.sizes().vec();
+    sizes.back() = inner;
+    auto out = torch::empty(sizes, h.options());
+    const auto type = h.scalar_type() == torch::kBFloat16 ? cuda::HalfType::BFloat16 : cuda::HalfType::Float16;
+    const int status = cuda::gegluRows(h.data_ptr(), out.data_ptr(), h.numel() / h.size(-1), static_cast<int>(inner), type,
+                                       c10::cuda::getCurrentCUDAStream(h.device().index()).stream());
+    if (status != 0) throw Error(ErrorKind::Internal, "fusedGeglu: the kernel launch failed (CUDA error " + std::to_string(status) + ")");
+    return out;
+#else
+    return h;
 #endif
 }
 

@@ -1,5 +1,6 @@
 // Kernels of our own where PyTorch's cost too many launches or layout copies (issue 9), each behind a speed lever.
-// The CPU build has none of them: there `fusedGroupNormTakes` is always false.
+// The CPU build, and a CUDA build without STORYBRUSH_CUDA_KERNELS, has none of them: there the `...Takes` are
+// always false.
 #pragma once
 
 #include <torch/types.h>
@@ -13,5 +14,12 @@ bool fusedGroupNormTakes(const torch::Tensor& x, std::int64_t groups);
 // in FP32 as PyTorch's. Throws on a build or an input it does not serve.
 torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const torch::Tensor& weight,
                              const torch::Tensor& bias, double eps, bool silu);
+
+// Whether fusedGeglu serves h: a contiguous FP16/BF16 CUDA tensor whose last dimension is even, and the
+// `fused_geglu` lever on.
+bool fusedGegluTakes(const torch::Tensor& h);
+// diffusers' GEGLU activation of the projection's output h (..., 2*inner): first half * gelu(second half), exact
+// GELU, in one kernel. Throws on a build or an input it does not serve.
+torch::Tensor fusedGeglu(const torch::Tensor& h);
 
 }  // namespace storybrush::runtime

@@ -28,6 +28,8 @@ struct SpeedLevers {
     // GroupNorm (+ SiLU) on channels-last half tensors as one kernel of our own (runtime/fused_ops.h) instead of
     // PyTorch's NCHW group_norm with its layout copies and a separate SiLU. Off until measured on the GPU.
     bool fusedGroupNorm = false;
+    // GEGLU's gate (half * gelu(other half)) as one kernel of our own instead of two of PyTorch's. Off until measured.
+    bool fusedGeglu = false;
 };
 
 const SpeedLevers& speedLevers();

@@ -224,6 +224,34 @@ private Q_SLOTS:
         const auto nchw = torch::randn({1, 64, 8, 8}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16));
         QVERIFY_THROWS_EXCEPTION(Error, runtime::fusedGroupNorm(nchw, 32, torch::ones({64}), torch::zeros({64}), 1e-5, false));
     }
+
+    // Our GEGLU gate against PyTorch's chunk, exact gelu and product in FP32: SD 1.5's widest block (64x64 latents,
+    // batch 2, inner 1280), SDXL's inner 5120 and an odd width.
+    void cudaFusedGegluMatchesPyTorch() {
+        STORYBRUSH_REQUIRE_CUDA();
+        torch::NoGradGuard noGrad;
+        const struct { std::int64_t batch, tokens, inner; } shapes[] = {{2, 4096, 1280}, {2, 1024, 5120}, {3, 7, 33}};
+        // Relative to 1 + |expected|: the products reach about 60, where one FP16 step is 0.06. Half a step of each type.
+        const struct { torch::ScalarType dtype; double tolerance; } types[] = {{torch::kFloat16, 1e-3}, {torch::kBFloat16, 8e-3}};
+        for (const auto& shape : shapes) {
+            for (const auto& [dtype, tolerance] : types) {
+                torch::manual_seed(7);
+                const auto h = (torch::randn({shape.batch, shape.tokens, 2 * shape.inner}) * 2)
+                                   .to(torch::TensorOptions().device(torch::kCUDA).dtype(dtype));
+                const auto wide = h.to(torch::kFloat32).chunk(2, -1);
+                const auto expected = wide[0] * torch::gelu(wide[1]);
+                const auto got = runtime::fusedGeglu(h);
+                QCOMPARE(got.sizes().vec(), expected.sizes().vec());
+                const double error = ((got.to(torch::kFloat32) - expected).abs() / (expected.abs() + 1)).max().item<double>();
+                QVERIFY2(error <= tolerance, qPrintable(QStringLiteral("%1 inner=%2: %3")
+                                                            .arg(QString::fromStdString(c10::toString(dtype)))
+                                                            .arg(shape.inner).arg(error)));
+            }
+        }
+        // A strided view (not what the projection gives) is refused rather than read wrongly.
+        const auto wide = torch::randn({4, 16}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16));
+        QVERIFY_THROWS_EXCEPTION(Error, runtime::fusedGeglu(wide.t()));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestUNet)

@@ -1,7 +1,7 @@
 // GroupNorm (+ SiLU) on channels-last half-precision tensors in one kernel. PyTorch's group_norm works on NCHW:
 // for the UNet's channels-last activations it costs layout copies there and back, a separate statistics pass and a
 // separate SiLU: four or five kernels where this is one (issue 9).
-#include "runtime/cuda/group_norm_kernel.h"
+#include "runtime/cuda/kernels.h"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>

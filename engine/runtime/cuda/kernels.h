@@ -14,4 +14,9 @@ enum class HalfType { Float16, BFloat16 };
 int groupNormNhwc(const void* x, void* y, const void* gamma, const void* beta, int n, int hw, int c, int groups,
                   float eps, bool silu, HalfType type, void* stream);
 
+// GEGLU's activation: h holds rows of 2*inner values (the projection's output, contiguous); out[r][j] =
+// h[r][j] * gelu(h[r][inner + j]), the exact (erf) GELU computed in FP32. out: rows*inner values, of `type` as h.
+// Returns the cudaError_t of the launch (0: none).
+int gegluRows(const void* h, void* out, long long rows, int inner, HalfType type, void* stream);
+
 }  // namespace storybrush::runtime::cuda
