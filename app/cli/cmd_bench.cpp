@@ -8,6 +8,7 @@
 #include "pipeline/latent_preview.h"
 #include "pipeline/random_model.h"
 #include "runtime/device.h"
+#include "runtime/kernel_profile.h"
 #include "runtime/memory.h"
 #include "runtime/speed.h"
 #include "runtime/torch_compat.h"
@@ -20,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,7 +56,9 @@ constexpr const char* kHelp =
     "  --taesd auto|random|PATH  the preview decoder: found beside the model (auto, the default), a full-size\n"
     "                        TAESD with random weights, or a TAESD folder; without one previews are projected\n"
     "  --device auto|cpu|cuda, --dtype auto|fp16|bf16|fp32\n"
-    "  --prompt TEXT         default: a smiling baby dolphin playing with a ball\n";
+    "  --prompt TEXT         default: a smiling baby dolphin playing with a ball\n"
+    "  --profile             after the timed runs, one more under libtorch's profiler: the GPU time of each\n"
+    "                        kind of work (convolution, gemm, attention, group_norm, ...) and the longest kernels\n";
 
 using Clock = std::chrono::steady_clock;
 
@@ -66,6 +70,31 @@ double median(std::vector<double> values) {
 }
 
 double msSince(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
+
+void printKernelProfile(const runtime::KernelProfile& profile, int batch) {
+    if (!profile.unavailable.empty()) {
+        std::printf("profile    none: %s\n", profile.unavailable.c_str());
+        return;
+    }
+    int launches = 0;
+    std::map<std::string, double> byKind;
+    for (const auto& kernel : profile.kernels) {
+        launches += kernel.launches;
+        byKind[runtime::kernelKind(kernel.name)] += kernel.totalMs;
+    }
+    std::printf("profile    %.2f ms of GPU work in %d kernels and copies, one run of %d picture(s)\n", profile.totalMs,
+                launches, batch);
+    std::vector<std::pair<std::string, double>> kinds(byKind.begin(), byKind.end());
+    std::sort(kinds.begin(), kinds.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (const auto& [kind, ms] : kinds)
+        std::printf("  %-12s %9.3f ms  %5.1f %%\n", kind.c_str(), ms, 100.0 * ms / profile.totalMs);
+    std::printf("  longest (ms, launches, kind, name):\n");
+    for (std::size_t i = 0; i < profile.kernels.size() && i < 30; ++i) {
+        const auto& kernel = profile.kernels[i];
+        std::printf("  %9.3f %6d  %-11s %.140s\n", kernel.totalMs, kernel.launches,
+                    runtime::kernelKind(kernel.name).c_str(), kernel.name.c_str());
+    }
+}
 
 }  // namespace
 
@@ -86,6 +115,7 @@ int runBench(int argc, char** argv) {
     pipeline::QwenLoadOptions qwenOptions;
     bool cfgGiven = false;
     int outpaint = 0;
+    bool profile = false;
     while (!args.done()) {
         if (args.peek() == "--help" || args.peek() == "-h") {
             std::cout << kHelp;
@@ -105,6 +135,7 @@ int runBench(int argc, char** argv) {
         else if (auto pr = args.value("--previews")) previewRate = parseDouble("--previews", *pr, 0, 1000);
         else if (auto ta = args.value("--taesd")) taesdChoice = *ta;
         else if (args.flag("--inpaint")) inpaint = true;
+        else if (args.flag("--profile")) profile = true;
         else if (auto of = args.value("--offload")) {
             if (*of == "none") qwenOptions.offload = pipeline::QwenOffload::None;
             else if (*of == "text") qwenOptions.offload = pipeline::QwenOffload::TextEncoder;
@@ -214,7 +245,8 @@ int runBench(int argc, char** argv) {
         inputs.image = pipeline::imageToTensor(imaging::resizeImage(imaging::cropImage(plan->canvas, plan->box), width, height));
         inputs.mask = pipeline::maskToTensor(imaging::resizeImage(imaging::cropImage(plan->mask, plan->box), width, height));
     }
-    for (int run = 0; run <= runs; ++run) {  // run 0 warms up (cuDNN algorithm choice, allocator)
+    // Run 0 warms up (cuDNN algorithm choice, allocator); runs 1..runs are timed; a profiled run is not.
+    const auto benchRun = [&](int run) {
         runtime::synchronize(target.device);
         runtime::resetPeakMemory(target.device);
         const auto start = Clock::now();
@@ -243,7 +275,7 @@ int runBench(int argc, char** argv) {
                 const auto previewStart = Clock::now();
                 const Image shown = model->qwen ? pipeline::qwenStepPreview(*model->qwen, latents)
                                                 : pipeline::stepPreview(taesd.get(), latents, sdxl);
-                if (run > 0) previewMs.push_back(msSince(previewStart));
+                if (run > 0 && run <= runs) previewMs.push_back(msSince(previewStart));
                 previews += shown.width > 0;
                 lastPreview = Clock::now();
             }
@@ -268,8 +300,9 @@ int runBench(int argc, char** argv) {
         const double total = msSince(start);
         if (run == 0) {
             firstRunS = total / 1000.0;  // graph capture, kernel loading, allocator growth: what the first picture pays
-            continue;
+            return;
         }
+        if (run > runs) return;
         previewsPerRun = previews;
         textMs.push_back(text);
         stepMs.push_back(median(steps));
@@ -277,7 +310,10 @@ int runBench(int argc, char** argv) {
         totalMs.push_back(total);
         peakAlloc = std::max(peakAlloc, runtime::peakAllocatedGiB(target.device));
         peakDevice = std::max(peakDevice, runtime::deviceUsedGiB(target.device));
-    }
+    };
+    for (int run = 0; run <= runs; ++run) benchRun(run);
+    std::optional<runtime::KernelProfile> kernels;
+    if (profile) kernels = runtime::profileKernels([&] { benchRun(runs + 1); });
 
     const double unetStep = median(stepMs);
     nlohmann::json line = {
@@ -301,6 +337,7 @@ int runBench(int argc, char** argv) {
         std::printf("previews   %d a run, %.2f ms each (%s)\n", previewsPerRun, median(previewMs), taesd ? "TAESD" : "projection");
     std::printf("peak alloc %8.3f GiB, device %.3f GiB, cold start %.2f s, finite: %s\n", peakAlloc, peakDevice,
                 coldStartS, finite ? "yes" : "NO");
+    if (kernels) printKernelProfile(*kernels, batch);
     std::cout << line.dump() << std::endl;
     return finite ? kDone : kFailed;
 }

@@ -26,10 +26,11 @@ struct SpeedLevers {
     // without it and 22.26 GiB with it (H100, same run). Applied only where the user set no allocator config.
     bool expandableSegments = true;
     // GroupNorm (+ SiLU) on channels-last half tensors as one kernel of our own (runtime/fused_ops.h) instead of
-    // PyTorch's NCHW group_norm with its layout copies and a separate SiLU. Off until measured on the GPU.
-    bool fusedGroupNorm = false;
-    // GEGLU's gate (half * gelu(other half)) as one kernel of our own instead of two of PyTorch's. Off until measured.
-    bool fusedGeglu = false;
+    // PyTorch's NCHW group_norm with its layout copies and a separate SiLU, and GEGLU's gate (half * gelu(other
+    // half)) as one kernel instead of two. H100, FP16, 25 steps (session 7): SD 1.5 512² UNet step 10.43-10.53 ms
+    // with neither, 10.27 with the GroupNorm, 10.35 with GEGLU, 10.03 with both; SDXL 1024² 41.30 -> 39.85 ms.
+    bool fusedGroupNorm = true;
+    bool fusedGeglu = true;
 };
 
 const SpeedLevers& speedLevers();

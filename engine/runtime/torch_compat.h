@@ -40,6 +40,17 @@ inline torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const tor
 #endif
 }
 
+// A profiler event's duration: libtorch 1.13 gives microseconds (durationUs), 2.x nanoseconds (durationNs).
+// Call as eventDurationMs(event, 0).
+template <typename Event>
+auto eventDurationMs(const Event& event, int) -> decltype(event.durationNs(), double()) {
+    return static_cast<double>(event.durationNs()) / 1e6;
+}
+template <typename Event>
+double eventDurationMs(const Event& event, long) {
+    return static_cast<double>(event.durationUs()) / 1e3;
+}
+
 // 8-bit floats (E4M3, "float8_e4m3fn"): libtorch 2.1 added the dtype; 1.13 has none, so FP8 weights are
 // refused there with a message instead.
 inline bool float8Supported() {

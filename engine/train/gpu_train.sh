@@ -5,6 +5,7 @@
 #   gpu_train.sh diffusion MINUTES [detach]  -> build-cuda/model/{unet,text_encoder}, on every GPU (REPLICAS=N: the first N)
 #   [GPUS=N] gpu_train.sh train MINUTES      -> detached: diffusion on all GPUs but the last, the VAE's decoder
 #                                               fine-tuned on the last (build-cuda/{diffusion,decoder}.log)
+#   gpu_train.sh wait [SECONDS]              -> until the detached trainers end (or SECONDS pass); their last lines
 #   gpu_train.sh collect                     -> $OUT: the model (large files split in 15 MiB parts), samples
 set -eu
 # The libraries that .devdeps/env.sh unpacked in the build call stay on a warm machine (BLAS/LAPACK in their
@@ -42,6 +43,7 @@ case "$1" in
     if [ "${3:-}" = detach ]; then
       setsid nohup ./build-cuda/storybrush-train diffusion $T $R --minutes "$2" --batch "${BATCH:-256}" --lr 3e-4 \
         --seed "${SEED:-2}" > build-cuda/diffusion.log 2>&1 &
+      echo $! > build-cuda/diffusion.pid
       sleep 20; tail -n 3 build-cuda/diffusion.log
     else
       ./build-cuda/storybrush-train diffusion $T $R --minutes "$2" --batch "${BATCH:-256}" --lr 3e-4 --seed "${SEED:-2}"
@@ -53,7 +55,19 @@ case "$1" in
     REPLICAS=$((gpus - 1)) sh "$0" diffusion "$2" detach
     setsid nohup ./build-cuda/storybrush-train vae $T --minutes "$2" --batch 64 --seed "${SEED:-4}" --decoder-only \
       --device "cuda:$((gpus - 1))" > build-cuda/decoder.log 2>&1 &
+    echo $! > build-cuda/decoder.pid
     sleep 5; tail -n 2 build-cuda/decoder.log ;;
+  wait)
+    # Until the detached trainers have ended, or SECONDS (default 540) have passed; then where they are. (A
+    # `pgrep -f storybrush-train` loop would wait forever: it matches the shell that runs it.)
+    end=$(( $(date +%s) + ${2:-540} ))
+    for pidfile in build-cuda/diffusion.pid build-cuda/decoder.pid; do
+      [ -f "$pidfile" ] || continue
+      while kill -0 "$(cat "$pidfile")" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 5; done
+    done
+    for log in build-cuda/diffusion.log build-cuda/decoder.log; do
+      [ -f "$log" ] && { echo "-- $log"; tail -n 2 "$log"; }
+    done ;;
   collect)
     mkdir -p "$OUT"
     tar -C "$MODEL" -cf - . | split -b 15m - "$OUT/model.tar.part-"
