@@ -2,6 +2,7 @@
 // plus the 9-channel inpainting and SDXL (text_time) variants.
 #include "common/fixtures.h"
 #include "model_test_support.h"
+#include "models/attention.h"
 #include "models/layers.h"
 #include "models/unet.h"
 #include "runtime/fused_ops.h"
@@ -123,6 +124,30 @@ private Q_SLOTS:
         // A 4-channel input is refused with a message, not a crash inside conv2d.
         QVERIFY_THROWS_EXCEPTION(Error, unet->forward(torch::randn({1, 4, 8, 8}), torch::tensor(1),
                                                       torch::randn({1, 77, 16})));
+    }
+
+    // On the GPU the UNet runs channels-last; a transformer block must hand that layout on, or every layer after it
+    // pays a layout copy. Same values in both layouts, with conv and linear projections.
+    void transformerKeepsTheInputsLayout() {
+        torch::NoGradGuard noGrad;
+        for (const bool linear : {false, true}) {
+            models::Transformer2DOptions options;
+            options.inChannels = 32;
+            options.heads = 2;
+            options.headDim = 16;
+            options.crossAttentionDim = 24;
+            options.groups = 8;
+            options.useLinearProjection = linear;
+            models::Transformer2DModel block(options, torch::TensorOptions().dtype(torch::kFloat32));
+            torch::manual_seed(3);
+            for (auto& parameter : block->parameters()) parameter.copy_(torch::randn(parameter.sizes()) * 0.2);
+            const auto x = torch::randn({2, 32, 6, 5});
+            const auto context = torch::randn({2, 7, 24});
+            const auto expected = block(x, context);
+            const auto got = block(x.contiguous(at::MemoryFormat::ChannelsLast), context);
+            QVERIFY2(got.is_contiguous(at::MemoryFormat::ChannelsLast), linear ? "linear projection" : "conv projection");
+            QVERIFY(torch::allclose(got, expected, 1e-4, 1e-5));
+        }
     }
 
     void cudaMatchesDiffusersInFp32AndFp16() {
