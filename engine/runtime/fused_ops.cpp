@@ -4,6 +4,8 @@
 
 #include <storybrush/error.h>
 
+#include <cstdint>
+
 #ifdef STORYBRUSH_WITH_CUDA_KERNELS
 #include "runtime/cuda/kernels.h"
 
@@ -14,18 +16,46 @@
 namespace storybrush::runtime {
 
 namespace {
-// One thread block a group: past this many values a group is better spread over the GPU (models/layers.cpp).
+// One thread block a group (the per-group kernel): past this many values a group is better spread over the GPU.
 constexpr std::int64_t kLargestGroup = 1 << 17;
 
-bool servable(const torch::Tensor& x, std::int64_t groups) {
-#ifdef STORYBRUSH_WITH_CUDA_KERNELS
+// What both kernels need: a channels-last FP16/BF16 4-D CUDA tensor whose channels split into the groups.
+bool groupNormInput(const torch::Tensor& x, std::int64_t groups) {
     return x.is_cuda() && x.dim() == 4 && groups > 0 && x.size(1) % groups == 0 &&
            (x.scalar_type() == torch::kFloat16 || x.scalar_type() == torch::kBFloat16) &&
-           x.is_contiguous(at::MemoryFormat::ChannelsLast) && x.numel() / (x.size(0) * groups) <= kLargestGroup &&
-           x.size(0) * groups <= (1LL << 31) - 1;
+           x.is_contiguous(at::MemoryFormat::ChannelsLast) && x.numel() <= (1LL << 40) &&
+           x.size(0) * groups <= (1LL << 31) - 1 && x.size(2) * x.size(3) <= (1LL << 31) - 1;
+}
+
+bool perGroupServes(const torch::Tensor& x, std::int64_t groups) {
+    return groupNormInput(x, groups) && x.numel() / (x.size(0) * groups) <= kLargestGroup;
+}
+
+bool splitServes(const torch::Tensor& x, std::int64_t groups) {
+#ifdef STORYBRUSH_WITH_CUDA_KERNELS
+    // 16-byte vectors: the data must start on a 16-byte boundary (a view into a larger tensor may not).
+    return groupNormInput(x, groups) && x.size(1) <= (1LL << 30) &&
+           cuda::groupNormNhwcSplitServes(static_cast<int>(x.size(1)), static_cast<int>(groups)) &&
+           reinterpret_cast<std::uintptr_t>(x.data_ptr()) % 16 == 0;
 #else
     (void)x;
     (void)groups;
+    return false;
+#endif
+}
+
+bool usesSplit(GroupNormKernel kernel) {
+    return kernel == GroupNormKernel::Split || (kernel == GroupNormKernel::Auto && speedLevers().fusedGroupNormSplit);
+}
+
+bool servable(const torch::Tensor& x, std::int64_t groups, GroupNormKernel kernel) {
+#ifdef STORYBRUSH_WITH_CUDA_KERNELS
+    return usesSplit(kernel) ? splitServes(x, groups) || (kernel == GroupNormKernel::Auto && perGroupServes(x, groups))
+                             : perGroupServes(x, groups);
+#else
+    (void)x;
+    (void)groups;
+    (void)kernel;
     return false;
 #endif
 }
@@ -42,22 +72,31 @@ bool gegluServable(const torch::Tensor& h) {
 }  // namespace
 
 bool fusedGroupNormTakes(const torch::Tensor& x, std::int64_t groups) {
-    return speedLevers().fusedGroupNorm && servable(x, groups);
+    return speedLevers().fusedGroupNorm && servable(x, groups, GroupNormKernel::Auto);
 }
 
 torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const torch::Tensor& weight,
-                             const torch::Tensor& bias, double eps, bool silu) {
-    if (!servable(x, groups)) throw Error(ErrorKind::Internal, "fusedGroupNorm: not for this build or this input");
+                             const torch::Tensor& bias, double eps, bool silu, GroupNormKernel kernel) {
+    if (!servable(x, groups, kernel)) throw Error(ErrorKind::Internal, "fusedGroupNorm: not for this build or this input");
 #ifdef STORYBRUSH_WITH_CUDA_KERNELS
     const c10::cuda::CUDAGuard onDevice(x.device());
     auto y = torch::empty_like(x, at::MemoryFormat::ChannelsLast);
     const auto gamma = weight.to(x.scalar_type()).contiguous();
     const auto beta = bias.to(x.scalar_type()).contiguous();
     const auto type = x.scalar_type() == torch::kBFloat16 ? cuda::HalfType::BFloat16 : cuda::HalfType::Float16;
-    const int status = cuda::groupNormNhwc(x.data_ptr(), y.data_ptr(), gamma.data_ptr(), beta.data_ptr(),
-                                           static_cast<int>(x.size(0)), static_cast<int>(x.size(2) * x.size(3)),
-                                           static_cast<int>(x.size(1)), static_cast<int>(groups), static_cast<float>(eps),
-                                           silu, type, c10::cuda::getCurrentCUDAStream(x.device().index()).stream());
+    const int n = static_cast<int>(x.size(0)), hw = static_cast<int>(x.size(2) * x.size(3)), c = static_cast<int>(x.size(1));
+    void* stream = c10::cuda::getCurrentCUDAStream(x.device().index()).stream();
+    int status = 0;
+    if (usesSplit(kernel) && splitServes(x, groups)) {
+        auto scratch = torch::empty({cuda::groupNormNhwcSplitScratch(n, hw, c, static_cast<int>(groups))},
+                                    x.options().dtype(torch::kFloat32));
+        status = cuda::groupNormNhwcSplit(x.data_ptr(), y.data_ptr(), gamma.data_ptr(), beta.data_ptr(), n, hw, c,
+                                          static_cast<int>(groups), static_cast<float>(eps), silu, type,
+                                          scratch.data_ptr<float>(), stream);
+    } else {
+        status = cuda::groupNormNhwc(x.data_ptr(), y.data_ptr(), gamma.data_ptr(), beta.data_ptr(), n, hw, c,
+                                     static_cast<int>(groups), static_cast<float>(eps), silu, type, stream);
+    }
     if (status != 0) throw Error(ErrorKind::Internal, "fusedGroupNorm: the kernel launch failed (CUDA error " + std::to_string(status) + ")");
     return y;
 #else

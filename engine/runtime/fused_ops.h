@@ -7,13 +7,19 @@
 
 namespace storybrush::runtime {
 
+// Which GroupNorm kernel: one thread block per (picture, group), or the split one (statistics spread over the
+// GPU, coalesced reads; any group size). Auto: the split one where the `fused_group_norm_split` lever is on and it
+// serves the input, else the per-group one.
+enum class GroupNormKernel { Auto, PerGroup, Split };
+
 // Whether fusedGroupNorm serves this input: a CUDA build, a channels-last FP16/BF16 4-D tensor on the GPU, groups
-// no larger than one thread block handles well, and the `fused_group_norm` lever on.
+// that one of the kernels handles, and the `fused_group_norm` lever on.
 bool fusedGroupNormTakes(const torch::Tensor& x, std::int64_t groups);
-// GroupNorm with its affine, then SiLU when `silu`, in one kernel (runtime/cuda/group_norm_kernel.cu). Statistics
-// in FP32 as PyTorch's. Throws on a build or an input it does not serve.
+// GroupNorm with its affine, then SiLU when `silu`, in our kernels (runtime/cuda/group_norm_kernel.cu). Statistics
+// in FP32 as PyTorch's. Throws on a build or an input the chosen kernel does not serve.
 torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const torch::Tensor& weight,
-                             const torch::Tensor& bias, double eps, bool silu);
+                             const torch::Tensor& bias, double eps, bool silu,
+                             GroupNormKernel kernel = GroupNormKernel::Auto);
 
 // Whether fusedGeglu serves h: a contiguous FP16/BF16 CUDA tensor whose last dimension is even, and the
 // `fused_geglu` lever on.

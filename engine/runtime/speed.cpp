@@ -29,6 +29,7 @@ SpeedLevers readLevers() {
         else if (name == "expandable_segments") levers.expandableSegments = on;
         else if (name == "fused_group_norm") levers.fusedGroupNorm = on;
         else if (name == "fused_geglu") levers.fusedGeglu = on;
+        else if (name == "fused_group_norm_split") levers.fusedGroupNormSplit = on;
     }
     return levers;
 }
@@ -46,7 +47,8 @@ std::string describeSpeedLevers() {
     return std::string("graphs") + mark(l.cudaGraphs) + " cudnn_benchmark" + mark(l.cudnnBenchmark) + " vae_bf16" +
            mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast) + " vae_channels_last" + mark(l.vaeChannelsLast) + " group_norm" + mark(l.spreadGroupNorm) +
            " batched_cfg" + mark(l.batchedTrueCfg) + " expandable_segments" + mark(l.expandableSegments) +
-           " fused_group_norm" + mark(l.fusedGroupNorm) + " fused_geglu" + mark(l.fusedGeglu);
+           " fused_group_norm" + mark(l.fusedGroupNorm) + " fused_geglu" + mark(l.fusedGeglu) +
+           " fused_group_norm_split" + mark(l.fusedGroupNormSplit);
 }
 
 void applySpeedLevers() {

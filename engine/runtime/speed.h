@@ -31,6 +31,9 @@ struct SpeedLevers {
     // with neither, 10.27 with the GroupNorm, 10.35 with GEGLU, 10.03 with both; SDXL 1024² 41.30 -> 39.85 ms.
     bool fusedGroupNorm = true;
     bool fusedGeglu = true;
+    // The fused GroupNorm's statistics spread over the whole GPU with coalesced reads (three short kernels) instead
+    // of one thread block per group (31 us a call at SD 1.5's 64x64 layers on the H100). Off until measured.
+    bool fusedGroupNormSplit = false;
 };
 
 const SpeedLevers& speedLevers();

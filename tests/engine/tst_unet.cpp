@@ -215,39 +215,71 @@ private Q_SLOTS:
         }
     }
 
-    // Our fused GroupNorm (+ SiLU) kernel against PyTorch's group_norm and silu in FP32, on the UNet's shapes
-    // (SD 1.5 at 64x64 and 8x8 latents, SDXL's 640 channels at 64x64) and an odd one (channels not a multiple of 8 per group).
+    // Our fused GroupNorm (+ SiLU) kernels against PyTorch's group_norm and silu in FP32, on the UNet's shapes
+    // (SD 1.5 at 64x64 and 8x8 latents, SDXL's 640 channels at 64x64, the up blocks' 2,560), an odd one (channels
+    // not a multiple of 8 per group), and for the split kernel the VAE's large groups and a mean far from zero.
     void cudaFusedGroupNormMatchesPyTorch() {
         STORYBRUSH_REQUIRE_CUDA();
         torch::NoGradGuard noGrad;
-        const struct { std::int64_t n, c, h, w, groups; } shapes[] = {
-            {2, 320, 64, 64, 32}, {2, 1280, 8, 8, 32}, {2, 640, 64, 64, 32}, {1, 96, 9, 7, 32}};
+        struct Shape { std::int64_t n, c, h, w, groups; double mean, spread; };
+        const std::vector<Shape> unetShapes = {{2, 320, 64, 64, 32, 1.5, 3}, {2, 1280, 8, 8, 32, 1.5, 3},
+                                               {2, 640, 64, 64, 32, 1.5, 3}, {2, 2560, 32, 32, 32, 1.5, 3}};
         const struct { torch::ScalarType dtype; double tolerance; } types[] = {{torch::kFloat16, 1e-2}, {torch::kBFloat16, 6e-2}};
-        for (const auto& shape : shapes) {
-            for (const auto& [dtype, tolerance] : types) {
-                for (const bool silu : {false, true}) {
-                    const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(dtype);
-                    torch::manual_seed(5);
-                    const auto weight = (torch::randn({shape.c}) * 0.5 + 1).to(options);
-                    const auto bias = (torch::randn({shape.c}) * 0.1).to(options);
-                    const auto x = (torch::randn({shape.n, shape.c, shape.h, shape.w}) * 3 + 1.5)
-                                       .to(options)
-                                       .contiguous(at::MemoryFormat::ChannelsLast);
-                    auto expected = torch::group_norm(x.to(torch::kFloat32), shape.groups, weight.to(torch::kFloat32),
-                                                      bias.to(torch::kFloat32), 1e-5);
-                    if (silu) expected = torch::silu(expected);
-                    const auto got = runtime::fusedGroupNorm(x, shape.groups, weight, bias, 1e-5, silu);
-                    QVERIFY(got.is_contiguous(at::MemoryFormat::ChannelsLast));
-                    const double error = (got.to(torch::kFloat32) - expected).abs().max().item<double>();
-                    QVERIFY2(error <= tolerance, qPrintable(QStringLiteral("%1 c=%2 %3x%4 silu=%5: %6")
-                                                                .arg(QString::fromStdString(c10::toString(dtype)))
-                                                                .arg(shape.c).arg(shape.h).arg(shape.w).arg(silu).arg(error)));
+        for (const auto kernel : {runtime::GroupNormKernel::PerGroup, runtime::GroupNormKernel::Split}) {
+            const bool split = kernel == runtime::GroupNormKernel::Split;
+            auto shapes = unetShapes;
+            if (split) {
+                shapes.push_back({1, 128, 512, 512, 32, 1.5, 3});  // a VAE layer: a million values a group
+                shapes.push_back({2, 320, 16, 16, 32, 40, 0.5});     // the shift keeps the variance exact here
+            } else {
+                shapes.push_back({1, 96, 9, 7, 32, 1.5, 3});
+            }
+            for (const auto& shape : shapes) {
+                for (const auto& [dtype, tolerance] : types) {
+                    for (const bool silu : {false, true}) {
+                        const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(dtype);
+                        torch::manual_seed(5);
+                        const auto weight = (torch::randn({shape.c}) * 0.5 + 1).to(options);
+                        const auto bias = (torch::randn({shape.c}) * 0.1).to(options);
+                        const auto x = (torch::randn({shape.n, shape.c, shape.h, shape.w}) * shape.spread + shape.mean)
+                                           .to(options)
+                                           .contiguous(at::MemoryFormat::ChannelsLast);
+                        auto expected = torch::group_norm(x.to(torch::kFloat32), shape.groups,
+                                                          weight.to(torch::kFloat32), bias.to(torch::kFloat32), 1e-5);
+                        if (silu) expected = torch::silu(expected);
+                        const auto got = runtime::fusedGroupNorm(x, shape.groups, weight, bias, 1e-5, silu, kernel);
+                        QVERIFY(got.is_contiguous(at::MemoryFormat::ChannelsLast));
+                        const double error = (got.to(torch::kFloat32) - expected).abs().max().item<double>();
+                        QVERIFY2(error <= tolerance,
+                                 qPrintable(QStringLiteral("%1 %2 c=%3 %4x%5 mean %6 silu=%7: %8")
+                                                .arg(split ? QStringLiteral("split") : QStringLiteral("per group"))
+                                                .arg(QString::fromStdString(c10::toString(dtype)))
+                                                .arg(shape.c).arg(shape.h).arg(shape.w).arg(shape.mean).arg(silu).arg(error)));
+                    }
                 }
             }
+            // What it does not serve it refuses (NCHW here), rather than reading the memory wrongly.
+            const auto nchw = torch::randn({1, 64, 8, 8}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16));
+            QVERIFY_THROWS_EXCEPTION(Error, runtime::fusedGroupNorm(nchw, 32, torch::ones({64}), torch::zeros({64}), 1e-5, false, kernel));
         }
-        // What it does not serve it refuses (NCHW here), rather than reading the memory wrongly.
-        const auto nchw = torch::randn({1, 64, 8, 8}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16));
-        QVERIFY_THROWS_EXCEPTION(Error, runtime::fusedGroupNorm(nchw, 32, torch::ones({64}), torch::zeros({64}), 1e-5, false));
+        // The split kernel reads 16-byte vectors: a view that starts off that boundary is refused, not misread.
+        const auto base = torch::randn({1, 16 * 8 * 8 + 1}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16));
+        const auto shifted = base.narrow(1, 1, 16 * 8 * 8).view({1, 8, 8, 16}).permute({0, 3, 1, 2});
+        QVERIFY(shifted.is_contiguous(at::MemoryFormat::ChannelsLast));
+        QVERIFY_THROWS_EXCEPTION(Error, runtime::fusedGroupNorm(shifted, 4, torch::ones({16}), torch::zeros({16}), 1e-5,
+                                                                false, runtime::GroupNormKernel::Split));
+    }
+
+    // The split kernel gives the same picture every time (no atomics: its sums run in a fixed order).
+    void cudaSplitGroupNormIsDeterministic() {
+        STORYBRUSH_REQUIRE_CUDA();
+        torch::NoGradGuard noGrad;
+        const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16);
+        const auto x = torch::randn({2, 320, 64, 64}, options).contiguous(at::MemoryFormat::ChannelsLast);
+        const auto weight = torch::ones({320}, options), bias = torch::zeros({320}, options);
+        const auto first = runtime::fusedGroupNorm(x, 32, weight, bias, 1e-5, true, runtime::GroupNormKernel::Split);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(torch::equal(first, runtime::fusedGroupNorm(x, 32, weight, bias, 1e-5, true, runtime::GroupNormKernel::Split)));
     }
 
     // Our GEGLU gate against PyTorch's chunk, exact gelu and product in FP32: SD 1.5's widest block (64x64 latents,

@@ -14,6 +14,14 @@ enum class HalfType { Float16, BFloat16 };
 int groupNormNhwc(const void* x, void* y, const void* gamma, const void* beta, int n, int hw, int c, int groups,
                   float eps, bool silu, HalfType type, void* stream);
 
+// The same in three short kernels spread over the whole GPU (statistics, their sum, the output), for channel
+// counts that are a multiple of 8, at most 4,096, with x and y 16-byte aligned (groupNormNhwcSplitServes checks
+// the shape, the caller the alignment). `scratch`: groupNormNhwcSplitScratch(...) floats of device memory.
+bool groupNormNhwcSplitServes(int c, int groups);
+long long groupNormNhwcSplitScratch(int n, int hw, int c, int groups);
+int groupNormNhwcSplit(const void* x, void* y, const void* gamma, const void* beta, int n, int hw, int c, int groups,
+                       float eps, bool silu, HalfType type, float* scratch, void* stream);
+
 // GEGLU's activation: h holds rows of 2*inner values (the projection's output, contiguous); out[r][j] =
 // h[r][j] * gelu(h[r][inner + j]), the exact (erf) GELU computed in FP32. out: rows*inner values, of `type` as h.
 // Returns the cudaError_t of the launch (0: none).
