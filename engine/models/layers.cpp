@@ -31,7 +31,30 @@ Conv2dImpl::Conv2dImpl(std::int64_t inChannels, std::int64_t outChannels, std::i
 }
 
 torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) {
+    if (runtime::speedLevers().pointwiseConvGemm && x.is_cuda() && pointwiseConvAsGemmServes(x, weight, stride, padding))
+        return pointwiseConvAsGemm(x, weight, bias);
     return torch::conv2d(x, weight, bias, {stride, stride}, {padding, padding});
+}
+
+torch::Tensor Conv2dImpl::forwardAdding(const torch::Tensor& x, const torch::Tensor& offset) {
+    // The bias joins the (small) offset first: one addition over the output instead of two.
+    const auto total = bias.defined() ? offset + bias.view({1, -1, 1, 1}) : offset;
+    if (runtime::speedLevers().pointwiseConvGemm && x.is_cuda() && pointwiseConvAsGemmServes(x, weight, stride, padding))
+        return pointwiseConvAsGemm(x, weight, torch::Tensor()) + total;
+    return torch::conv2d(x, weight, torch::Tensor(), {stride, stride}, {padding, padding}) + total;
+}
+
+bool pointwiseConvAsGemmServes(const torch::Tensor& x, const torch::Tensor& weight, std::int64_t stride,
+                               std::int64_t padding) {
+    return x.dim() == 4 && weight.size(2) == 1 && weight.size(3) == 1 && stride == 1 && padding == 0 &&
+           x.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+torch::Tensor pointwiseConvAsGemm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+    // NHWC rows times the (out, in) weight: the bias rides in the GEMM's epilogue. The result, viewed back as
+    // NCHW, is channels-last as the input was.
+    const auto rows = x.permute({0, 2, 3, 1});
+    return torch::linear(rows, weight.reshape({weight.size(0), weight.size(1)}), bias).permute({0, 3, 1, 2});
 }
 
 LinearImpl::LinearImpl(std::int64_t inFeatures, std::int64_t outFeatures, const torch::TensorOptions& options,

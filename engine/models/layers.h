@@ -19,6 +19,9 @@ struct Conv2dImpl : torch::nn::Module {
     Conv2dImpl(std::int64_t inChannels, std::int64_t outChannels, std::int64_t kernel, std::int64_t stride,
                std::int64_t padding, const torch::TensorOptions& options, bool bias = true);
     torch::Tensor forward(const torch::Tensor& x);
+    // forward(x) + offset for a small offset that broadcasts over the output (a ResNet's time embedding,
+    // [N, C, 1, 1]): the bias is added to the offset, so the output gets one addition instead of two.
+    torch::Tensor forwardAdding(const torch::Tensor& x, const torch::Tensor& offset);
 
     torch::Tensor weight;
     torch::Tensor bias;  // undefined when the layer has none
@@ -26,6 +29,12 @@ struct Conv2dImpl : torch::nn::Module {
     std::int64_t padding;
 };
 TORCH_MODULE(Conv2d);
+
+// A 1x1 convolution (stride 1, no padding) over a channels-last input is a GEMM over its pixels. cuDNN runs it as a
+// convolution and PyTorch then adds the bias in a separate kernel; as a GEMM (`pointwise_conv_gemm` lever) the bias
+// is part of the GEMM. The UNet's attention blocks have two such layers each.
+bool pointwiseConvAsGemmServes(const torch::Tensor& x, const torch::Tensor& weight, std::int64_t stride, std::int64_t padding);
+torch::Tensor pointwiseConvAsGemm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
 struct LinearImpl : torch::nn::Module {
     LinearImpl(std::int64_t inFeatures, std::int64_t outFeatures, const torch::TensorOptions& options,

@@ -28,18 +28,22 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Te
     const auto normActivated = [this](GroupNorm& norm, const torch::Tensor& input) {
         return opts.activation == Activation::Silu ? norm->forwardThenSilu(input) : activateTemporary(opts.activation, norm(input));
     };
-    auto h = conv1(normActivated(norm1, x));
+    const auto activated = normActivated(norm1, x);
+    torch::Tensor h;
     torch::Tensor scale;
     torch::Tensor shift;
     if (time_emb_proj && temb.defined()) {
         auto t = time_emb_proj(activate(opts.activation, temb)).unsqueeze(-1).unsqueeze(-1);
         if (opts.scaleShift) {
+            h = conv1(activated);
             auto parts = t.chunk(2, 1);
             scale = parts[0];
             shift = parts[1];
         } else {
-            h = h + t;
+            h = conv1->forwardAdding(activated, t);
         }
+    } else {
+        h = conv1(activated);
     }
     if (scale.defined()) {
         h = norm2(h) * (1 + scale) + shift;  // ref: ResnetBlock2D time_embedding_norm == "scale_shift"

@@ -30,6 +30,7 @@ SpeedLevers readLevers() {
         else if (name == "fused_group_norm") levers.fusedGroupNorm = on;
         else if (name == "fused_geglu") levers.fusedGeglu = on;
         else if (name == "fused_group_norm_split") levers.fusedGroupNormSplit = on;
+        else if (name == "pointwise_conv_gemm") levers.pointwiseConvGemm = on;
     }
     return levers;
 }
@@ -48,7 +49,7 @@ std::string describeSpeedLevers() {
            mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast) + " vae_channels_last" + mark(l.vaeChannelsLast) + " group_norm" + mark(l.spreadGroupNorm) +
            " batched_cfg" + mark(l.batchedTrueCfg) + " expandable_segments" + mark(l.expandableSegments) +
            " fused_group_norm" + mark(l.fusedGroupNorm) + " fused_geglu" + mark(l.fusedGeglu) +
-           " fused_group_norm_split" + mark(l.fusedGroupNormSplit);
+           " fused_group_norm_split" + mark(l.fusedGroupNormSplit) + " pointwise_conv_gemm" + mark(l.pointwiseConvGemm);
 }
 
 void applySpeedLevers() {

@@ -34,6 +34,9 @@ struct SpeedLevers {
     // The fused GroupNorm's statistics spread over the whole GPU with coalesced reads (three short kernels) instead
     // of one thread block per group (31 us a call at SD 1.5's 64x64 layers on the H100). Off until measured.
     bool fusedGroupNormSplit = false;
+    // 1x1 convolutions over channels-last inputs as GEMMs with the bias in the epilogue (models/layers.h) instead of
+    // cuDNN's convolution and PyTorch's separate bias add. Off until measured.
+    bool pointwiseConvGemm = false;
 };
 
 const SpeedLevers& speedLevers();

@@ -150,6 +150,23 @@ private Q_SLOTS:
         }
     }
 
+    // A 1x1 convolution over channels-last pixels equals the same as a GEMM, bias included, and stays channels-last.
+    void pointwiseConvolutionAsGemmMatchesConv2d() {
+        torch::NoGradGuard noGrad;
+        torch::manual_seed(4);
+        const auto x = torch::randn({2, 24, 5, 7}).contiguous(at::MemoryFormat::ChannelsLast);
+        const auto weight = torch::randn({40, 24, 1, 1}).contiguous(at::MemoryFormat::ChannelsLast);
+        const auto bias = torch::randn({40});
+        QVERIFY(models::pointwiseConvAsGemmServes(x, weight, 1, 0));
+        QVERIFY(!models::pointwiseConvAsGemmServes(x.contiguous(), weight, 1, 0));  // NCHW rows are not pixels
+        QVERIFY(!models::pointwiseConvAsGemmServes(x, weight, 2, 0));
+        for (const auto& b : {bias, torch::Tensor()}) {
+            const auto got = models::pointwiseConvAsGemm(x, weight, b);
+            QVERIFY(got.is_contiguous(at::MemoryFormat::ChannelsLast));
+            QVERIFY(torch::allclose(got, torch::conv2d(x, weight, b), 1e-5, 1e-5));
+        }
+    }
+
     void cudaMatchesDiffusersInFp32AndFp16() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-components-ref.safetensors");
         STORYBRUSH_REQUIRE_CUDA();
