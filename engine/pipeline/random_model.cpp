@@ -82,10 +82,12 @@ json schedulerConfig(bool sd2) {
 
 // Norm weights 1, biases 0, everything else normal with std 1/sqrt(fan_in): activations keep their scale
 // through the network, so a random model runs the same kernels on the same value ranges as a real one.
-void randomise(torch::nn::Module& module, std::uint64_t seed, const torch::Device& work = torch::kCPU) {
+// `work`: the device that draws the values (the GPU where there is one: drawing SD 1.5's billion values on the
+// CPU took 33-41 s of every `bench --random` run's start).
+void randomise(torch::nn::Module& module, std::uint64_t seed, const torch::Device& work) {
     torch::NoGradGuard noGrad;
-    // Drawn in place on the model's device (fast on a GPU); the default generators are seeded for this
-    // only: generations never use them (their noise comes from explicit CPU generators).
+    // Drawn in place where the weights live on `work`; the default generators are seeded for this only:
+    // generations never use them (their noise comes from explicit CPU generators).
     torch::manual_seed(seed);
     for (auto& item : module.named_parameters()) {
         auto& tensor = item.value();
@@ -187,7 +189,7 @@ std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& t
     randomise(*parts->transformer, seed + 1, target.device);
     parts->transformer->eval();
     parts->vae = models::AutoencoderQwenImage(vaeConfig, tensorOptions(parts->vaeTarget));
-    randomise(*parts->vae, seed + 2);
+    randomise(*parts->vae, seed + 2, target.device);
     parts->vae->eval();
     placeQwenParts(*parts, offload, options.fp8Blocks);
     model->vaeTarget = parts->vaeTarget;
@@ -282,12 +284,12 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     const auto options = torch::TensorOptions().device(target.device).dtype(target.dtype);
     const std::string source = model->path;
     model->textEncoder = models::ClipTextModel(models::ClipTextConfig::fromJson(textConfig(sd2), source), options);
-    randomise(*model->textEncoder, seed);
+    randomise(*model->textEncoder, seed, target.device);
     model->textEncoder->eval();
     if (sdxl) {
         model->tokenizer2 = std::make_unique<text::ClipTokenizer>(dir + "/vocab.json", dir + "/merges.txt", "!");
         model->textEncoder2 = models::ClipTextModel(models::ClipTextConfig::fromJson(sdxlText2Config(), source), options);
-        randomise(*model->textEncoder2, seed + 3);
+        randomise(*model->textEncoder2, seed + 3, target.device);
         model->textEncoder2->eval();
         model->zeroEmptyNegative = true;
     }
@@ -295,13 +297,13 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     if (inpainting) unetJson["in_channels"] = 9;
     model->inpaintingUnet = inpainting;
     model->unet = models::UNet2DConditionModel(models::UNetConfig::fromJson(unetJson, source), options);
-    randomise(*model->unet, seed + 1);
+    randomise(*model->unet, seed + 1, target.device);
     if (target.device.is_cuda() && runtime::speedLevers().channelsLast) models::useChannelsLast(*model->unet);
     auto vaeJson = vaeConfig();
     if (sdxl) vaeJson["scaling_factor"] = 0.13025;
     model->vae = models::AutoencoderKL(models::AutoencoderKLConfig::fromJson(vaeJson, source),
                                        torch::TensorOptions().device(target.device).dtype(model->vaeTarget.dtype));
-    randomise(*model->vae, seed + 2);
+    randomise(*model->vae, seed + 2, target.device);
     if (target.device.is_cuda() && runtime::speedLevers().vaeChannelsLast) models::useChannelsLast(*model->vae);
     if (target.device.is_cuda()) model->vae->parkEncoder();
     model->unet->eval();
