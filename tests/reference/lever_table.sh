@@ -3,7 +3,7 @@
 # in one call (so the rows compare). Run on the GPU machine after building storybrush-cli with CUDA:
 #   sh tests/reference/lever_table.sh [KIND] [RUNS] [LEVERS...]
 #   KIND: sd15 (default) | sdxl | sd15-inpaint; LEVERS: names as in STORYBRUSH_LEVERS (default: our own
-#   kernels'; `all` for every lever). Each row makes its random model anew (about 45 s for SD 1.5).
+#   kernels'; `all` for every lever). Each row makes its random model anew.
 # Prints: lever, its state in that row, UNet step ms, VAE ms, whole picture s, peak allocator / device GiB.
 set -u
 cli=${CLI:-build-cuda/storybrush-cli}
