@@ -30,18 +30,17 @@ Conv2dImpl::Conv2dImpl(std::int64_t inChannels, std::int64_t outChannels, std::i
     }
 }
 
-torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) {
-    if (runtime::speedLevers().pointwiseConvGemm && x.is_cuda() && pointwiseConvAsGemmServes(x, weight, stride, padding))
-        return pointwiseConvAsGemm(x, weight, bias);
-    return torch::conv2d(x, weight, bias, {stride, stride}, {padding, padding});
-}
+torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) { return convolve(x, bias); }
 
 torch::Tensor Conv2dImpl::forwardAdding(const torch::Tensor& x, const torch::Tensor& offset) {
     // The bias joins the (small) offset first: one addition over the output instead of two.
-    const auto total = bias.defined() ? offset + bias.view({1, -1, 1, 1}) : offset;
+    return convolve(x, torch::Tensor()) + (bias.defined() ? offset + bias.view({1, -1, 1, 1}) : offset);
+}
+
+torch::Tensor Conv2dImpl::convolve(const torch::Tensor& x, const torch::Tensor& withBias) {
     if (runtime::speedLevers().pointwiseConvGemm && x.is_cuda() && pointwiseConvAsGemmServes(x, weight, stride, padding))
-        return pointwiseConvAsGemm(x, weight, torch::Tensor()) + total;
-    return torch::conv2d(x, weight, torch::Tensor(), {stride, stride}, {padding, padding}) + total;
+        return pointwiseConvAsGemm(x, weight, withBias);
+    return torch::conv2d(x, weight, withBias, {stride, stride}, {padding, padding});
 }
 
 bool pointwiseConvAsGemmServes(const torch::Tensor& x, const torch::Tensor& weight, std::int64_t stride,

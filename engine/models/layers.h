@@ -27,6 +27,9 @@ struct Conv2dImpl : torch::nn::Module {
     torch::Tensor bias;  // undefined when the layer has none
     std::int64_t stride;
     std::int64_t padding;
+
+private:
+    torch::Tensor convolve(const torch::Tensor& x, const torch::Tensor& withBias);
 };
 TORCH_MODULE(Conv2d);
 
