@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -56,8 +57,23 @@ StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& c
             if (concepts[c].key == key) conceptIndex = static_cast<int>(c);
         }
         if (conceptIndex < 0) continue;  // a concept dropped from the table since the stickers were prepared
-        const Image image = imaging::readPng((fs::path(folder) / file).string());
-        if (image.channels != 4) throw Error(ErrorKind::ModelFile, "Sticker " + file + " has no alpha channel");
+        // One damaged sticker must not cost a training run on a machine rented by the minute: leave it out, say so.
+        Image image;
+        try {
+            image = imaging::readPng((fs::path(folder) / file).string());
+        } catch (const Error& e) {
+            std::fprintf(stderr, "storybrush-train: left out sticker %s: %s\n", file.c_str(), e.what());
+            continue;
+        }
+        const bool sameSizeAsTheOthers =
+            images.empty() || (images.front().size(1) == image.height && images.front().size(2) == image.width);
+        if (image.channels != 4 || !sameSizeAsTheOthers) {
+            std::fprintf(stderr,
+                         "storybrush-train: left out sticker %s: %dx%d with %d channels, not an RGBA sticker of the "
+                         "prepared size (run `storybrush-train prepare` again to remake it)\n",
+                         file.c_str(), image.width, image.height, image.channels);
+            continue;
+        }
         auto pixels = torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()), {image.height, image.width, 4},
                                        torch::kUInt8)
                           .permute({2, 0, 1})
