@@ -32,10 +32,13 @@ struct SpeedLevers {
     bool fusedGroupNorm = true;
     bool fusedGeglu = true;
     // The fused GroupNorm's statistics spread over the whole GPU with coalesced reads (three short kernels) instead
-    // of one thread block per group (31 us a call at SD 1.5's 64x64 layers on the H100). Off until measured.
-    bool fusedGroupNormSplit = false;
+    // of one thread block per group (31 us a call at SD 1.5's 64x64 layers on the H100). H100, session 8, one call:
+    // SD 1.5 512² UNet step 9.63 -> 7.84 ms, VAE decode 13.83 -> 9.97 ms, picture 0.262 -> 0.214 s; SDXL 1024²
+    // step 39.82 -> 36.24 ms (before its statistics and finalize passes were made parallel: 35.35 after).
+    bool fusedGroupNormSplit = true;
     // 1x1 convolutions over channels-last inputs as GEMMs with the bias in the epilogue (models/layers.h) instead of
-    // cuDNN's convolution and PyTorch's separate bias add. Off until measured.
+    // cuDNN's convolution and PyTorch's separate bias add. H100, session 8: SD 1.5 step 9.81 -> 9.72 ms, within the
+    // run-to-run spread (9.81 / 9.84 for the defaults twice), so off.
     bool pointwiseConvGemm = false;
 };
 

@@ -133,36 +133,52 @@ __global__ void __launch_bounds__(kStatsThreads) groupNormSplitStats(const T* __
         mine[kVector + j] = squares[j];
     }
     __syncthreads();
+    // Lanes first, every column at once, into lane 0's row (each column is read and written by one thread only);
+    // one thread per group walking lanes x channels was most of this kernel's time.
+    for (int column = threadIdx.x; column < vectors * 2 * kVector; column += blockDim.x) {
+        float total = perThread[column];
+        for (int l = 1; l < lanes; ++l) total += perThread[l * vectors * 2 * kVector + column];
+        perThread[column] = total;
+    }
+    __syncthreads();
     for (int g = threadIdx.x; g < groups; g += blockDim.x) {
         float groupSum = 0.0f, groupSquares = 0.0f;
-        for (int l = 0; l < lanes; ++l) {
-            for (int channel = g * cg; channel < (g + 1) * cg; ++channel) {
-                const float* theirs = perThread + (l * vectors + channel / kVector) * 2 * kVector;
-                groupSum += theirs[channel % kVector];
-                groupSquares += theirs[kVector + channel % kVector];
-            }
+        for (int channel = g * cg; channel < (g + 1) * cg; ++channel) {
+            const float* column = perThread + (channel / kVector) * 2 * kVector;
+            groupSum += column[channel % kVector];
+            groupSquares += column[kVector + channel % kVector];
         }
         partials[(static_cast<long long>(picture) * splits + split) * groups + g] = make_float2(groupSum, groupSquares);
     }
 }
 
+// One warp per group sums its partials (the H100 profile had one thread per group walking all of them serially:
+// 10 us a call, longer than the statistics pass itself). The fixed lane order keeps it deterministic.
+constexpr int kFinalizeWarps = 8;
+
 template <typename T>
-__global__ void groupNormSplitFinalize(const T* __restrict__ x, const float2* __restrict__ partials,
-                                       float2* __restrict__ stats, int hw, int c, int groups, int splits, float eps) {
-    const int picture = blockIdx.x, cg = c / groups;
-    for (int g = threadIdx.x; g < groups; g += blockDim.x) {
-        float sum = 0.0f, squares = 0.0f;
-        for (int split = 0; split < splits; ++split) {
-            const float2 p = partials[(static_cast<long long>(picture) * splits + split) * groups + g];
-            sum += p.x;
-            squares += p.y;
-        }
-        const float count = static_cast<float>(hw) * static_cast<float>(cg);
-        const float shifted = sum / count;
-        const float variance = fmaxf(squares / count - shifted * shifted, 0.0f);
-        const float shift = widen(x[static_cast<long long>(picture) * hw * c + static_cast<long long>(g) * cg]);
-        stats[picture * groups + g] = make_float2(shift + shifted, rsqrtf(variance + eps));
+__global__ void __launch_bounds__(kFinalizeWarps * 32)
+    groupNormSplitFinalize(const T* __restrict__ x, const float2* __restrict__ partials, float2* __restrict__ stats,
+                           int hw, int c, int groups, int splits, float eps) {
+    const int picture = blockIdx.y, cg = c / groups;
+    const int g = blockIdx.x * kFinalizeWarps + threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (g >= groups) return;  // the whole warp: g is the same for its lanes
+    float sum = 0.0f, squares = 0.0f;
+    for (int split = lane; split < splits; split += 32) {
+        const float2 p = partials[(static_cast<long long>(picture) * splits + split) * groups + g];
+        sum += p.x;
+        squares += p.y;
     }
+    for (int offset = 16; offset > 0; offset /= 2) {
+        sum += __shfl_xor_sync(0xffffffffu, sum, offset);
+        squares += __shfl_xor_sync(0xffffffffu, squares, offset);
+    }
+    if (lane != 0) return;
+    const float count = static_cast<float>(hw) * static_cast<float>(cg);
+    const float shifted = sum / count;
+    const float variance = fmaxf(squares / count - shifted * shifted, 0.0f);
+    const float shift = widen(x[static_cast<long long>(picture) * hw * c + static_cast<long long>(g) * cg]);
+    stats[picture * groups + g] = make_float2(shift + shifted, rsqrtf(variance + eps));
 }
 
 template <typename T>
@@ -200,7 +216,8 @@ int launchSplit(const void* x, void* y, const void* gamma, const void* beta, int
     const T* in = static_cast<const T*>(x);
     groupNormSplitStats<T><<<dim3(shape.splits, n), kStatsThreads, kStatsThreads * 2 * kVector * sizeof(float), stream>>>(
         in, partials, hw, c, groups, shape.lanes, shape.splits);
-    groupNormSplitFinalize<T><<<n, 256, 0, stream>>>(in, partials, stats, hw, c, groups, shape.splits, eps);
+    groupNormSplitFinalize<T><<<dim3((groups + kFinalizeWarps - 1) / kFinalizeWarps, n), kFinalizeWarps * 32, 0, stream>>>(
+        in, partials, stats, hw, c, groups, shape.splits, eps);
     const long long vectorCount = static_cast<long long>(n) * hw * c / kVector;
     const long long wanted = (vectorCount + 255) / 256;
     const unsigned blocks = static_cast<unsigned>(wanted < 4096 ? wanted : 4096);
