@@ -1,10 +1,9 @@
 // GroupNorm (+ SiLU) on channels-last half-precision tensors in one kernel. PyTorch's group_norm works on NCHW:
 // for the UNet's channels-last activations it costs layout copies there and back, a separate statistics pass and a
 // separate SiLU: four or five kernels where this is one (issue 9).
+#include "runtime/cuda/half_vectors.cuh"
 #include "runtime/cuda/kernels.h"
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 namespace storybrush::runtime::cuda {
@@ -12,11 +11,6 @@ namespace {
 
 constexpr int kThreads = 512;
 
-__device__ __forceinline__ float widen(__half v) { return __half2float(v); }
-__device__ __forceinline__ float widen(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <typename T> __device__ __forceinline__ T narrow(float v);
-template <> __device__ __forceinline__ __half narrow<__half>(float v) { return __float2half_rn(v); }
-template <> __device__ __forceinline__ __nv_bfloat16 narrow<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 
 // The sum of `value` over the block; every thread gets it. `scratch` holds one float per warp.
 __device__ float blockSum(float value, float* scratch) {
@@ -75,20 +69,9 @@ __global__ void __launch_bounds__(kThreads) groupNormNhwcKernel(const T* __restr
 //   3. apply: every vector normalised, scaled, shifted and, if asked, SiLU'd.
 // Sums are of x - K with K the group's first value, so E[(x-K)^2] - E[x-K]^2 keeps its precision when the mean
 // is large against the spread.
-constexpr int kVector = 8;
 constexpr int kStatsThreads = 512;
 constexpr int kBlocksWanted = 264;  // two waves of an H100's SMs; more only adds partials
 
-union Vector8 {
-    uint4 raw;
-    unsigned short bits[kVector];
-};
-
-template <typename T> __device__ __forceinline__ T fromBits(unsigned short b);
-template <> __device__ __forceinline__ __half fromBits<__half>(unsigned short b) { return __ushort_as_half(b); }
-template <> __device__ __forceinline__ __nv_bfloat16 fromBits<__nv_bfloat16>(unsigned short b) { return __ushort_as_bfloat16(b); }
-__device__ __forceinline__ unsigned short toBits(__half v) { return __half_as_ushort(v); }
-__device__ __forceinline__ unsigned short toBits(__nv_bfloat16 v) { return __bfloat16_as_ushort(v); }
 
 struct SplitShape {
     int lanes;   // pixels a statistics block reads at once (threads / vectors per pixel)
