@@ -16,6 +16,7 @@
 namespace storybrush::runtime {
 
 namespace {
+#ifdef STORYBRUSH_WITH_CUDA_KERNELS
 // One thread block a group (the per-group kernel): past this many values a group is better spread over the GPU.
 constexpr std::int64_t kLargestGroup = 1 << 17;
 
@@ -32,21 +33,16 @@ bool perGroupServes(const torch::Tensor& x, std::int64_t groups) {
 }
 
 bool splitServes(const torch::Tensor& x, std::int64_t groups) {
-#ifdef STORYBRUSH_WITH_CUDA_KERNELS
     // 16-byte vectors: the data must start on a 16-byte boundary (a view into a larger tensor may not).
     return groupNormInput(x, groups) && x.size(1) <= (1LL << 30) &&
            cuda::groupNormNhwcSplitServes(static_cast<int>(x.size(1)), static_cast<int>(groups)) &&
            reinterpret_cast<std::uintptr_t>(x.data_ptr()) % 16 == 0;
-#else
-    (void)x;
-    (void)groups;
-    return false;
-#endif
 }
 
 bool usesSplit(GroupNormKernel kernel) {
     return kernel == GroupNormKernel::Split || (kernel == GroupNormKernel::Auto && speedLevers().fusedGroupNormSplit);
 }
+#endif
 
 bool servable(const torch::Tensor& x, std::int64_t groups, GroupNormKernel kernel) {
 #ifdef STORYBRUSH_WITH_CUDA_KERNELS

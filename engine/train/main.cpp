@@ -9,12 +9,14 @@
 #include "train/train_common.h"
 
 #include "imaging/png_io.h"
+#include "models/autoencoder_kl.h"
 
 #include <storybrush/error.h>
 
 #include <torch/torch.h>
 
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 #include <iostream>
@@ -25,6 +27,7 @@ const char* kUsage =
     "storybrush-train prepare --concepts engine/train/data/concepts.tsv --out DATA\n"
     "storybrush-train captions --concepts FILE [--count N] [--seed S]     (for train_bpe.py)\n"
     "storybrush-train preview --concepts FILE --data DATA --out SHEET.png [--seed S]\n"
+    "storybrush-train reconstruct --concepts FILE --data DATA --model MODEL --out SHEET.png [--seed S]\n"
     "storybrush-train adherence --concepts FILE --data DATA [--model builtin] [--generations 100]\n"
     "storybrush-train vae --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes M]\n"
     "storybrush-train diffusion --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes M]\n";
@@ -64,6 +67,43 @@ int writePreview(const storybrush::train::Arguments& args) {
     storybrush::Image image(columns * size, rows * size, 3);
     std::memcpy(image.pixels.data(), sheet.data_ptr<std::uint8_t>(), image.pixels.size());
     storybrush::imaging::writePng(args.required("out"), image);
+    return 0;
+}
+
+// The VAE alone: composed pictures (top row) and their round trip through the encoder's mean and the decoder
+// (bottom row), on the CPU in FP32. Tells the VAE's faults from the UNet's.
+int writeReconstructions(const storybrush::train::Arguments& args) {
+    using namespace storybrush;
+    using namespace storybrush::train;
+    namespace fs = std::filesystem;
+    torch::NoGradGuard noGrad;
+    const auto concepts = loadConcepts(args.required("concepts"));
+    const auto stickers = loadStickers(args.required("data"), concepts, torch::Device(torch::kCPU));
+    std::mt19937 rng(static_cast<std::uint32_t>(args.integer("seed", 1)));
+    const int columns = args.integer("columns", 5), size = args.integer("size", 256);
+    const fs::path vaeDir = fs::path(args.required("model")) / "vae";
+    models::AutoencoderKL vae(models::AutoencoderKLConfig::fromFile((vaeDir / "config.json").string()),
+                              torch::TensorOptions().dtype(torch::kFloat32));
+    if (!loadWeights(*vae, (vaeDir / "diffusion_pytorch_model.safetensors").string())) {
+        throw Error(ErrorKind::ModelFile, "No VAE weights in " + vaeDir.string());
+    }
+    vae->eval();
+    const auto images = composeBatch(stickers, columns, size, rng).images;
+    const auto latents = vae->encode(images).mean;
+    // Where the latents are largest: a VAE that parks a large value at one spot draws something there.
+    const auto norms = latents.pow(2).sum(1).sqrt().mean(0);  // [h, w], averaged over the pictures
+    const auto at = norms.argmax().item<std::int64_t>();
+    std::cout << "latent norm: median " << norms.median().item<double>() << ", largest " << norms.max().item<double>()
+              << " at row " << at / norms.size(1) << " column " << at % norms.size(1) << " of " << norms.size(0) << "x"
+              << norms.size(1) << "; corners (top-left, top-right, bottom-left, bottom-right) "
+              << norms[0][0].item<double>() << ", " << norms[0][-1].item<double>() << ", " << norms[-1][0].item<double>()
+              << ", " << norms[-1][-1].item<double>() << '\n';
+    const auto rebuilt = vae->decode(latents).clamp(-1, 1);
+    const auto sheet = torch::stack({images, rebuilt}).add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8)
+                           .permute({0, 3, 1, 4, 2}).reshape({2 * size, columns * size, 3}).contiguous();
+    Image image(columns * size, 2 * size, 3);
+    std::memcpy(image.pixels.data(), sheet.data_ptr<std::uint8_t>(), image.pixels.size());
+    imaging::writePng(args.required("out"), image);
     return 0;
 }
 
@@ -114,6 +154,7 @@ int main(int argc, char** argv) {
         if (command == "captions") return printCaptions(args);
         if (command == "preview") return writePreview(args);
         if (command == "sheet") return writeSheet(args);
+        if (command == "reconstruct") return writeReconstructions(args);
         if (command == "vae") return trainVae(args);
         if (command == "adherence") return measureAdherence(args);
         if (command == "diffusion") return trainDiffusion(args);
