@@ -70,6 +70,6 @@ case "$1" in
     done ;;
   collect)
     mkdir -p "$OUT"
-    tar -C "$MODEL" -cf - . | split -b 15m - "$OUT/model.tar.part-"
+    tar -C "$MODEL" --exclude="*.part" -cf - . | split -b 15m - "$OUT/model.tar.part-"
     cp build-cuda/*.log "$OUT/" 2>/dev/null || true ;;
 esac

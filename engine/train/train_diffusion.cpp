@@ -302,7 +302,7 @@ int trainDiffusion(const Arguments& args) {
                       << budget.elapsedMinutes() << std::endl;
             passesSeconds = updateSeconds = 0.0;
         }
-        if (budget.elapsedMinutes() - lastSave > args.number("save-every", 3.0)) {
+        if (budget.elapsedMinutes() - lastSave > args.number("save-every", 1.0)) {
             save();
             lastSave = budget.elapsedMinutes();
             std::cout << "saved at step " << step << std::endl;

@@ -107,7 +107,7 @@ int trainVae(const Arguments& args) {
         ++step;
         // A decoder fine-tune keeps its latest average on disk as it goes (the GPU machine may be taken back);
         // a new VAE is only worth saving with its scaling factor, at the end.
-        if (decoderOnly && budget.elapsedMinutes() - lastSave > args.number("save-every", 3.0)) {
+        if (decoderOnly && budget.elapsedMinutes() - lastSave > args.number("save-every", 1.0)) {
             ema.swap(*vae);
             saveWeights(*vae, weightsPath, torch::kFloat16);
             ema.swap(*vae);
