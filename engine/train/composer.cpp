@@ -65,9 +65,10 @@ StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& c
             std::fprintf(stderr, "storybrush-train: left out sticker %s: %s\n", file.c_str(), e.what());
             continue;
         }
-        const bool sameSizeAsTheOthers =
-            images.empty() || (images.front().size(1) == image.height && images.front().size(2) == image.width);
-        if (image.channels != 4 || !sameSizeAsTheOthers) {
+        // `prepare` writes square stickers, all of one size.
+        const bool preparedShape = image.channels == 4 && image.width == image.height &&
+                                   (images.empty() || images.front().size(1) == image.height);
+        if (!preparedShape) {
             std::fprintf(stderr,
                          "storybrush-train: left out sticker %s: %dx%d with %d channels, not an RGBA sticker of the "
                          "prepared size (run `storybrush-train prepare` again to remake it)\n",
