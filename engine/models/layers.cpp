@@ -34,12 +34,39 @@ torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) { return convolve(x, b
 
 torch::Tensor Conv2dImpl::forwardAdding(const torch::Tensor& x, const torch::Tensor& offset) {
     // The bias joins the (small) offset first: one addition over the output instead of two.
-    return convolve(x, torch::Tensor()) + (bias.defined() ? offset + bias.view({1, -1, 1, 1}) : offset);
+    auto y = convolve(x, torch::Tensor());
+    const auto total = (bias.defined() ? offset + bias.view({1, -1, 1, 1}) : offset).contiguous();
+    if (runtime::fusedChannelAddTakes(y, total)) {
+        runtime::fusedChannelAdd_(y, total);
+        return y;
+    }
+    return y + total;
+}
+
+torch::Tensor Conv2dImpl::forwardThenAdd(const torch::Tensor& x, const torch::Tensor& residual) {
+    if (bias.defined() && runtime::speedLevers().fusedChannelAdd && x.is_cuda()) {
+        auto y = convolve(x, torch::Tensor());
+        if (runtime::fusedChannelAddTakes(y, bias, residual)) {
+            runtime::fusedChannelAdd_(y, bias, residual);
+            return y;
+        }
+        return residual + (y + bias.view({1, -1, 1, 1}));
+    }
+    return residual + forward(x);
 }
 
 torch::Tensor Conv2dImpl::convolve(const torch::Tensor& x, const torch::Tensor& withBias) {
     if (runtime::speedLevers().pointwiseConvGemm && x.is_cuda() && pointwiseConvAsGemmServes(x, weight, stride, padding))
         return pointwiseConvAsGemm(x, weight, withBias);
+    // cuDNN's output and then PyTorch's broadcasting bias add, or our vectorised one (`fused_channel_add`).
+    if (withBias.defined() && runtime::speedLevers().fusedChannelAdd && x.is_cuda()) {
+        auto y = torch::conv2d(x, weight, torch::Tensor(), {stride, stride}, {padding, padding});
+        if (runtime::fusedChannelAddTakes(y, withBias)) {
+            runtime::fusedChannelAdd_(y, withBias);
+            return y;
+        }
+        return y + withBias.view({1, -1, 1, 1});
+    }
     return torch::conv2d(x, weight, withBias, {stride, stride}, {padding, padding});
 }
 

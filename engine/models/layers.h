@@ -22,6 +22,9 @@ struct Conv2dImpl : torch::nn::Module {
     // forward(x) + offset for a small offset that broadcasts over the output (a ResNet's time embedding,
     // [N, C, 1, 1]): the bias is added to the offset, so the output gets one addition instead of two.
     torch::Tensor forwardAdding(const torch::Tensor& x, const torch::Tensor& offset);
+    // residual + forward(x), the bias and the residual added in one pass where `fused_channel_add` serves (a
+    // ResNet's conv2 and its shortcut).
+    torch::Tensor forwardThenAdd(const torch::Tensor& x, const torch::Tensor& residual);
 
     torch::Tensor weight;
     torch::Tensor bias;  // undefined when the layer has none

@@ -47,12 +47,12 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Te
     }
     if (scale.defined()) {
         h = norm2(h) * (1 + scale) + shift;  // ref: ResnetBlock2D time_embedding_norm == "scale_shift"
-        h = conv2(activateTemporary(opts.activation, h));  // h: made from norm2's output
+        h = activateTemporary(opts.activation, h);  // h: made from norm2's output
     } else {
-        h = conv2(normActivated(norm2, h));
+        h = normActivated(norm2, h);
     }
     const auto shortcut = conv_shortcut ? conv_shortcut(x) : x;
-    auto out = shortcut + h;
+    auto out = conv2->forwardThenAdd(h, shortcut);
     if (opts.outputScaleFactor != 1.0) {
         out = out / opts.outputScaleFactor;
     }

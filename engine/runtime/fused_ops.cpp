@@ -4,7 +4,10 @@
 
 #include <storybrush/error.h>
 
+#include <c10/core/GradMode.h>
+
 #include <cstdint>
+#include <initializer_list>
 
 #ifdef STORYBRUSH_WITH_CUDA_KERNELS
 #include "runtime/cuda/kernels.h"
@@ -65,10 +68,43 @@ bool gegluServable(const torch::Tensor& h) {
     return false;
 #endif
 }
+bool channelAddServable(const torch::Tensor& x, const torch::Tensor& offset, const torch::Tensor& residual) {
+#ifdef STORYBRUSH_WITH_CUDA_KERNELS
+    const auto aligned = [](const torch::Tensor& t) { return reinterpret_cast<std::uintptr_t>(t.data_ptr()) % 16 == 0; };
+    if (!(x.is_cuda() && x.dim() == 4 && (x.scalar_type() == torch::kFloat16 || x.scalar_type() == torch::kBFloat16) &&
+          x.is_contiguous(at::MemoryFormat::ChannelsLast) && x.size(0) <= (1LL << 31) - 1 &&
+          x.size(1) <= (1LL << 30) && aligned(x)))
+        return false;
+    if (!offset.defined()) return false;
+    const auto n = x.size(0), c = x.size(1);
+    const bool perPicture = offset.numel() == n * c && n > 1;
+    if (!(offset.device() == x.device() && offset.scalar_type() == x.scalar_type() &&
+          offset.is_contiguous() && (offset.numel() == c || perPicture) && aligned(offset) &&
+          cuda::channelAddServes(static_cast<int>(c), perPicture ? c : 0)))
+        return false;
+    return !residual.defined() || (residual.sizes() == x.sizes() && residual.device() == x.device() &&
+                                   residual.scalar_type() == x.scalar_type() &&
+                                   residual.is_contiguous(at::MemoryFormat::ChannelsLast) && aligned(residual));
+#else
+    (void)x;
+    (void)offset;
+    (void)residual;
+    return false;
+#endif
+}
+// Our kernels have no backward: where autograd records (the trainer), PyTorch's ops must run, or the gradient
+// would silently stop at our output.
+bool outsideAutograd(std::initializer_list<const torch::Tensor*> inputs) {
+    if (!c10::GradMode::is_enabled()) return true;
+    for (const auto* t : inputs) {
+        if (t->defined() && t->requires_grad()) return false;
+    }
+    return true;
+}
 }  // namespace
 
 bool fusedGroupNormTakes(const torch::Tensor& x, std::int64_t groups) {
-    return speedLevers().fusedGroupNorm && servable(x, groups, GroupNormKernel::Auto);
+    return speedLevers().fusedGroupNorm && servable(x, groups, GroupNormKernel::Auto) && outsideAutograd({&x});
 }
 
 torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const torch::Tensor& weight,
@@ -104,7 +140,28 @@ torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const 
 #endif
 }
 
-bool fusedGegluTakes(const torch::Tensor& h) { return speedLevers().fusedGeglu && gegluServable(h); }
+bool fusedChannelAddTakes(const torch::Tensor& x, const torch::Tensor& offset, const torch::Tensor& residual) {
+    return speedLevers().fusedChannelAdd && channelAddServable(x, offset, residual) &&
+           outsideAutograd({&x, &offset, &residual});
+}
+
+void fusedChannelAdd_(torch::Tensor& x, const torch::Tensor& offset, const torch::Tensor& residual) {
+    if (!channelAddServable(x, offset, residual)) throw Error(ErrorKind::Internal, "fusedChannelAdd_: not for this build or this input");
+#ifdef STORYBRUSH_WITH_CUDA_KERNELS
+    const c10::cuda::CUDAGuard onDevice(x.device());
+    const auto n = x.size(0), c = x.size(1);
+    const long long pictureStride = offset.numel() == c ? 0 : c;
+    const auto type = x.scalar_type() == torch::kBFloat16 ? cuda::HalfType::BFloat16 : cuda::HalfType::Float16;
+    const int status = cuda::channelAddNhwc(x.data_ptr(), residual.defined() ? residual.data_ptr() : nullptr, offset.data_ptr(),
+                                            pictureStride, static_cast<int>(n), x.size(2) * x.size(3), static_cast<int>(c),
+                                            type, c10::cuda::getCurrentCUDAStream(x.device().index()).stream());
+    if (status != 0) throw Error(ErrorKind::Internal, "fusedChannelAdd_: the kernel launch failed (CUDA error " + std::to_string(status) + ")");
+#endif
+}
+
+bool fusedGegluTakes(const torch::Tensor& h) {
+    return speedLevers().fusedGeglu && gegluServable(h) && outsideAutograd({&h});
+}
 
 torch::Tensor fusedGeglu(const torch::Tensor& h) {
     if (!gegluServable(h)) throw Error(ErrorKind::Internal, "fusedGeglu: not for this build or this input");

@@ -28,4 +28,13 @@ bool fusedGegluTakes(const torch::Tensor& h);
 // GELU, in one kernel. Throws on a build or an input it does not serve.
 torch::Tensor fusedGeglu(const torch::Tensor& h);
 
+// Whether fusedChannelAdd_ serves: the `fused_channel_add` lever on; x a channels-last FP16/BF16 4-D CUDA tensor
+// [N, C, H, W] with C a multiple of 8; offset of x's dtype, contiguous, with C values (one a channel) or N*C (one a
+// picture and channel); residual undefined or of x's shape, dtype and layout; all 16-byte aligned.
+bool fusedChannelAddTakes(const torch::Tensor& x, const torch::Tensor& offset, const torch::Tensor& residual = {});
+// x += offset broadcast over the pixels (+ residual), in place, in one kernel (runtime/cuda/channel_add_kernel.cu):
+// a convolution's bias, a ResNet's bias + time embedding, or its conv2 bias + shortcut. Throws on a build or an
+// input it does not serve.
+void fusedChannelAdd_(torch::Tensor& x, const torch::Tensor& offset, const torch::Tensor& residual = {});
+
 }  // namespace storybrush::runtime

@@ -31,6 +31,7 @@ SpeedLevers readLevers() {
         else if (name == "fused_geglu") levers.fusedGeglu = on;
         else if (name == "fused_group_norm_split") levers.fusedGroupNormSplit = on;
         else if (name == "pointwise_conv_gemm") levers.pointwiseConvGemm = on;
+        else if (name == "fused_channel_add") levers.fusedChannelAdd = on;
     }
     return levers;
 }
@@ -49,7 +50,8 @@ std::string describeSpeedLevers() {
            mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast) + " vae_channels_last" + mark(l.vaeChannelsLast) + " group_norm" + mark(l.spreadGroupNorm) +
            " batched_cfg" + mark(l.batchedTrueCfg) + " expandable_segments" + mark(l.expandableSegments) +
            " fused_group_norm" + mark(l.fusedGroupNorm) + " fused_geglu" + mark(l.fusedGeglu) +
-           " fused_group_norm_split" + mark(l.fusedGroupNormSplit) + " pointwise_conv_gemm" + mark(l.pointwiseConvGemm);
+           " fused_group_norm_split" + mark(l.fusedGroupNormSplit) + " pointwise_conv_gemm" + mark(l.pointwiseConvGemm) +
+           " fused_channel_add" + mark(l.fusedChannelAdd);
 }
 
 void applySpeedLevers() {

@@ -41,6 +41,10 @@ struct SpeedLevers {
     // cuDNN's convolution and PyTorch's separate bias add. H100, session 8: SD 1.5 step 9.81 -> 9.72 ms, within the
     // run-to-run spread (9.81 / 9.84 for the defaults twice), so off.
     bool pointwiseConvGemm = false;
+    // Convolution biases (and a ResNet's bias + time embedding, and its conv2 bias + shortcut) added by one
+    // vectorised kernel of our own over the channels-last output instead of PyTorch's broadcasting add (about 0.5 ms
+    // of an SD 1.5 step on the H100, session 8 profile). Off until measured.
+    bool fusedChannelAdd = false;
 };
 
 const SpeedLevers& speedLevers();

@@ -6,6 +6,7 @@
 #include "models/layers.h"
 #include "models/unet.h"
 #include "runtime/fused_ops.h"
+#include "runtime/speed.h"
 
 #include <storybrush/error.h>
 
@@ -325,6 +326,59 @@ private Q_SLOTS:
         // A strided view (not what the projection gives) is refused rather than read wrongly.
         const auto wide = torch::randn({4, 16}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16));
         QVERIFY_THROWS_EXCEPTION(Error, runtime::fusedGeglu(wide.t()));
+    }
+
+    // Our kernels have no backward: while autograd records, PyTorch's ops must run (the trainer), or the gradient
+    // stops at our output without a word.
+    void cudaFusedOpsStayOutOfAutograd() {
+        STORYBRUSH_REQUIRE_CUDA();
+        if (!runtime::speedLevers().fusedGeglu) QSKIP("the fused_geglu lever is off (STORYBRUSH_LEVERS)");
+        const auto h = torch::randn({2, 8, 64}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kBFloat16));
+        {
+            torch::NoGradGuard noGrad;
+            QVERIFY(runtime::fusedGegluTakes(h));
+        }
+        QVERIFY(runtime::fusedGegluTakes(h));  // grad mode on, but nothing here asks for a gradient
+        const auto learnt = h.clone().requires_grad_(true);
+        QVERIFY(!runtime::fusedGegluTakes(learnt));
+        QVERIFY(!runtime::fusedGroupNormTakes(learnt.view({2, 8, 8, 8}).contiguous(at::MemoryFormat::ChannelsLast), 4));
+    }
+
+    // Biases, bias + time embedding, and bias + residual over channels-last activations, against PyTorch in FP32.
+    void cudaFusedChannelAddMatchesPyTorch() {
+        STORYBRUSH_REQUIRE_CUDA();
+        torch::NoGradGuard noGrad;
+        const auto cl = at::MemoryFormat::ChannelsLast;
+        for (const auto dtype : {torch::kFloat16, torch::kBFloat16}) {
+            const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(dtype);
+            torch::manual_seed(11);
+            const auto x = (torch::randn({2, 320, 24, 20}) * 4).to(options).contiguous(cl);
+            const auto residual = (torch::randn({2, 320, 24, 20}) * 4).to(options).contiguous(cl);
+            const auto bias = torch::randn({320}).to(options);
+            const auto perPicture = torch::randn({2, 320, 1, 1}).to(options);
+            const double tolerance = dtype == torch::kFloat16 ? 1e-3 : 8e-3;  // half a step, relative to 1 + |value|
+            const auto check = [&](const torch::Tensor& got, const torch::Tensor& expected, const char* what) {
+                QVERIFY2(got.is_contiguous(cl), what);
+                const double error = ((got.to(torch::kFloat32) - expected).abs() / (expected.abs() + 1)).max().item<double>();
+                QVERIFY2(error <= tolerance, qPrintable(QStringLiteral("%1 %2: %3").arg(QString::fromLatin1(what)).arg(QString::fromLatin1(c10::toString(dtype))).arg(error)));
+            };
+            auto y = x.clone(cl);
+            runtime::fusedChannelAdd_(y, bias);
+            check(y, x.to(torch::kFloat32) + bias.to(torch::kFloat32).view({1, -1, 1, 1}), "bias");
+            y = x.clone(cl);
+            runtime::fusedChannelAdd_(y, perPicture);
+            check(y, x.to(torch::kFloat32) + perPicture.to(torch::kFloat32), "per picture");
+            y = x.clone(cl);
+            runtime::fusedChannelAdd_(y, bias, residual);
+            check(y, x.to(torch::kFloat32) + bias.to(torch::kFloat32).view({1, -1, 1, 1}) + residual.to(torch::kFloat32),
+                  "bias and residual");
+        }
+        // What the kernel cannot read in 16-byte vectors is refused, not read wrongly.
+        const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16);
+        auto odd = torch::zeros({1, 12, 4, 4}, options).contiguous(at::MemoryFormat::ChannelsLast);
+        QVERIFY_THROWS_EXCEPTION(Error, runtime::fusedChannelAdd_(odd, torch::zeros({12}, options)));
+        auto nchw = torch::zeros({1, 16, 4, 4}, options);
+        QVERIFY_THROWS_EXCEPTION(Error, runtime::fusedChannelAdd_(nchw, torch::zeros({16}, options)));
     }
 };
 

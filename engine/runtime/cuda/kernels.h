@@ -27,4 +27,12 @@ int groupNormNhwcSplit(const void* x, void* y, const void* gamma, const void* be
 // Returns the cudaError_t of the launch (0: none).
 int gegluRows(const void* h, void* out, long long rows, int inner, HalfType type, void* stream);
 
+// x[p][i][ch] += offset[p * offsetPictureStride + ch] (+ residual[p][i][ch] when residual is not null), in place,
+// over n pictures of hw pixels and c channels (NHWC), sums in FP32. offsetPictureStride: 0 for one value a channel
+// (a bias), c for one a picture and channel. x, residual and offset 16-byte aligned, all of `type`;
+// channelAddServes checks the shape. Returns the cudaError_t of the launch (0: none).
+bool channelAddServes(int c, long long offsetPictureStride);
+int channelAddNhwc(void* x, const void* residual, const void* offset, long long offsetPictureStride, int n, long long hw,
+                   int c, HalfType type, void* stream);
+
 }  // namespace storybrush::runtime::cuda
