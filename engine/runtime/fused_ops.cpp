@@ -68,6 +68,7 @@ bool gegluServable(const torch::Tensor& h) {
     return false;
 #endif
 }
+
 bool channelAddServable(const torch::Tensor& x, const torch::Tensor& offset, const torch::Tensor& residual) {
 #ifdef STORYBRUSH_WITH_CUDA_KERNELS
     const auto aligned = [](const torch::Tensor& t) { return reinterpret_cast<std::uintptr_t>(t.data_ptr()) % 16 == 0; };
@@ -92,6 +93,7 @@ bool channelAddServable(const torch::Tensor& x, const torch::Tensor& offset, con
     return false;
 #endif
 }
+
 // Our kernels have no backward: where autograd records (the trainer), PyTorch's ops must run, or the gradient
 // would silently stop at our output.
 bool outsideAutograd(std::initializer_list<const torch::Tensor*> inputs) {
