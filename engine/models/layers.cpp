@@ -18,6 +18,16 @@ torch::Tensor param(torch::nn::Module& module, const char* name, torch::IntArray
     return module.register_parameter(name, torch::empty(shape, options), /*requires_grad=*/false);
 }
 
+// y + offset (+ residual), the [N or 1, C, 1, 1] offset broadcast over the pixels: in place in one pass of our
+// kernel where `fused_channel_add` serves, else PyTorch's adds.
+torch::Tensor addOverPixels(torch::Tensor y, const torch::Tensor& offset, const torch::Tensor& residual = {}) {
+    if (runtime::fusedChannelAddTakes(y, offset, residual)) {
+        runtime::fusedChannelAdd_(y, offset, residual);
+        return y;
+    }
+    return residual.defined() ? residual + (y + offset) : y + offset;
+}
+
 }  // namespace
 
 Conv2dImpl::Conv2dImpl(std::int64_t inChannels, std::int64_t outChannels, std::int64_t kernel,
@@ -34,24 +44,13 @@ torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) { return convolve(x, b
 
 torch::Tensor Conv2dImpl::forwardAdding(const torch::Tensor& x, const torch::Tensor& offset) {
     // The bias joins the (small) offset first: one addition over the output instead of two.
-    auto y = convolve(x, torch::Tensor());
     const auto total = (bias.defined() ? offset + bias.view({1, -1, 1, 1}) : offset).contiguous();
-    if (runtime::fusedChannelAddTakes(y, total)) {
-        runtime::fusedChannelAdd_(y, total);
-        return y;
-    }
-    return y + total;
+    return addOverPixels(convolve(x, torch::Tensor()), total);
 }
 
 torch::Tensor Conv2dImpl::forwardThenAdd(const torch::Tensor& x, const torch::Tensor& residual) {
-    if (bias.defined() && runtime::speedLevers().fusedChannelAdd && x.is_cuda()) {
-        auto y = convolve(x, torch::Tensor());
-        if (runtime::fusedChannelAddTakes(y, bias, residual)) {
-            runtime::fusedChannelAdd_(y, bias, residual);
-            return y;
-        }
-        return residual + (y + bias.view({1, -1, 1, 1}));
-    }
+    if (bias.defined() && runtime::speedLevers().fusedChannelAdd && x.is_cuda())
+        return addOverPixels(convolve(x, torch::Tensor()), bias.view({1, -1, 1, 1}), residual);
     return residual + forward(x);
 }
 
@@ -60,12 +59,8 @@ torch::Tensor Conv2dImpl::convolve(const torch::Tensor& x, const torch::Tensor& 
         return pointwiseConvAsGemm(x, weight, withBias);
     // cuDNN's output and then PyTorch's broadcasting bias add, or our vectorised one (`fused_channel_add`).
     if (withBias.defined() && runtime::speedLevers().fusedChannelAdd && x.is_cuda()) {
-        auto y = torch::conv2d(x, weight, torch::Tensor(), {stride, stride}, {padding, padding});
-        if (runtime::fusedChannelAddTakes(y, withBias)) {
-            runtime::fusedChannelAdd_(y, withBias);
-            return y;
-        }
-        return y + withBias.view({1, -1, 1, 1});
+        return addOverPixels(torch::conv2d(x, weight, torch::Tensor(), {stride, stride}, {padding, padding}),
+                             withBias.view({1, -1, 1, 1}));
     }
     return torch::conv2d(x, weight, withBias, {stride, stride}, {padding, padding});
 }
