@@ -4,6 +4,7 @@
 
 #include "imaging/repaint.h"
 #include "models/autoencoder_tiny.h"
+#include "pipeline/diffusion.h"
 #include "pipeline/generation.h"
 #include "pipeline/latent_preview.h"
 #include "pipeline/random_model.h"
@@ -316,11 +317,19 @@ int runBench(int argc, char** argv) {
     if (profile) kernels = runtime::profileKernels([&] { benchRun(runs + 1); });
 
     const double unetStep = median(stepMs);
+    // The step above includes the sampler's arithmetic and a wait for each step to finish (the bench's clock); the
+    // UNet's own share is timed apart, as diffusers and torch.compile figures are.
+    double unetCall = 0.0;
+    if (!model->qwen) {
+        pipeline::PromptCache prompts;
+        const auto conditioning = prompts.get(*model, request.prompt, request.negativePrompt, request.clipSkip, request.cfgScale > 1.0f);
+        unetCall = pipeline::timeUNetCalls(*model, conditioning, width, height, std::max(request.steps, 10));
+    }
     nlohmann::json line = {
         {"model", model->name}, {"device", runtime::describeDevice(target.device)},
         {"dtype", runtime::dtypeName(target.dtype)}, {"size", std::to_string(width) + "x" + std::to_string(height)},
         {"steps", request.steps}, {"batch", batch}, {"cfg", request.cfgScale}, {"sampler", model->qwen ? std::string("flowmatch-euler") : std::string(samplerName(request.sampler))},
-        {"text_ms", median(textMs)}, {"unet_step_ms", unetStep}, {"vae_ms", median(vaeMs)},
+        {"text_ms", median(textMs)}, {"unet_step_ms", unetStep}, {"unet_call_ms", unetCall}, {"vae_ms", median(vaeMs)},
         {"total_s", median(totalMs) / 1000.0}, {"per_picture_s", median(totalMs) / 1000.0 / batch}, {"it_per_s", unetStep > 0 ? 1000.0 / unetStep : 0.0},
         {"peak_alloc_gib", peakAlloc}, {"peak_device_gib", peakDevice}, {"cold_start_s", coldStartS}, {"first_run_s", firstRunS},
         {"runs", runs}, {"finite", finite}, {"mode", mode}, {"previews_per_run", previewsPerRun},
@@ -333,6 +342,7 @@ int runBench(int argc, char** argv) {
                 height, request.steps, static_cast<double>(request.cfgScale), line["sampler"].get<std::string>().c_str());
     std::printf("text       %8.2f ms\nunet step  %8.2f ms  (%.2f it/s)\nvae decode %8.2f ms\ntotal      %8.3f s\n",
                 median(textMs), unetStep, unetStep > 0 ? 1000.0 / unetStep : 0.0, median(vaeMs), median(totalMs) / 1000.0);
+    if (unetCall > 0) std::printf("unet alone %8.2f ms a call (batch %d, calls back to back)\n", unetCall, request.cfgScale > 1.0f ? 2 : 1);
     if (previewRate > 0)
         std::printf("previews   %d a run, %.2f ms each (%s)\n", previewsPerRun, median(previewMs), taesd ? "TAESD" : "projection");
     std::printf("peak alloc %8.3f GiB, device %.3f GiB, cold start %.2f s, finite: %s\n", peakAlloc, peakDevice,

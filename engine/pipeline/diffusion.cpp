@@ -1,11 +1,42 @@
 // The denoise loop and the VAE steps shared by text-to-image and image-to-image.
 #include "pipeline/diffusion.h"
 
+#include "runtime/memory.h"
+
 #include <storybrush/error.h>
 
+#include <chrono>
 #include <cstring>
 
 namespace storybrush::pipeline {
+
+namespace {
+
+// What every UNet call of one picture shares: the text context ([uncond, cond] with guidance) and SDXL's
+// added conditioning.
+struct UNetContext {
+    torch::Tensor context;
+    models::UNetConditioning added;
+};
+
+UNetContext unetContext(const LoadedModel& model, const TextConditioning& conditioning, std::int64_t latentHeight,
+                        std::int64_t latentWidth) {
+    const bool guided = conditioning.uncond.defined();
+    UNetContext out;
+    out.context = guided ? torch::cat({conditioning.uncond, conditioning.cond}, 0) : conditioning.cond;
+    if (conditioning.pooled.defined()) {
+        // ref: StableDiffusionXLPipeline._get_add_time_ids: original size, crop top-left, target size; the
+        // pipeline's defaults are the drawing size for both and no crop, on both sides of the guidance.
+        const double height = double(latentHeight * 8), width = double(latentWidth * 8);
+        const auto timeIds =
+            torch::tensor({height, width, 0.0, 0.0, height, width}, torch::kFloat32).view({1, 6}).to(model.target.device);
+        out.added.textEmbeds = guided ? torch::cat({conditioning.uncondPooled, conditioning.pooled}, 0) : conditioning.pooled;
+        out.added.timeIds = timeIds.expand({guided ? 2 : 1, 6});
+    }
+    return out;
+}
+
+}  // namespace
 
 torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch::Tensor latents,
                       const TextConditioning& conditioning, double cfgScale, int startIndex,
@@ -13,23 +44,13 @@ torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch:
     const auto device = model.target.device;
     const auto dtype = model.target.dtype;
     const bool guided = conditioning.uncond.defined();
-    const torch::Tensor context =
-        guided ? torch::cat({conditioning.uncond, conditioning.cond}, 0) : conditioning.cond;
     const int total = scheduler.numSteps() - startIndex;
     latents = latents.to(device, torch::kFloat32);
     if (stopped) *stopped = false;
     const bool concatenates = inpaint && inpaint->unetExtra.defined();
     const bool blends = inpaint && inpaint->blendMask.defined();
     const torch::Tensor extra = concatenates ? inpaint->unetExtra.to(device, dtype) : torch::Tensor();
-    models::UNetConditioning added;
-    if (conditioning.pooled.defined()) {
-        // ref: StableDiffusionXLPipeline._get_add_time_ids: original size, crop top-left, target size; the
-        // pipeline's defaults are the drawing size for both and no crop, on both sides of the guidance.
-        const double height = double(latents.size(2) * 8), width = double(latents.size(3) * 8);
-        const auto timeIds = torch::tensor({height, width, 0.0, 0.0, height, width}, torch::kFloat32).view({1, 6}).to(device);
-        added.textEmbeds = guided ? torch::cat({conditioning.uncondPooled, conditioning.pooled}, 0) : conditioning.pooled;
-        added.timeIds = timeIds.expand({guided ? 2 : 1, 6});
-    }
+    const auto [context, added] = unetContext(model, conditioning, latents.size(2), latents.size(3));
     for (int i = startIndex; i < scheduler.numSteps(); ++i) {
         auto input = scheduler.scaleModelInput(latents, i).to(dtype);
         if (concatenates) input = torch::cat({input, extra}, 1);
@@ -55,6 +76,20 @@ torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch:
         }
     }
     return latents;
+}
+
+double timeUNetCalls(LoadedModel& model, const TextConditioning& conditioning, int width, int height, int calls) {
+    const auto device = model.target.device;
+    const auto [context, added] = unetContext(model, conditioning, height / 8, width / 8);
+    const auto options = torch::TensorOptions().dtype(model.target.dtype).device(device);
+    const auto sample = torch::randn({context.size(0), model.unet->config.inChannels, height / 8, width / 8}, options);
+    const auto timestep = torch::full({context.size(0)}, 500.0, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+    model.unetRunner->forward(model.unet, sample, timestep, context, added);  // captured here unless it already was
+    runtime::synchronize(device);
+    const auto start = std::chrono::steady_clock::now();
+    for (int call = 0; call < calls; ++call) model.unetRunner->forward(model.unet, sample, timestep, context, added);
+    runtime::synchronize(device);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / calls;
 }
 
 torch::Tensor decodeLatents(LoadedModel& model, const torch::Tensor& latents) {

@@ -37,6 +37,11 @@ torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch:
                       const TextConditioning& conditioning, double cfgScale, int startIndex,
                       const StepCallback& onStep, bool* stopped = nullptr, const LatentInpaint* inpaint = nullptr);
 
+// The UNet alone as the denoise loop calls it, `calls` times back to back (one picture's context, a width x height
+// picture, a mid-schedule timestep), after one call that captures its CUDA graph: milliseconds a call. What a
+// step costs without the sampler's own arithmetic and without waiting for each step to finish.
+double timeUNetCalls(LoadedModel& model, const TextConditioning& conditioning, int width, int height, int calls);
+
 // The VAE decoder on scaled latents: decode(latents / scaling_factor), float32 [B, 3, H, W] about [-1, 1].
 torch::Tensor decodeLatents(LoadedModel& model, const torch::Tensor& latents);
 

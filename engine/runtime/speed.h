@@ -36,15 +36,20 @@ struct SpeedLevers {
     // of one thread block per group (31 us a call at SD 1.5's 64x64 layers on the H100). H100, session 8, one call:
     // SD 1.5 512² UNet step 9.63 -> 7.84 ms, VAE decode 13.83 -> 9.97 ms, picture 0.262 -> 0.214 s; SDXL 1024²
     // step 39.82 -> 36.24 ms (before its statistics and finalize passes were made parallel: 35.35 after).
+    // Session 9 tried the finalize pass done by the statistics kernel's last block (a fence and a per-stream arrival
+    // counter, as the CUDA samples' threadFenceReduction) to save its launch: slower, UNet call 7.29 -> 7.59 ms, step
+    // 7.44 -> 7.78 / 7.90 (H100, one call), so the split kernel keeps its three launches.
     bool fusedGroupNormSplit = true;
     // 1x1 convolutions over channels-last inputs as GEMMs with the bias in the epilogue (models/layers.h) instead of
     // cuDNN's convolution and PyTorch's separate bias add. H100, session 8: SD 1.5 step 9.81 -> 9.72 ms, within the
     // run-to-run spread (9.81 / 9.84 for the defaults twice), so off.
     bool pointwiseConvGemm = false;
     // Convolution biases (and a ResNet's bias + time embedding, and its conv2 bias + shortcut) added by one
-    // vectorised kernel of our own over the channels-last output instead of PyTorch's broadcasting add (about 0.5 ms
-    // of an SD 1.5 step on the H100, session 8 profile). Off until measured.
-    bool fusedChannelAdd = false;
+    // vectorised kernel of our own over the channels-last output instead of PyTorch's broadcasting add and separate
+    // residual pass. H100, session 9, two calls: SD 1.5 512² step 7.72 / 7.63 -> 7.37 ms and 7.61 / 7.63 -> 7.44,
+    // VAE decode 10.07 -> 8.59 ms, picture 0.214 -> 0.200 s; SDXL 1024² step 33.94 -> 33.40 ms, VAE 44.87 -> 39.75.
+    // A third call: UNet call alone 7.83 -> 7.29 ms.
+    bool fusedChannelAdd = true;
 };
 
 const SpeedLevers& speedLevers();

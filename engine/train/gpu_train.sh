@@ -16,10 +16,10 @@ MODEL=build-cuda/model
 T="--concepts engine/train/data/concepts.tsv --data .trainingdata --template engine/train/data/model --model $MODEL"
 case "$1" in
   build)
-    # TESTS=1 also builds the engine's CUDA-capable unit tests (tst_unet). The training needs none of our own CUDA
-    # kernels: should nvcc fail on them, the build goes on without them and says so.
+    # TESTS=1 also builds the engine's CUDA-capable unit tests (tst_unet, tst_pipeline, tst_autoencoder_kl). The
+    # training needs none of our own CUDA kernels: should nvcc fail on them, the build goes on without them and says so.
     targets="storybrush-train storybrush-cli"; tests=OFF
-    [ -n "${TESTS:-}" ] && { targets="$targets tst_unet"; tests=ON; }
+    [ -n "${TESTS:-}" ] && { targets="$targets tst_unet tst_pipeline tst_autoencoder_kl"; tests=ON; }
     cmake -S . -B build-cuda -G Ninja -DSTORYBRUSH_GUI=OFF -DSTORYBRUSH_CUDA=ON -DSTORYBRUSH_TRAINER=ON \
       -DSTORYBRUSH_TESTS=$tests -DICU_ROOT=/opt/dd/usr >/dev/null
     # shellcheck disable=SC2086

@@ -4,7 +4,8 @@
 #   sh tests/reference/lever_table.sh [KIND] [RUNS] [LEVERS...]
 #   KIND: sd15 (default) | sdxl | sd15-inpaint; LEVERS: names as in STORYBRUSH_LEVERS (default: our own
 #   kernels'; `all` for every lever). Each row makes its random model anew.
-# Prints: lever, its state in that row, UNet step ms, VAE ms, whole picture s, peak allocator / device GiB.
+# Prints: lever, its state in that row, sampler step ms, the UNet call alone ms, VAE ms, whole picture s, peak
+# allocator / device GiB.
 set -u
 cli=${CLI:-build-cuda/storybrush-cli}
 kind=${1:-sd15}
@@ -26,12 +27,12 @@ try:
     j = json.loads(sys.stdin.read())
 except ValueError:
     print("%-34s failed" % label); sys.exit()
-print("%-34s %8.2f %8.2f %8.3f %7.3f %7.3f" % (label, j["unet_step_ms"], j["vae_ms"], j["total_s"],
-                                                j["peak_alloc_gib"], j["peak_device_gib"]))
+print("%-34s %8.2f %8.2f %8.2f %8.3f %7.3f %7.3f" % (label, j["unet_step_ms"], j["unet_call_ms"], j["vae_ms"], j["total_s"],
+                                                     j["peak_alloc_gib"], j["peak_device_gib"]))
 ' "$1" < "$last"
 }
 echo "$kind ${size}x${size}, $steps steps, median of $runs runs"
-printf '%-34s %8s %8s %8s %7s %7s\n' "row" "step ms" "vae ms" "total s" "alloc" "device"
+printf '%-34s %8s %8s %8s %8s %7s %7s\n' "row" "step ms" "unet ms" "vae ms" "total s" "alloc" "device"
 row "defaults" ""
 defaults=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["levers"])' < "$last" 2>/dev/null)
 for lever in $levers; do
