@@ -2,6 +2,7 @@
 #include "models/attention.h"
 
 #include "runtime/fused_ops.h"
+#include "runtime/speed.h"
 #include "runtime/torch_compat.h"
 
 #include <torch/torch.h>
@@ -21,9 +22,41 @@ AttentionImpl::AttentionImpl(const AttentionOptions& options, const torch::Tenso
     to_v = register_module("to_v", Linear(keyDim, inner, tensorOptions, options.bias));
     to_out = register_module("to_out", torch::nn::ModuleList());
     to_out->push_back(Linear(inner, options.queryDim, tensorOptions, options.outBias));
+    if (!options.crossAttentionDim && !options.bias) {
+        qkvWeight = torch::empty({3 * inner, options.queryDim}, tensorOptions);
+        const torch::NoGradGuard noGrad;
+        std::int64_t row = 0;
+        for (Linear* layer : {&to_q, &to_k, &to_v}) {
+            (*layer)->weight.set_data(qkvWeight.narrow(0, row, inner));
+            row += inner;
+        }
+    }
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& context) {
+bool AttentionImpl::projectsQkvAtOnce() const {
+    if (!qkvWeight.defined() || !runtime::speedLevers().fusedQkv) return false;
+    if (torch::GradMode::is_enabled() && to_q->weight.requires_grad()) return false;
+    std::int64_t row = 0;
+    for (const Linear* layer : {&to_q, &to_k, &to_v}) {
+        const auto& weight = (*layer)->weight;
+        const auto rows = weight.size(0);
+        if ((*layer)->weightScale.defined() || weight.scalar_type() != qkvWeight.scalar_type() ||
+            weight.device() != qkvWeight.device() || !weight.is_contiguous() ||
+            weight.data_ptr() != qkvWeight.narrow(0, row, rows).data_ptr())
+            return false;
+        row += rows;
+    }
+    return true;
+}
+
+std::pair<torch::Tensor, torch::Tensor> AttentionImpl::keysAndValues(const torch::Tensor& source) {
+    const auto split = [&](const torch::Tensor& t) {
+        return t.view({source.size(0), -1, opts.heads, opts.headDim}).transpose(1, 2);
+    };
+    return {split(to_k(source)), split(to_v(source))};
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& hidden, const CrossContext& context) {
     const auto residual = hidden;
     auto x = hidden;
     const bool spatial = x.dim() == 4;
@@ -41,15 +74,24 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& hidden, const torch::T
     } else if (group_norm) {
         x = group_norm(x.transpose(1, 2)).transpose(1, 2);
     }
-    const auto& keySource = context.defined() ? context : x;
     const auto batch = x.size(0);
-    auto split = [&](const torch::Tensor& t) {
-        return t.view({batch, -1, opts.heads, opts.headDim}).transpose(1, 2);
-    };
-    auto q = split(to_q(x));
-    auto k = split(to_k(keySource));
-    auto v = split(to_v(keySource));
-    auto out = runtime::scaledDotProductAttention(q, k, v);
+    torch::Tensor q;
+    std::pair<torch::Tensor, torch::Tensor> keys;
+    if (!context.tokens.defined() && projectsQkvAtOnce()) {
+        const auto qkv = torch::linear(x, qkvWeight).view({batch, -1, 3, opts.heads, opts.headDim});
+        q = qkv.select(2, 0).transpose(1, 2);
+        keys = {qkv.select(2, 1).transpose(1, 2), qkv.select(2, 2).transpose(1, 2)};
+    } else {
+        q = to_q(x).view({batch, -1, opts.heads, opts.headDim}).transpose(1, 2);
+        if (context.keys) {
+            const auto made = context.keys->byLayer.find(this);
+            const bool fits = made != context.keys->byLayer.end() && made->second.first.size(0) == batch &&
+                              (!context.tokens.defined() || made->second.first.size(2) == context.tokens.size(1));
+            if (fits) keys = made->second;
+        }
+        if (!keys.first.defined()) keys = keysAndValues(context.tokens.defined() ? context.tokens : x);
+    }
+    auto out = runtime::scaledDotProductAttention(q, keys.first, keys.second);
     out = out.transpose(1, 2).reshape({batch, -1, opts.heads * opts.headDim});
     out = to_out[0]->as<LinearImpl>()->forward(out);
     if (spatial) {
@@ -107,8 +149,8 @@ BasicTransformerBlockImpl::BasicTransformerBlockImpl(const TransformerBlockOptio
     ff = register_module("ff", FeedForward(options.dim, options.dim * 4, tensorOptions));
 }
 
-torch::Tensor BasicTransformerBlockImpl::forward(torch::Tensor x, const torch::Tensor& context) {
-    x = attn1(norm1(x), onlyCrossAttention ? context : torch::Tensor()) + x;
+torch::Tensor BasicTransformerBlockImpl::forward(torch::Tensor x, const CrossContext& context) {
+    x = attn1(norm1(x), onlyCrossAttention ? context : CrossContext()) + x;
     x = attn2(norm2(x), context) + x;
     return ff(norm3(x)) + x;
 }
@@ -140,7 +182,7 @@ Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DOptions& optio
     }
 }
 
-torch::Tensor Transformer2DModelImpl::forward(const torch::Tensor& x, const torch::Tensor& context) {
+torch::Tensor Transformer2DModelImpl::forward(const torch::Tensor& x, const CrossContext& context) {
     const auto batch = x.size(0);
     const auto height = x.size(2);
     const auto width = x.size(3);

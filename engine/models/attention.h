@@ -11,8 +11,29 @@
 
 #include <cstdint>
 #include <optional>
+#include <unordered_map>
+#include <utility>
 
 namespace storybrush::models {
+
+struct AttentionImpl;
+
+// Every cross-attention layer's keys and values for one context ([B, heads, tokens, headDim] each), made once by
+// UNet2DConditionModelImpl::crossAttentionKeys and reused by the UNet calls that share the context: the context
+// does not change during a picture's steps, so projecting it again every step is wasted work (issue 9). Never
+// changed once made; `serial` tells one set from another.
+struct CrossAttentionKeys {
+    std::uint64_t serial = 0;
+    std::unordered_map<const AttentionImpl*, std::pair<torch::Tensor, torch::Tensor>> byLayer;
+};
+
+// The context as the attention layers take it: the text tokens and, if made, their keys and values.
+struct CrossContext {
+    CrossContext(const torch::Tensor& tokensValue = {}, const CrossAttentionKeys* keysValue = nullptr)  // NOLINT: implicit
+        : tokens(tokensValue), keys(keysValue) {}
+    torch::Tensor tokens;
+    const CrossAttentionKeys* keys;
+};
 
 struct AttentionOptions {
     std::int64_t queryDim = 0;
@@ -32,8 +53,15 @@ struct AttentionOptions {
 // ref: diffusers models/attention_processor.py Attention + AttnProcessor2_0.
 struct AttentionImpl : torch::nn::Module {
     AttentionImpl(const AttentionOptions& options, const torch::TensorOptions& tensorOptions);
-    // hidden: [B, N, C] or, with a group_norm, [B, C, H, W]; context: [B, M, cross] or undefined for self.
-    torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& context = {});
+    // hidden: [B, N, C] or, with a group_norm, [B, C, H, W]; context: [B, M, cross] or undefined for self. Keys
+    // and values made for this layer in context.keys are used instead of projecting context.tokens.
+    torch::Tensor forward(const torch::Tensor& hidden, const CrossContext& context = {});
+    // to_k and to_v of `source` ([B, M, C]), split into heads: [B, heads, M, headDim] each.
+    std::pair<torch::Tensor, torch::Tensor> keysAndValues(const torch::Tensor& source);
+    // Whether self-attention's q, k and v come from one GEMM over qkvWeight (the `fused_qkv` lever): to_q, to_k
+    // and to_v still are its rows (nothing re-pointed them: FP8 storage, a trainer's flat parameters) and autograd
+    // is not recording (qkvWeight has no gradient path to them).
+    bool projectsQkvAtOnce() const;
 
     AttentionOptions opts;
     GroupNorm group_norm{nullptr};
@@ -41,6 +69,9 @@ struct AttentionImpl : torch::nn::Module {
     Linear to_k{nullptr};
     Linear to_v{nullptr};
     torch::nn::ModuleList to_out{nullptr};  // [0]: Linear (diffusers' [1] is a Dropout without weights)
+    // Self-attention without q/k/v biases: [3 * inner, queryDim], whose rows to_q, to_k and to_v's weights are
+    // (loading fills it through them). Undefined otherwise.
+    torch::Tensor qkvWeight;
 };
 TORCH_MODULE(Attention);
 
@@ -76,7 +107,7 @@ struct TransformerBlockOptions {
 // x += attn1(norm1(x)); x += attn2(norm2(x), context); x += ff(norm3(x)).
 struct BasicTransformerBlockImpl : torch::nn::Module {
     BasicTransformerBlockImpl(const TransformerBlockOptions& options, const torch::TensorOptions& tensorOptions);
-    torch::Tensor forward(torch::Tensor x, const torch::Tensor& context);
+    torch::Tensor forward(torch::Tensor x, const CrossContext& context);
 
     bool onlyCrossAttention;
     LayerNorm norm1{nullptr};
@@ -103,7 +134,7 @@ struct Transformer2DOptions {
 // norm -> proj_in -> blocks over H*W tokens -> proj_out -> + residual.
 struct Transformer2DModelImpl : torch::nn::Module {
     Transformer2DModelImpl(const Transformer2DOptions& options, const torch::TensorOptions& tensorOptions);
-    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context);
+    torch::Tensor forward(const torch::Tensor& x, const CrossContext& context);
 
     bool useLinearProjection;
     GroupNorm norm{nullptr};

@@ -33,7 +33,7 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Te
     torch::Tensor scale;
     torch::Tensor shift;
     if (time_emb_proj && temb.defined()) {
-        auto t = time_emb_proj(activate(opts.activation, temb)).unsqueeze(-1).unsqueeze(-1);
+        auto t = time_emb_proj(opts.tembActivated ? temb : activate(opts.activation, temb)).unsqueeze(-1).unsqueeze(-1);
         if (opts.scaleShift) {
             h = conv1(activated);
             auto parts = t.chunk(2, 1);

@@ -22,6 +22,9 @@ struct ResnetOptions {
     Activation activation = Activation::Silu;
     bool scaleShift = false;  // resnet_time_scale_shift "scale_shift" instead of "default"
     double outputScaleFactor = 1.0;
+    // The UNet's resnets get temb already activated: the UNet activates it once for all of them (diffusers does it
+    // in each, the same values 22 times a step for SD 1.5).
+    bool tembActivated = false;
 };
 
 // ref: diffusers models/resnet.py ResnetBlock2D (pre-norm, conv_shortcut 1x1 when channels change).

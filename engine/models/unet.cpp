@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace storybrush::models {
 
@@ -207,8 +208,21 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNetConfig& cfg, const 
                                                   (cfg.convOutKernel - 1) / 2, options));
 }
 
+CrossAttentionKeys UNet2DConditionModelImpl::crossAttentionKeys(const torch::Tensor& context) {
+    static std::atomic<std::uint64_t> serials{0};
+    CrossAttentionKeys keys;
+    keys.serial = ++serials;
+    const auto tokens = context.to(conv_in->weight.options());
+    for (const auto& module : modules(/*include_self=*/false)) {
+        auto* attention = dynamic_cast<AttentionImpl*>(module.get());
+        if (attention && attention->opts.crossAttentionDim) keys.byLayer.emplace(attention, attention->keysAndValues(tokens));
+    }
+    return keys;
+}
+
 torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, const torch::Tensor& timesteps,
-                                                const torch::Tensor& context, const UNetConditioning& extra) {
+                                                const torch::Tensor& context, const UNetConditioning& extra,
+                                                const CrossAttentionKeys* keys) {
     if (sample.dim() != 4 || sample.size(1) != config.inChannels) {
         throw Error(ErrorKind::InvalidRequest, "UNet input has shape " + shapeString(sample.sizes()) +
                                                    "; expected [B, " + std::to_string(config.inChannels) + ", H, W]");
@@ -241,7 +255,8 @@ torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, con
         auto addEmbeds = torch::cat({extra.textEmbeds.to(sample.device()).to(torch::kFloat32), timeEmbeds}, -1);
         emb = emb + add_embedding(addEmbeds.to(dtype));
     }
-    const auto ctx = context.to(sample.options());
+    const CrossContext ctx(context.to(sample.options()), keys);
+    emb = activate(config.activation, emb);  // once for every resnet (ResnetOptions::tembActivated)
 
     auto x = config.centerInputSample ? 2 * sample - 1.0 : sample;
     if (conv_in->weight.is_contiguous(at::MemoryFormat::ChannelsLast) && !conv_in->weight.is_contiguous())

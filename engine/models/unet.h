@@ -86,8 +86,11 @@ struct UNet2DConditionModelImpl : torch::nn::Module {
 
     // sample [B, in_channels, H/8, W/8] in the module's dtype; timesteps a scalar or [B]; context
     // [B, tokens, cross_attention_dim]. Returns the model output [B, out_channels, H/8, W/8] (eps or v).
+    // `keys`, made by crossAttentionKeys(context), spare every call the cross-attention projections of the context.
     torch::Tensor forward(const torch::Tensor& sample, const torch::Tensor& timesteps, const torch::Tensor& context,
-                          const UNetConditioning& extra = {});
+                          const UNetConditioning& extra = {}, const CrossAttentionKeys* keys = nullptr);
+    // Every cross-attention layer's keys and values for `context` (as forward takes it), with a serial of its own.
+    CrossAttentionKeys crossAttentionKeys(const torch::Tensor& context);
 
     UNetConfig config;
     Conv2d conv_in{nullptr};

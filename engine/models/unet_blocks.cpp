@@ -20,6 +20,7 @@ ResnetBlock2D makeResnet(std::int64_t in, std::int64_t out, const UNetBlockOptio
     resnet.activation = options.activation;
     resnet.scaleShift = options.scaleShift;
     resnet.outputScaleFactor = options.outputScaleFactor;
+    resnet.tembActivated = true;  // the UNet's forward activates temb once
     return ResnetBlock2D(resnet, tensorOptions);
 }
 
@@ -50,7 +51,7 @@ torch::Tensor runResnet(torch::nn::ModuleList& list, std::size_t index, const to
 }
 
 torch::Tensor runTransformer(torch::nn::ModuleList& list, std::size_t index, const torch::Tensor& x,
-                             const torch::Tensor& context) {
+                             const CrossContext& context) {
     return list[index]->as<Transformer2DModelImpl>()->forward(x, context);
 }
 
@@ -75,7 +76,7 @@ UNetDownBlockImpl::UNetDownBlockImpl(std::int64_t layers, std::int64_t inChannel
     }
 }
 
-torch::Tensor UNetDownBlockImpl::forward(torch::Tensor x, const torch::Tensor& temb, const torch::Tensor& context,
+torch::Tensor UNetDownBlockImpl::forward(torch::Tensor x, const torch::Tensor& temb, const CrossContext& context,
                                          std::vector<torch::Tensor>& skips) {
     for (std::size_t i = 0; i < resnets->size(); ++i) {
         x = runResnet(resnets, i, x, temb);
@@ -102,7 +103,7 @@ UNetMidBlockImpl::UNetMidBlockImpl(std::int64_t channels, std::int64_t layers, c
     }
 }
 
-torch::Tensor UNetMidBlockImpl::forward(torch::Tensor x, const torch::Tensor& temb, const torch::Tensor& context) {
+torch::Tensor UNetMidBlockImpl::forward(torch::Tensor x, const torch::Tensor& temb, const CrossContext& context) {
     x = runResnet(resnets, 0, x, temb);
     for (std::size_t i = 0; i < attentions->size(); ++i) {
         x = runTransformer(attentions, i, x, context);
@@ -133,7 +134,7 @@ UNetUpBlockImpl::UNetUpBlockImpl(std::int64_t layers, std::int64_t inChannels, s
     }
 }
 
-torch::Tensor UNetUpBlockImpl::forward(torch::Tensor x, const torch::Tensor& temb, const torch::Tensor& context,
+torch::Tensor UNetUpBlockImpl::forward(torch::Tensor x, const torch::Tensor& temb, const CrossContext& context,
                                        std::vector<torch::Tensor>& skips) {
     for (std::size_t i = 0; i < resnets->size(); ++i) {
         if (skips.empty()) {

@@ -16,7 +16,8 @@
 
 namespace storybrush::models {
 
-// What every resnet and transformer of one block shares.
+// What every resnet and transformer of one block shares. The blocks' forward takes temb already activated (the
+// time embedding through `activation`), as their resnets do.
 struct UNetBlockOptions {
     std::int64_t tembChannels = 1280;
     std::int64_t groups = 32;
@@ -40,7 +41,7 @@ struct UNetDownBlockImpl : torch::nn::Module {
                       std::int64_t downsamplePadding, const UNetBlockOptions& options,
                       const torch::TensorOptions& tensorOptions);
     // Appends every output that an up block will take as a skip connection to `skips`.
-    torch::Tensor forward(torch::Tensor x, const torch::Tensor& temb, const torch::Tensor& context,
+    torch::Tensor forward(torch::Tensor x, const torch::Tensor& temb, const CrossContext& context,
                           std::vector<torch::Tensor>& skips);
 
     torch::nn::ModuleList resnets{nullptr};
@@ -53,7 +54,7 @@ TORCH_MODULE(UNetDownBlock);
 struct UNetMidBlockImpl : torch::nn::Module {
     UNetMidBlockImpl(std::int64_t channels, std::int64_t layers, const UNetBlockOptions& options,
                      const torch::TensorOptions& tensorOptions);
-    torch::Tensor forward(torch::Tensor x, const torch::Tensor& temb, const torch::Tensor& context);
+    torch::Tensor forward(torch::Tensor x, const torch::Tensor& temb, const CrossContext& context);
 
     torch::nn::ModuleList resnets{nullptr};
     torch::nn::ModuleList attentions{nullptr};
@@ -67,7 +68,7 @@ struct UNetUpBlockImpl : torch::nn::Module {
                     const torch::TensorOptions& tensorOptions);
     // Takes its skips from the back of `skips`; the upsampler resizes to the next skip's size, so
     // latents whose sides are not multiples of 8 come out right.
-    torch::Tensor forward(torch::Tensor x, const torch::Tensor& temb, const torch::Tensor& context,
+    torch::Tensor forward(torch::Tensor x, const torch::Tensor& temb, const CrossContext& context,
                           std::vector<torch::Tensor>& skips);
 
     torch::nn::ModuleList resnets{nullptr};

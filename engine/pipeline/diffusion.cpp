@@ -2,24 +2,28 @@
 #include "pipeline/diffusion.h"
 
 #include "runtime/memory.h"
+#include "runtime/speed.h"
 
 #include <storybrush/error.h>
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 namespace storybrush::pipeline {
 
 namespace {
 
-// What every UNet call of one picture shares: the text context ([uncond, cond] with guidance) and SDXL's
-// added conditioning.
+// What every UNet call of one picture shares: the text context ([uncond, cond] with guidance), SDXL's added
+// conditioning, and the cross-attention keys and values of the context (the `cross_attention_keys` lever).
 struct UNetContext {
     torch::Tensor context;
     models::UNetConditioning added;
+    std::optional<models::CrossAttentionKeys> keys;
+    const models::CrossAttentionKeys* keysOrNull() const { return keys ? &*keys : nullptr; }
 };
 
-UNetContext unetContext(const LoadedModel& model, const TextConditioning& conditioning, std::int64_t latentHeight,
+UNetContext unetContext(LoadedModel& model, const TextConditioning& conditioning, std::int64_t latentHeight,
                         std::int64_t latentWidth) {
     const bool guided = conditioning.uncond.defined();
     UNetContext out;
@@ -33,6 +37,7 @@ UNetContext unetContext(const LoadedModel& model, const TextConditioning& condit
         out.added.textEmbeds = guided ? torch::cat({conditioning.uncondPooled, conditioning.pooled}, 0) : conditioning.pooled;
         out.added.timeIds = timeIds.expand({guided ? 2 : 1, 6});
     }
+    if (runtime::speedLevers().crossAttentionKeys) out.keys = model.unet->crossAttentionKeys(out.context);
     return out;
 }
 
@@ -50,14 +55,14 @@ torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch:
     const bool concatenates = inpaint && inpaint->unetExtra.defined();
     const bool blends = inpaint && inpaint->blendMask.defined();
     const torch::Tensor extra = concatenates ? inpaint->unetExtra.to(device, dtype) : torch::Tensor();
-    const auto [context, added] = unetContext(model, conditioning, latents.size(2), latents.size(3));
+    const auto shared = unetContext(model, conditioning, latents.size(2), latents.size(3));
     for (int i = startIndex; i < scheduler.numSteps(); ++i) {
         auto input = scheduler.scaleModelInput(latents, i).to(dtype);
         if (concatenates) input = torch::cat({input, extra}, 1);
         const auto batch = guided ? torch::cat({input, input}, 0) : input;
         const auto timestep = torch::full({batch.size(0)}, scheduler.timesteps()[static_cast<std::size_t>(i)],
                                           torch::TensorOptions().dtype(torch::kFloat32).device(device));
-        auto output = model.unetRunner->forward(model.unet, batch, timestep, context, added);
+        auto output = model.unetRunner->forward(model.unet, batch, timestep, shared.context, shared.added, shared.keysOrNull());
         if (guided) {
             const auto halves = output.chunk(2, 0);
             output = sampling::applyCfg(halves[0].to(torch::kFloat32), halves[1].to(torch::kFloat32), cfgScale);
@@ -80,14 +85,18 @@ torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch:
 
 double timeUNetCalls(LoadedModel& model, const TextConditioning& conditioning, int width, int height, int calls) {
     const auto device = model.target.device;
-    const auto [context, added] = unetContext(model, conditioning, height / 8, width / 8);
+    const auto shared = unetContext(model, conditioning, height / 8, width / 8);
+    const auto batch = shared.context.size(0);
     const auto options = torch::TensorOptions().dtype(model.target.dtype).device(device);
-    const auto sample = torch::randn({context.size(0), model.unet->config.inChannels, height / 8, width / 8}, options);
-    const auto timestep = torch::full({context.size(0)}, 500.0, torch::TensorOptions().dtype(torch::kFloat32).device(device));
-    model.unetRunner->forward(model.unet, sample, timestep, context, added);  // captured here unless it already was
+    const auto sample = torch::randn({batch, model.unet->config.inChannels, height / 8, width / 8}, options);
+    const auto timestep = torch::full({batch}, 500.0, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+    const auto call = [&] {
+        return model.unetRunner->forward(model.unet, sample, timestep, shared.context, shared.added, shared.keysOrNull());
+    };
+    call();  // captured here unless it already was
     runtime::synchronize(device);
     const auto start = std::chrono::steady_clock::now();
-    for (int call = 0; call < calls; ++call) model.unetRunner->forward(model.unet, sample, timestep, context, added);
+    for (int i = 0; i < calls; ++i) call();
     runtime::synchronize(device);
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / calls;
 }

@@ -32,6 +32,8 @@ SpeedLevers readLevers() {
         else if (name == "fused_group_norm_split") levers.fusedGroupNormSplit = on;
         else if (name == "pointwise_conv_gemm") levers.pointwiseConvGemm = on;
         else if (name == "fused_channel_add") levers.fusedChannelAdd = on;
+        else if (name == "cross_attention_keys") levers.crossAttentionKeys = on;
+        else if (name == "fused_qkv") levers.fusedQkv = on;
     }
     return levers;
 }
@@ -51,7 +53,8 @@ std::string describeSpeedLevers() {
            " batched_cfg" + mark(l.batchedTrueCfg) + " expandable_segments" + mark(l.expandableSegments) +
            " fused_group_norm" + mark(l.fusedGroupNorm) + " fused_geglu" + mark(l.fusedGeglu) +
            " fused_group_norm_split" + mark(l.fusedGroupNormSplit) + " pointwise_conv_gemm" + mark(l.pointwiseConvGemm) +
-           " fused_channel_add" + mark(l.fusedChannelAdd);
+           " fused_channel_add" + mark(l.fusedChannelAdd) + " cross_attention_keys" + mark(l.crossAttentionKeys) +
+           " fused_qkv" + mark(l.fusedQkv);
 }
 
 void applySpeedLevers() {

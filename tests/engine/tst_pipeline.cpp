@@ -246,8 +246,16 @@ private Q_SLOTS:
             const auto replayed = runner.forward(model->unet, sample, timestep, context, added);
             const double error = test::maxAbsDiff(replayed.to(torch::kFloat32).cpu(), direct.to(torch::kFloat32).cpu());
             QVERIFY2(error <= 1e-3, qPrintable(QStringLiteral("call %1: %2").arg(call).arg(error)));
+            // With the context's keys made once: each call here has a new context, so the graph must take the new
+            // keys (and twice the same set must give the same again).
+            const auto keys = model->unet->crossAttentionKeys(context);
+            for (int again = 0; again < 2; ++again) {
+                const auto withKeys = runner.forward(model->unet, sample, timestep, context, added, &keys);
+                const double keysError = test::maxAbsDiff(withKeys.to(torch::kFloat32).cpu(), direct.to(torch::kFloat32).cpu());
+                QVERIFY2(keysError <= 1e-3, qPrintable(QStringLiteral("call %1 with keys: %2").arg(call).arg(keysError)));
+            }
         }
-        QCOMPARE(runner.capturedShapes(), 1);
+        QCOMPARE(runner.capturedShapes(), 2);  // with and without keys
     }
 
     void cudaVaeEncoderWaitsInMainMemoryUntilNeeded() {

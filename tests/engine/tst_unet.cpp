@@ -75,6 +75,57 @@ private Q_SLOTS:
         }
     }
 
+    // Keys and values made once for a context give diffusers' output too, and keys made for another batch size are
+    // not used (the layer projects the context itself).
+    void crossAttentionKeysGiveTheSameOutput() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-components-ref.safetensors");
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/unet/diffusion_pytorch_model.safetensors");
+        torch::NoGradGuard noGrad;
+        auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-components-ref.safetensors")));
+        auto unet = loadUNet(QStringLiteral("tiny-sd15-diffusers"));
+        const auto& context = ref.at("unet.context");
+        const auto keys = unet->crossAttentionKeys(context);
+        QVERIFY(!keys.byLayer.empty());
+        QVERIFY(keys.serial != unet->crossAttentionKeys(context).serial);
+        for (const int t : {999, 1}) {
+            const auto timestep = torch::tensor(static_cast<std::int64_t>(t));
+            const auto withKeys = unet->forward(ref.at("unet.sample"), timestep, context, {}, &keys);
+            QVERIFY(torch::equal(withKeys, unet->forward(ref.at("unet.sample"), timestep, context)));
+            QVERIFY(test::maxAbsDiff(withKeys, ref.at("unet.eps_t" + std::to_string(t))) <= kTolerance);
+        }
+        const auto firstRow = context.slice(0, 0, 1);
+        const auto out = unet->forward(ref.at("unet.sample_8x12"), torch::tensor(250.0), firstRow, {}, &keys);
+        QVERIFY(test::maxAbsDiff(out, ref.at("unet.eps_8x12_t250")) <= kTolerance);
+    }
+
+    // Self-attention's q, k and v come from one GEMM once loaded (so the parity tests above check that path), and
+    // the layer goes back to three when its weights are re-pointed or autograd records, with the same output.
+    void selfAttentionProjectsQkvAtOnce() {
+        STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/unet/diffusion_pytorch_model.safetensors");
+        if (!runtime::speedLevers().fusedQkv) QSKIP("the fused_qkv lever is off (STORYBRUSH_LEVERS)");
+        auto unet = loadUNet(QStringLiteral("tiny-sd15-diffusers"));
+        auto* block = unet->down_blocks[0]->as<models::UNetDownBlockImpl>()->attentions[0]->as<models::Transformer2DModelImpl>()
+                          ->transformer_blocks[0]->as<models::BasicTransformerBlockImpl>();
+        auto& self = *block->attn1;
+        QVERIFY(self.projectsQkvAtOnce());
+        QVERIFY(!block->attn2->projectsQkvAtOnce());  // cross-attention: its keys come from the context
+        torch::manual_seed(3);
+        const auto x = torch::randn({2, 16, self.opts.queryDim});
+        torch::Tensor fused;
+        {
+            torch::NoGradGuard noGrad;
+            fused = self.forward(x);
+        }
+        self.to_q->weight.set_requires_grad(true);  // as a trainer's
+        QVERIFY(!self.projectsQkvAtOnce());  // autograd records here: qkvWeight has no gradient path
+        self.to_q->weight.set_requires_grad(false);
+        QVERIFY(self.projectsQkvAtOnce());
+        torch::NoGradGuard noGrad;
+        self.to_k->weight.set_data(self.to_k->weight.clone());
+        QVERIFY(!self.projectsQkvAtOnce());
+        QVERIFY(test::maxAbsDiff(self.forward(x), fused) <= 1e-5);
+    }
+
     void sd15HandlesNonSquareLatents() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-components-ref.safetensors");
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/unet/diffusion_pytorch_model.safetensors");
