@@ -33,4 +33,8 @@ private:
 int parseInt(const std::string& flag, const std::string& text, int min, int max);
 double parseDouble(const std::string& flag, const std::string& text, double min, double max);
 
+// Seconds since the kernel started this process, loading the shared libraries included (libtorch's alone take a
+// good part of a cold start); -1 where /proc cannot tell (10 ms resolution).
+double secondsSinceProcessStart();
+
 }  // namespace storybrush::cli

@@ -5,6 +5,7 @@
 
 #include "common/fixtures.h"
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QProcess>
@@ -148,6 +149,8 @@ private Q_SLOTS:
     void benchPrintsOneJsonLineWithItsFigures() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
         QString out, err;
+        QElapsedTimer wall;
+        wall.start();
         const int code = runCli({QStringLiteral("bench"), QStringLiteral("--model"), test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
                                  QStringLiteral("--size"), QStringLiteral("64"), QStringLiteral("--steps"), QStringLiteral("3"),
                                  QStringLiteral("--runs"), QStringLiteral("1"), QStringLiteral("--batch"), QStringLiteral("2"),
@@ -164,6 +167,15 @@ private Q_SLOTS:
         QVERIFY(line.value(QStringLiteral("finite")).toBool());
         QVERIFY(line.value(QStringLiteral("unet_step_ms")).toDouble() > 0);
         QVERIFY(qAbs(line.value(QStringLiteral("per_picture_s")).toDouble() * 2 - line.value(QStringLiteral("total_s")).toDouble()) < 1e-9);
+        // The wait from launch to the first picture, in parts: the process's own start lies inside this call, and the
+        // first run's parts (text, step 1, the other steps, one decode) fit inside that run.
+        const double startup = line.value(QStringLiteral("startup_s")).toDouble(-1.0);
+        QVERIFY2(startup >= 0.0 && startup * 1000.0 < static_cast<double>(wall.elapsed()), qPrintable(QString::number(startup)));
+        const double firstRunMs = line.value(QStringLiteral("first_run_s")).toDouble() * 1000.0;
+        const double firstParts = line.value(QStringLiteral("first_text_ms")).toDouble() + line.value(QStringLiteral("first_step_ms")).toDouble() +
+                                  line.value(QStringLiteral("first_other_steps_ms")).toDouble() + line.value(QStringLiteral("first_vae_ms")).toDouble();
+        QVERIFY(line.value(QStringLiteral("first_step_ms")).toDouble() > 0.0);
+        QVERIFY2(firstParts > 0.0 && firstParts <= firstRunMs + 1e-6, qPrintable(QStringLiteral("%1 of %2 ms").arg(firstParts).arg(firstRunMs)));
         // At 1000 previews a second every step but each picture's last shows one: 2 per picture, 2 pictures.
         QCOMPARE(line.value(QStringLiteral("previews_per_run")).toInt(), 4);
         QCOMPARE(line.value(QStringLiteral("preview_decoder")).toString(), QStringLiteral("projection"));
