@@ -30,29 +30,50 @@ std::string joinList(const std::vector<std::string>& parts, const std::string& l
     return out;
 }
 
-// Concept index -> how many stickers of it, in first-seen order.
-std::vector<std::pair<int, int>> groupConcepts(const std::vector<int>& concepts) {
-    std::vector<std::pair<int, int>> groups;
-    for (int index : concepts) {
+struct ConceptGroup {
+    int concept = 0;
+    int count = 0;
+    int colour = -1;  // shared by all its stickers, else -1
+};
+
+// The stickers grouped by concept, in first-seen order, with the colour they all share (if they do).
+std::vector<ConceptGroup> groupConcepts(const Scene& scene) {
+    std::vector<ConceptGroup> groups;
+    for (std::size_t i = 0; i < scene.concepts.size(); ++i) {
+        const int colour = i < scene.colours.size() ? scene.colours[i] : -1;
         bool found = false;
         for (auto& group : groups) {
-            if (group.first == index) {
-                ++group.second;
+            if (group.concept == scene.concepts[i]) {
+                ++group.count;
+                if (group.colour != colour) group.colour = -1;
                 found = true;
             }
         }
-        if (!found) groups.emplace_back(index, 1);
+        if (!found) groups.push_back({scene.concepts[i], 1, colour});
     }
     return groups;
+}
+
+// Half the time a group whose stickers share a colour is called by it, so "red" in a prompt asks for red things;
+// otherwise, now and then, a friendly word.
+template <typename Words>
+std::string adjectiveFor(const ConceptGroup& group, const Words& friendly, bool english, std::mt19937& rng) {
+    if (group.colour >= 0 && chance(0.5, rng)) {
+        const auto& name = kColourNames[group.colour];
+        return english ? std::string(name.english) + " " : std::string(name.chinese);
+    }
+    if (!chance(0.25, rng)) return "";
+    return english ? pick(friendly, rng) + " " : pick(friendly, rng);
 }
 
 std::string englishObjects(const Scene& scene, const std::vector<Concept>& table, std::mt19937& rng) {
     static const std::vector<std::string> adjectives{"cute", "happy", "little", "funny", "friendly"};
     static const std::vector<std::string> numbers{"", "one", "two", "three"};
     std::vector<std::string> parts;
-    for (const auto& [index, count] : groupConcepts(scene.concepts)) {
-        const auto& item = table[static_cast<std::size_t>(index)];
-        const std::string adjective = chance(0.25, rng) ? pick(adjectives, rng) + " " : "";
+    for (const auto& group : groupConcepts(scene)) {
+        const auto& item = table[static_cast<std::size_t>(group.concept)];
+        const int count = group.count;
+        const std::string adjective = adjectiveFor(group, adjectives, true, rng);
         if (count == 1) {
             parts.push_back(withArticle(adjective + item.english));
         } else {
@@ -66,10 +87,10 @@ std::string chineseObjects(const Scene& scene, const std::vector<Concept>& table
     static const std::vector<std::string> adjectives{"可爱的", "快乐的", "小小的", "有趣的"};
     static const std::vector<std::string> numbers{"", "一", "两", "三"};
     std::vector<std::string> parts;
-    for (const auto& [index, count] : groupConcepts(scene.concepts)) {
-        const auto& item = table[static_cast<std::size_t>(index)];
-        const std::string adjective = chance(0.25, rng) ? pick(adjectives, rng) : "";
-        parts.push_back(numbers[static_cast<std::size_t>(std::min(count, 3))] + item.measureWord + adjective + item.chinese);
+    for (const auto& group : groupConcepts(scene)) {
+        const auto& item = table[static_cast<std::size_t>(group.concept)];
+        const std::string adjective = adjectiveFor(group, adjectives, false, rng);
+        parts.push_back(numbers[static_cast<std::size_t>(std::min(group.count, 3))] + item.measureWord + adjective + item.chinese);
     }
     return joinList(parts, "和", "、");
 }

@@ -14,9 +14,24 @@ namespace storybrush::train {
 enum class Background { Meadow, Sea, Sky, Night, Snow, Room, Plain };
 inline constexpr int kBackgroundCount = 7;
 
+// The colours a caption may name ("a red car" / "一辆红色的小汽车"), in the order of kColourNames.
+enum class Colour { Red, Orange, Yellow, Green, Blue, Purple, Pink, Brown, Black, White, Grey };
+inline constexpr int kColourCount = 11;
+struct ColourName {
+    const char* english;
+    const char* chinese;
+};
+inline constexpr ColourName kColourNames[kColourCount] = {
+    {"red", "红色的"},    {"orange", "橙色的"}, {"yellow", "黄色的"}, {"green", "绿色的"},
+    {"blue", "蓝色的"},   {"purple", "紫色的"}, {"pink", "粉色的"},   {"brown", "棕色的"},
+    {"black", "黑色的"},  {"white", "白色的"},  {"grey", "灰色的"}};
+
 struct Scene {
     Background background = Background::Plain;
     std::vector<int> concepts;  // indices into the concept table, 1-3 stickers (a repeated index draws "two frogs")
+    // Per sticker, the colour most of it is (an index into kColourNames), or -1 when it is many colours. Empty when
+    // unknown (e.g. scenes made up without stickers).
+    std::vector<int> colours;
 };
 
 enum class CaptionLanguage { English, Chinese };

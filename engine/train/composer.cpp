@@ -35,6 +35,63 @@ torch::Tensor sendToDevice(const torch::Tensor& host, const torch::Device& devic
     return host.pin_memory().to(device, /*non_blocking=*/true);
 }
 
+std::vector<int> dominantColours(const torch::Tensor& stickers) {
+    const auto host = stickers.to(torch::kCPU, torch::kFloat32);
+    const auto alpha = host.slice(1, 3, 4);
+    const auto rgb = host.slice(1, 0, 3) / alpha.clamp_min(1e-4);
+    const auto r = rgb.select(1, 0), g = rgb.select(1, 1), b = rgb.select(1, 2);
+    const auto value = std::get<0>(rgb.max(1));
+    const auto minimum = std::get<0>(rgb.min(1));
+    const auto chroma = value - minimum;
+    const auto saturation = chroma / value.clamp_min(1e-4);
+    // Hue in degrees, as HSV defines it.
+    const auto safeChroma = chroma.clamp_min(1e-4);
+    auto hue = torch::where(value == r, ((g - b) / safeChroma).remainder(6.0),
+                            torch::where(value == g, (b - r) / safeChroma + 2.0, (r - g) / safeChroma + 4.0)) * 60.0;
+    const auto opaque = alpha.squeeze(1) > 0.5;
+    const auto pale = saturation < 0.2;
+    const auto dark = (value < 0.2) | (pale & (value < 0.4));  // a black hen's grey sheen is still black
+    const auto inHue = [&](double from, double to) { return hue >= from & hue < to; };
+    // Brown is a dark orange or red; pink a light, soft red or magenta; a dark yellow is the olive of leaves.
+    const auto warm = inHue(0, 45) | inHue(345, 360);
+    const auto brown = warm & (value < 0.65) & ~dark & ~pale;
+    const auto pink = ((inHue(290, 345)) | (warm & (saturation < 0.5) & (value > 0.8))) & ~dark & ~pale;
+    const auto coloured = ~dark & ~pale & ~brown & ~pink;
+    const std::vector<torch::Tensor> masks{
+        coloured & (inHue(345, 360) | inHue(0, 15)),  // red
+        coloured & inHue(15, 45),                     // orange
+        coloured & inHue(45, 70) & (value >= 0.6),    // yellow
+        coloured & (inHue(70, 170) | (inHue(45, 70) & (value < 0.6))),  // green, olive leaves included
+        coloured & inHue(170, 260),                   // blue
+        coloured & inHue(260, 290),                   // purple
+        pink,
+        brown,
+        dark,                                         // black
+        pale & ~dark & (value > 0.85),                // white
+        pale & ~dark & (value <= 0.85)};              // grey
+    std::vector<torch::Tensor> shares;
+    for (const auto& mask : masks) shares.push_back((mask & opaque).sum({1, 2}).to(torch::kFloat32));
+    const auto counts = torch::stack(shares, 1);  // [N, colours]
+    const auto black = static_cast<int>(Colour::Black);
+    std::vector<int> result;
+    for (std::int64_t i = 0; i < counts.size(0); ++i) {
+        const auto row = counts[i];
+        const double all = row.sum().item<double>();
+        const double outline = row[black].item<double>();
+        // Black only when most of the sticker is; otherwise the colour that most of the rest is, if one is.
+        if (all > 0 && outline / all >= 0.5) {
+            result.push_back(black);
+            continue;
+        }
+        auto rest = row.clone();
+        rest[black] = 0;
+        const auto best = rest.argmax().item<std::int64_t>();
+        const double restTotal = rest.sum().item<double>();
+        result.push_back(restTotal > 0 && rest[best].item<double>() / restTotal >= 0.55 ? static_cast<int>(best) : -1);
+    }
+    return result;
+}
+
 StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& concepts, const torch::Device& device,
                         const std::vector<std::string>& excludeStickers) {
     namespace fs = std::filesystem;
@@ -86,7 +143,9 @@ StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& c
         set.conceptOf.push_back(conceptIndex);
     }
     if (images.empty()) throw Error(ErrorKind::ModelFile, "No stickers listed in " + index.string());
-    set.pixels = torch::stack(images).to(device);
+    const auto stacked = torch::stack(images);
+    set.colourOf = dominantColours(stacked);
+    set.pixels = stacked.to(device);
     for (std::size_t c = 0; c < set.byConcept.size(); ++c) {
         if (!set.byConcept[c].empty()) set.usableConcepts.push_back(static_cast<int>(c));
     }
@@ -201,13 +260,14 @@ ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std:
     for (int slot = 0; slot < maxStickers; ++slot) {
         std::vector<std::int64_t> which;
         std::vector<float> theta, present, saturation, brightness;
-        for (const auto& scene : result.scenes) {
+        for (auto& scene : result.scenes) {
             const auto count = static_cast<int>(scene.concepts.size());
             const bool here = slot < count;
             present.push_back(here ? 1.0f : 0.0f);
             const int conceptIndex = here ? scene.concepts[static_cast<std::size_t>(slot)] : scene.concepts[0];
             const auto& pool = stickers.byConcept[static_cast<std::size_t>(conceptIndex)];
             which.push_back(pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)]);
+            if (here) scene.colours.push_back(stickers.colourOf[static_cast<std::size_t>(which.back())]);
             // Size as a fraction of the canvas; several stickers share the width left to right.
             const float scale = count == 1 ? uniform(rng, 0.45f, 0.8f) : count == 2 ? uniform(rng, 0.35f, 0.5f)
                                                                                      : uniform(rng, 0.28f, 0.4f);

@@ -16,6 +16,7 @@ namespace storybrush::train {
 struct StickerSet {
     torch::Tensor pixels;                       // [N, 4, S, S] float: premultiplied RGB in [0,1], then alpha
     std::vector<int> conceptOf;                 // per sticker, index into the concept table
+    std::vector<int> colourOf;                  // per sticker, dominantColour() of it
     std::vector<std::vector<int>> byConcept;    // per concept, its stickers (some may be empty)
     std::vector<int> usableConcepts;            // concepts that have at least one sticker
 };
@@ -25,6 +26,10 @@ struct StickerSet {
 // A small tensor made on the host, on its way to `device` without making the host wait for the GPU (pinned memory,
 // an asynchronous copy), so a batch is composed while the previous step still runs.
 torch::Tensor sendToDevice(const torch::Tensor& host, const torch::Device& device);
+
+// The colour (index into kColourNames) that most of a sticker is, or -1 when no one colour is: [N, 4, S, S]
+// premultiplied stickers in, one entry per sticker out. Outlines do not count: a red car with a black outline is red.
+std::vector<int> dominantColours(const torch::Tensor& stickers);
 
 StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& concepts, const torch::Device& device,
                         const std::vector<std::string>& excludeStickers = {});
