@@ -65,6 +65,13 @@ double parseDouble(const std::string& flag, const std::string& text, double min,
     return value;
 }
 
+DevicePreference parseDevice(const std::string& text) {
+    if (text == "auto") return DevicePreference::Auto;
+    if (text == "cpu") return DevicePreference::Cpu;
+    if (text == "cuda") return DevicePreference::Cuda;
+    throw UsageError{"--device expects auto, cpu or cuda, got '" + text + "'"};
+}
+
 double secondsSinceProcessStart() {
     // proc(5): field 22 of /proc/self/stat is the start time in clock ticks after boot; the command name before it
     // is in parentheses and may hold spaces, so the fields are counted from the last ')'.

@@ -1,6 +1,8 @@
 // Small helpers shared by storybrush-cli's sub-commands: exit codes (CLI.md) and argument reading.
 #pragma once
 
+#include <storybrush/request.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +34,8 @@ private:
 
 int parseInt(const std::string& flag, const std::string& text, int min, int max);
 double parseDouble(const std::string& flag, const std::string& text, double min, double max);
+// --device's value: auto, cpu or cuda.
+DevicePreference parseDevice(const std::string& text);
 
 // Seconds since the kernel started this process, loading the shared libraries included (libtorch's alone take a
 // good part of a cold start); -1 where /proc cannot tell (10 ms resolution).

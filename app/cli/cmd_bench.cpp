@@ -154,9 +154,7 @@ int runBench(int argc, char** argv) {
             if (!sampler) throw UsageError{"--sampler: unknown sampler '" + *sm + "'"};
             request.sampler = *sampler;
         } else if (auto d = args.value("--device")) {
-            if (*d == "cpu") request.device = DevicePreference::Cpu;
-            else if (*d == "cuda") request.device = DevicePreference::Cuda;
-            else if (*d != "auto") throw UsageError{"--device expects auto, cpu or cuda"};
+            request.device = parseDevice(*d);
         } else if (auto t = args.value("--dtype")) {
             if (*t == "fp16") request.precision = Precision::F16;
             else if (*t == "bf16") request.precision = Precision::BF16;

@@ -3,6 +3,7 @@
 #include "app/cli/commands.h"
 
 #include "imaging/image_ops.h"
+#include "runtime/device.h"
 #include "safety/picture_classifier.h"
 
 #include <storybrush/error.h>
@@ -19,25 +20,28 @@ namespace storybrush::cli {
 int runCheckImage(int argc, char** argv) {
     Args args(argc, argv, 2);
     bool json = false;
+    DevicePreference device = DevicePreference::Cpu;
     std::vector<std::string> files;
     while (!args.done()) {
         if (args.peek() == "--help" || args.peek() == "-h") {
-            std::cout << "Usage: storybrush-cli check-image [--json] PICTURE...\n\n"
+            std::cout << "Usage: storybrush-cli check-image [--json] [--device cpu|cuda|auto] PICTURE...\n\n"
                          "Runs the kid-safe picture filter (nsfwjs's MobileNetV2) on PNG, JPEG or WebP files and prints\n"
                          "its five scores and the verdict Storybrush would give. --json prints one line per picture:\n"
                          "  {\"file\": ..., \"allowed\": true|false, \"scores\": {\"drawing\": ..., \"hentai\": ..., \"neutral\": ...,\n"
                          "   \"porn\": ..., \"sexy\": ...}}  (or \"error\": ... for a file that cannot be read)\n"
+                         "--device: where the filter runs (default cpu; generate runs it where it drew the picture).\n"
                          "Exit codes: 0 all allowed, 1 a file could not be read, 3 a picture would be held back.\n";
             return kDone;
         }
         if (args.flag("--json")) json = true;
+        else if (auto d = args.value("--device")) device = parseDevice(*d);
         else if (args.peek().rfind("--", 0) == 0) throw UsageError{"unknown flag '" + args.peek() + "'"};
         else files.push_back(args.next());
     }
     if (files.empty()) throw UsageError{"give one or more picture files"};
     const std::string model = safety::PictureClassifier::defaultPath();
     if (model.empty()) throw Error(ErrorKind::ModelFile, "The picture filter is missing (resources/safety/classifier).");
-    const auto classifier = safety::PictureClassifier::load(model);
+    const auto classifier = safety::PictureClassifier::load(model, runtime::chooseTarget(device, Precision::Auto).device);
     static const char* const kNames[] = {"drawing", "hentai", "neutral", "porn", "sexy"};
     int status = kDone;
     for (const std::string& file : files) {

@@ -57,13 +57,6 @@ constexpr const char* kHelp =
     "  --output PATH.png, -o  where to write; with --batch N > 1: PATH-0.png, PATH-1.png, ...\n\n"
     "Exit codes: 0 done, 1 failed, 2 bad usage, 3 blocked by the kid-safe policy.\n";
 
-DevicePreference parseDevice(const std::string& text) {
-    if (text == "auto") return DevicePreference::Auto;
-    if (text == "cpu") return DevicePreference::Cpu;
-    if (text == "cuda") return DevicePreference::Cuda;
-    throw UsageError{"--device expects auto, cpu or cuda, got '" + text + "'"};
-}
-
 Precision parsePrecision(const std::string& text) {
     if (text == "auto") return Precision::Auto;
     if (text == "fp16") return Precision::F16;

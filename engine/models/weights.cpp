@@ -1,8 +1,11 @@
 // Strict loading of a checkpoint's tensors into a module; see weights.h.
 #include "models/weights.h"
 
+#include "runtime/speed.h"
+
 #include <storybrush/error.h>
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <array>
@@ -43,10 +46,44 @@ bool isAllowedLeftover(const std::string& key) {
 
 namespace {
 
+using WeightCopies = std::vector<std::pair<torch::Tensor, const torch::Tensor*>>;
+
+// CPU weights (the file's mapping) to a GPU module through two pinned staging buffers: each tensor's copy starts as
+// soon as its bytes are staged, so the bus works while the next ones are read (the `pinned_upload` lever). A
+// pageable copy goes through the driver's small staging buffer and waits for each tensor. Tensors larger than a
+// buffer, or not contiguous, are copied directly.
+void uploadThroughPinnedBuffers(WeightCopies& copies, const torch::Device& device) {
+    constexpr std::int64_t kBufferBytes = std::int64_t(64) << 20;
+    constexpr std::int64_t kAlignment = 256;
+    const auto pinned = torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true);
+    std::array<torch::Tensor, 2> buffers{torch::empty({kBufferBytes}, pinned), torch::empty({kBufferBytes}, pinned)};
+    const auto finishCopies = [&] { torch::cuda::synchronize(device.has_index() ? device.index() : -1); };
+    std::size_t current = 0;
+    std::int64_t used = 0;
+    for (auto& [target, source] : copies) {
+        const std::int64_t bytes = source->numel() * static_cast<std::int64_t>(source->element_size());
+        if (!source->device().is_cpu() || !source->is_contiguous() || bytes > kBufferBytes) {
+            target.copy_(*source);
+            continue;
+        }
+        if (used + bytes > kBufferBytes) {
+            // The other buffer's copies were started a whole buffer ago; waiting here waits for this one's last.
+            finishCopies();
+            current = 1 - current;
+            used = 0;
+        }
+        torch::Tensor staged = buffers[current].narrow(0, used, bytes);
+        staged.copy_(source->reshape({-1}).view(torch::kUInt8));
+        target.copy_(staged.view(source->scalar_type()).view(source->sizes()), /*non_blocking=*/true);
+        used += (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    }
+    finishCopies();  // before the buffers go back to the allocator
+}
+
 void matchStrict(torch::nn::Module& module, const io::StateDict& weights, bool copy) {
     torch::NoGradGuard noGrad;
     const auto& file = weights.source.empty() ? std::string("the weights") : weights.source;
-    std::vector<std::pair<torch::Tensor, const torch::Tensor*>> copies;
+    WeightCopies copies;
     std::vector<std::string> problems;
     std::size_t expected = 0;
 
@@ -108,6 +145,11 @@ void matchStrict(torch::nn::Module& module, const io::StateDict& weights, bool c
     }
 
     if (!copy) return;
+    const torch::Device device = copies.empty() ? torch::Device(torch::kCPU) : copies.front().first.device();
+    if (device.is_cuda() && runtime::speedLevers().pinnedUpload) {
+        uploadThroughPinnedBuffers(copies, device);
+        return;
+    }
     for (auto& [target, source] : copies) {
         target.copy_(*source);  // converts dtype (fp16/bf16 file -> fp32/fp16 module) and device
     }

@@ -81,21 +81,22 @@ struct Engine::Impl {
     pipeline::PromptCache prompts;
     std::optional<safety::PromptPolicy> policy;  // loaded on first use; a tampered list fails the request
 
-    std::shared_ptr<safety::PictureClassifier> classifier;  // loaded on first use
+    std::shared_ptr<safety::PictureClassifier> classifier;  // loaded on first use, on the pictures' device
     // The model folder's own CompVis safety checker (safety_checker/, safetensors only): a second opinion.
     std::shared_ptr<safety::CompVisSafetyChecker> modelChecker;
     models::LoraMerger loras;  // the style add-ons merged into `model` now
     std::shared_ptr<models::TinyDecoder> previewDecoder;  // TAESD in vae_approx/ beside the model, when there is one
 
     // Fails closed: without its filter no picture leaves the engine while the check is on.
-    const safety::PictureClassifier& pictureClassifier() {
-        if (!classifier) {
+    const safety::PictureClassifier& pictureClassifier(const torch::Device& device) {
+        if (!classifier || classifier->device() != device) {
             const std::string path = safety::PictureClassifier::defaultPath();
             if (path.empty()) {
                 throw Error(ErrorKind::ModelFile, "The kid-safe picture filter (resources/safety/classifier/"
                                                   "nsfwjs-mobilenet-v2.safetensors) is missing: reinstall Storybrush.");
             }
-            classifier = safety::PictureClassifier::load(path);
+            classifier.reset();
+            classifier = safety::PictureClassifier::load(path, device);
         }
         return *classifier;
     }
@@ -196,7 +197,7 @@ struct Engine::Impl {
                 previewDecoder = models::TinyDecoder::load(taesd, target.device, target.dtype);
             }
             if (const std::string checker = safety::CompVisSafetyChecker::findIn(path); !checker.empty()) {
-                modelChecker = safety::CompVisSafetyChecker::load(checker);
+                modelChecker = safety::CompVisSafetyChecker::load(checker, target.device);
             }
             modelKey = key;
         }
@@ -389,7 +390,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
                 pipeline::parametersText(effective, seed, generated.image.width, generated.image.height, model.name);
             if (request.safetyCheck) {
                 // Every final picture is judged before anyone sees it; a held-back one never leaves the engine.
-                generated.verdict = safety::judgePicture(m_impl->pictureClassifier().classify(generated.image));
+                generated.verdict = safety::judgePicture(m_impl->pictureClassifier(target.device).classify(generated.image));
                 if (generated.verdict.allowed && m_impl->modelChecker && m_impl->modelChecker->check(generated.image).hasNsfw) {
                     generated.verdict.allowed = false;
                     generated.verdict.category = SafetyCategory::Sexual;

@@ -3,6 +3,7 @@
 
 #include "models/weights.h"
 #include "runtime/speed.h"
+#include "runtime/warm_up.h"
 
 #include <storybrush/error.h>
 
@@ -86,6 +87,7 @@ ModelSummary checkModel(const std::string& path) {
 
 std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
                                        const LoadOptions& options, const QwenLoadOptions& qwen) {
+    const runtime::GpuWarmUp warmUp(target.device, {target.dtype, runtime::vaeTarget(target, /*forceUpcast=*/true).dtype});
     if (isQwenImage(path)) {
         auto model = std::make_shared<LoadedModel>();
         model->path = path;

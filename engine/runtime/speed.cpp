@@ -34,6 +34,8 @@ SpeedLevers readLevers() {
         else if (name == "fused_channel_add") levers.fusedChannelAdd = on;
         else if (name == "cross_attention_keys") levers.crossAttentionKeys = on;
         else if (name == "fused_qkv") levers.fusedQkv = on;
+        else if (name == "gpu_warm_up") levers.gpuWarmUp = on;
+        else if (name == "pinned_upload") levers.pinnedUpload = on;
     }
     return levers;
 }
@@ -54,7 +56,7 @@ std::string describeSpeedLevers() {
            " fused_group_norm" + mark(l.fusedGroupNorm) + " fused_geglu" + mark(l.fusedGeglu) +
            " fused_group_norm_split" + mark(l.fusedGroupNormSplit) + " pointwise_conv_gemm" + mark(l.pointwiseConvGemm) +
            " fused_channel_add" + mark(l.fusedChannelAdd) + " cross_attention_keys" + mark(l.crossAttentionKeys) +
-           " fused_qkv" + mark(l.fusedQkv);
+           " fused_qkv" + mark(l.fusedQkv) + " gpu_warm_up" + mark(l.gpuWarmUp) + " pinned_upload" + mark(l.pinnedUpload);
 }
 
 void applySpeedLevers() {

@@ -57,6 +57,13 @@ struct SpeedLevers {
     // Self-attention's q, k and v as one GEMM over their weights laid end to end (models::AttentionImpl::qkvWeight)
     // instead of three: 32 launches fewer an SD 1.5 step. The same call: UNet call 7.10 -> 7.00 ms, step 7.35 -> 7.10.
     bool fusedQkv = true;
+    // While a model's weights are read from disk, a second thread runs one small operation of each kind the first
+    // picture needs on the GPU (convolutions in FP16 and BF16, matrix products, attention, GroupNorm), so loading
+    // cuBLAS, cuDNN and their kernels is done before the first picture asks for them (runtime/warm_up.h).
+    bool gpuWarmUp = true;
+    // Weights cross to the GPU through two pinned staging buffers, each tensor's copy started as soon as its bytes
+    // are staged, instead of one synchronous pageable copy per tensor (models/weights.cpp).
+    bool pinnedUpload = true;
 };
 
 const SpeedLevers& speedLevers();

@@ -117,7 +117,7 @@ std::string CompVisSafetyChecker::findIn(const std::string& modelFolder) {
     return fs::exists(folder / "model.safetensors", error) && fs::exists(folder / "config.json", error) ? folder.u8string() : "";
 }
 
-std::shared_ptr<CompVisSafetyChecker> CompVisSafetyChecker::load(const std::string& folderPath) {
+std::shared_ptr<CompVisSafetyChecker> CompVisSafetyChecker::load(const std::string& folderPath, torch::Device device) {
     const fs::path folder = fs::u8path(folderPath);
     const fs::path configPath = folder / "config.json";
     std::ifstream in(configPath);
@@ -147,6 +147,7 @@ std::shared_ptr<CompVisSafetyChecker> CompVisSafetyChecker::load(const std::stri
     weights.source = (folder / "model.safetensors").u8string();
     for (const auto& info : file->tensors()) weights.tensors[info.name] = io::tensorView(file, info);
     models::loadStrict(*checker->m_impl->module, weights);
+    checker->m_impl->module->to(device);
     checker->m_impl->module->eval();
     return checker;
 }
@@ -154,9 +155,12 @@ std::shared_ptr<CompVisSafetyChecker> CompVisSafetyChecker::load(const std::stri
 std::vector<CompVisResult> CompVisSafetyChecker::check(const torch::Tensor& clipInput) const {
     torch::NoGradGuard noGrad;
     auto& module = m_impl->module;
-    const torch::Tensor embeds = module->visual_projection(module->vision_model(clipInput.to(torch::kFloat32)));
-    const torch::Tensor special = cosineDistance(embeds, module->special_care_embeds);
-    const torch::Tensor concepts = cosineDistance(embeds, module->concept_embeds);
+    const torch::Device device = module->visual_projection->weight.device();
+    const torch::Tensor embeds = module->visual_projection(module->vision_model(clipInput.to(device, torch::kFloat32))).to(torch::kCPU);
+    const torch::Tensor special = cosineDistance(embeds, module->special_care_embeds.to(torch::kCPU));
+    const torch::Tensor concepts = cosineDistance(embeds, module->concept_embeds.to(torch::kCPU));
+    const torch::Tensor specialWeights = module->special_care_embeds_weights.to(torch::kCPU);
+    const torch::Tensor conceptWeights = module->concept_embeds_weights.to(torch::kCPU);
     std::vector<CompVisResult> results;
     for (std::int64_t i = 0; i < embeds.size(0); ++i) {
         CompVisResult result;
@@ -165,12 +169,12 @@ std::vector<CompVisResult> CompVisSafetyChecker::check(const torch::Tensor& clip
         for (std::int64_t c = 0; c < special.size(1); ++c) {
             const float cos = special[i][c].item<float>();
             result.specialCosDist.push_back(cos);
-            if (round3(double(cos) - module->special_care_embeds_weights[c].item<float>() + adjustment) > 0) adjustment = 0.01;
+            if (round3(double(cos) - specialWeights[c].item<float>() + adjustment) > 0) adjustment = 0.01;
         }
         for (std::int64_t c = 0; c < concepts.size(1); ++c) {
             const float cos = concepts[i][c].item<float>();
             result.cosDist.push_back(cos);
-            if (round3(double(cos) - module->concept_embeds_weights[c].item<float>() + adjustment) > 0) result.hasNsfw = true;
+            if (round3(double(cos) - conceptWeights[c].item<float>() + adjustment) > 0) result.hasNsfw = true;
         }
         results.push_back(std::move(result));
     }

@@ -23,8 +23,9 @@ struct CompVisResult {
 class CompVisSafetyChecker {
 public:
     // `folder`: a safety_checker folder (config.json + model.safetensors). Throws Error(ModelFile) naming what is
-    // missing or wrong. Pickle weights (pytorch_model.bin) are never read.
-    static std::shared_ptr<CompVisSafetyChecker> load(const std::string& folder);
+    // missing or wrong. Pickle weights (pytorch_model.bin) are never read. `device`: where it runs (CLIP ViT-L takes
+    // seconds a picture on a CPU).
+    static std::shared_ptr<CompVisSafetyChecker> load(const std::string& folder, torch::Device device = torch::kCPU);
     // The folder's safety checker when it ships one in safetensors form: "" otherwise.
     static std::string findIn(const std::string& modelFolder);
 

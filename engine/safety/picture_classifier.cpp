@@ -1,4 +1,4 @@
-// Interprets the Keras model_config of nsfwjs's MobileNetV2 layer by layer, NCHW float32 on the CPU.
+// Interprets the Keras model_config of nsfwjs's MobileNetV2 layer by layer, NCHW float32.
 // ref: Keras 2.2 layers (ZeroPadding2D, Conv2D, DepthwiseConv2D, BatchNormalization, ReLU, Add, AveragePooling2D,
 // Flatten, Dense, Dropout); TensorFlow.js dequantisation (q * scale + min) and resizeBilinear(alignCorners).
 #include "safety/picture_classifier.h"
@@ -29,6 +29,7 @@ struct PictureClassifier::Impl {
     std::string inputName;
     std::string outputName;
     std::map<std::string, torch::Tensor> weights;  // dequantised float32, Keras layouts
+    torch::Device device = torch::kCPU;
 
     const torch::Tensor& weight(const std::string& layer, const std::string& name) const {
         const auto found = weights.find(layer + "/" + name);
@@ -129,9 +130,10 @@ std::string PictureClassifier::defaultPath() {
     return found.empty() ? std::string() : found.u8string();
 }
 
-std::shared_ptr<PictureClassifier> PictureClassifier::load(const std::string& path) {
+std::shared_ptr<PictureClassifier> PictureClassifier::load(const std::string& path, torch::Device device) {
     std::shared_ptr<PictureClassifier> classifier(new PictureClassifier());
     Impl& impl = *classifier->m_impl;
+    impl.device = device;
     const auto file = io::SafetensorsFile::open(path);
     const auto& metadata = file->metadata();
     const auto topologyText = metadata.find("topology");
@@ -147,7 +149,7 @@ std::shared_ptr<PictureClassifier> PictureClassifier::load(const std::string& pa
             const auto& q = quantization.at(info.name);
             // As TensorFlow.js: each value q * scale + min computed in double, stored as float32.
             const torch::Tensor raw = io::tensorView(file, info).to(torch::kFloat64);
-            impl.weights[info.name] = (raw * q.at(1).get<double>() + q.at(0).get<double>()).to(torch::kFloat32).contiguous();
+            impl.weights[info.name] = (raw * q.at(1).get<double>() + q.at(0).get<double>()).to(device, torch::kFloat32).contiguous();
         }
         const json& config = topology.at("config");
         for (const auto& layer : config.at("layers")) {
@@ -170,9 +172,27 @@ std::shared_ptr<PictureClassifier> PictureClassifier::load(const std::string& pa
     return classifier;
 }
 
+torch::Device PictureClassifier::device() const { return m_impl->device; }
+
+namespace {
+// cuDNN's TF32 convolutions (libtorch's default) would round what nsfwjs computes in float32; the verdict's
+// thresholds were set on the exact scores.
+class ExactFloat32Convolutions {
+public:
+    ExactFloat32Convolutions() : m_was(at::globalContext().allowTF32CuDNN()) { at::globalContext().setAllowTF32CuDNN(false); }
+    ~ExactFloat32Convolutions() { at::globalContext().setAllowTF32CuDNN(m_was); }
+    ExactFloat32Convolutions(const ExactFloat32Convolutions&) = delete;
+    ExactFloat32Convolutions& operator=(const ExactFloat32Convolutions&) = delete;
+
+private:
+    bool m_was;
+};
+}  // namespace
+
 PictureScores PictureClassifier::classify(const torch::Tensor& rgb01) const {
     torch::NoGradGuard noGrad;
-    torch::Tensor x = rgb01.to(torch::kCPU, torch::kFloat32);
+    ExactFloat32Convolutions exact;
+    torch::Tensor x = rgb01.to(m_impl->device, torch::kFloat32);
     if (x.size(2) != 224 || x.size(3) != 224) x = torch::upsample_bilinear2d(x, {224, 224}, /*align_corners=*/true);
     std::map<std::string, torch::Tensor> values;
     for (const auto& layer : m_impl->layers) {
@@ -184,7 +204,7 @@ PictureScores PictureClassifier::classify(const torch::Tensor& rgb01) const {
         for (const auto& name : layer.inputs) inputs.push_back(values.at(name));
         values[layer.name] = m_impl->run(layer, inputs);
     }
-    const torch::Tensor out = values.at(m_impl->outputName).reshape({-1});
+    const torch::Tensor out = values.at(m_impl->outputName).reshape({-1}).to(torch::kCPU);
     if (out.numel() != 5) throw Error(ErrorKind::ModelFile, "The picture filter gives " + std::to_string(out.numel()) + " scores, not 5.");
     PictureScores scores{};
     for (int i = 0; i < 5; ++i) scores[static_cast<std::size_t>(i)] = out[i].item<float>();
@@ -197,7 +217,7 @@ PictureScores PictureClassifier::classify(const Image& picture) const {
                                    {picture.height, picture.width, picture.channels}, torch::kUInt8);
     if (picture.channels == 4) pixels = pixels.narrow(2, 0, 3);
     if (picture.channels == 1) pixels = pixels.expand({picture.height, picture.width, 3});
-    return classify((pixels.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32) / 255.0).contiguous());
+    return classify((pixels.permute({2, 0, 1}).unsqueeze(0).to(m_impl->device).to(torch::kFloat32) / 255.0).contiguous());
 }
 
 SafetyVerdict judgePicture(const PictureScores& scores) {

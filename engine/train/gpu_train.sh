@@ -53,7 +53,7 @@ case "$1" in
     gpus=${GPUS:-$(nvidia-smi -L | wc -l)}
     if [ "$gpus" -lt 2 ]; then exec sh "$0" diffusion "$2" detach; fi
     REPLICAS=$((gpus - 1)) sh "$0" diffusion "$2" detach
-    setsid nohup ./build-cuda/storybrush-train vae $T --minutes "$2" --batch 64 --seed "${SEED:-4}" --decoder-only \
+    setsid nohup ./build-cuda/storybrush-train vae $T --minutes "$2" --batch 64 --seed "${SEED:-4}" --decoder-only --corner-weight "${CORNER_WEIGHT:-1}" \
       --device "cuda:$((gpus - 1))" > build-cuda/decoder.log 2>&1 &
     echo $! > build-cuda/decoder.pid
     sleep 5; tail -n 2 build-cuda/decoder.log ;;

@@ -1,0 +1,26 @@
+// The first GPU picture of a process otherwise waits for libraries and kernels to load on first use (cuBLAS and
+// its handle, cuDNN's engine libraries, each kernel's module): H200, session 11, 0.28 s in the text encoder's first
+// call and most of the 0.79 s of the first sampler step. Loading a model's weights keeps the CPU and the bus busy
+// but not those, so a thread of its own does that loading meanwhile (the `gpu_warm_up` lever).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <thread>
+
+namespace storybrush::runtime {
+
+class GpuWarmUp {
+public:
+    // Starts at once on a CUDA device (when the lever is on); does nothing on the CPU. `dtypes`: the model's
+    // compute types (the VAE's may differ from the UNet's).
+    GpuWarmUp(const torch::Device& device, std::vector<torch::ScalarType> dtypes);
+    ~GpuWarmUp();  // waits for it: the warm-up never outlives the load it overlaps
+    GpuWarmUp(const GpuWarmUp&) = delete;
+    GpuWarmUp& operator=(const GpuWarmUp&) = delete;
+
+private:
+    std::thread m_thread;
+};
+
+}  // namespace storybrush::runtime

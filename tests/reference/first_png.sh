@@ -1,0 +1,31 @@
+#!/bin/sh
+# Issue 9's launch-to-PNG goal: process start to the first PNG written, model on disk (warm page cache, as after
+# a first launch), run as a person runs it. Run on the GPU machine after building storybrush-cli with CUDA:
+#   sh tests/reference/first_png.sh [RUNS]
+# Prints the wall time of RUNS `generate` calls (SD 1.5 random weights, 512x512, 25 steps, CFG 7.5), with and
+# without the kid-safe check, then one `bench` run's split of the first picture's wait into parts.
+set -eu
+cli=${CLI:-build-cuda/storybrush-cli}
+runs=${1:-3}
+model=${MODEL_DIR:-/tmp/sd15-random}
+[ -d "$model" ] || "$cli" bench --random sd15 --write "$model" --runs 1 > /dev/null 2>&1
+find "$model" -name "*.safetensors" -exec cat {} + > /dev/null   # the page cache holds the model, as on a second launch
+out=$(mktemp -d)
+wall() {  # $1: label, rest: extra flags
+  label=$1; shift
+  for i in $(seq "$runs"); do
+    start=$(date +%s%N)
+    "$cli" generate --model "$model" --prompt "a smiling baby dolphin playing with a ball" --steps 25 --cfg 7.5 \
+      --seed "$i" --output "$out/p$i.png" "$@" > /dev/null 2>&1 || echo "$label: generate failed"
+    end=$(date +%s%N)
+    echo "$label run $i: $(( (end - start) / 1000000 )) ms to $( [ -s "$out/p$i.png" ] && echo PNG || echo 'no PNG')"
+  done
+}
+wall "kid-safe check on "
+wall "kid-safe check off" --no-safety-check
+"$cli" bench --model "$model" --runs 1 2>/dev/null | tail -n 1 | python3 -c '
+import json, sys
+j = json.loads(sys.stdin.read())
+for key in ("startup_s", "cold_start_s", "first_text_ms", "first_step_ms", "first_other_steps_ms", "first_vae_ms", "first_run_s", "total_s"):
+    print("%-22s %s" % (key, j.get(key)))'
+rm -rf "$out"
