@@ -59,11 +59,15 @@ struct SpeedLevers {
     bool fusedQkv = true;
     // While a model's weights are read from disk, a second thread runs one small operation of each kind the first
     // picture needs on the GPU (convolutions in FP16 and BF16, matrix products, attention, GroupNorm), so loading
-    // cuBLAS, cuDNN and their kernels is done before the first picture asks for them (runtime/warm_up.h).
+    // cuBLAS, cuDNN and their kernels is done before the first picture asks for them (runtime/warm_up.h). H200,
+    // session 11, SD 1.5 from disk, one bench run each: model load 0.88 -> 0.90 s, the first picture's text encoder
+    // 354 -> 159 ms, first step 1081 -> 811 ms, VAE 219 -> 90 ms.
     bool gpuWarmUp = true;
     // Weights cross to the GPU through two pinned staging buffers, each tensor's copy started as soon as its bytes
-    // are staged, instead of one synchronous pageable copy per tensor (models/weights.cpp).
-    bool pinnedUpload = true;
+    // are staged, instead of one synchronous pageable copy per tensor (models/weights.cpp). Off: the same runs
+    // loaded SD 1.5 in 1.48 s with it against 0.90 s without (2 GB; the staging copies and pinned allocations cost
+    // more than the bus time they overlap).
+    bool pinnedUpload = false;
 };
 
 const SpeedLevers& speedLevers();
