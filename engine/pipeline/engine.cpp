@@ -23,7 +23,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <future>
 #include <optional>
 #include <utility>
 
@@ -83,28 +82,13 @@ struct Engine::Impl {
     std::optional<safety::PromptPolicy> policy;  // loaded on first use; a tampered list fails the request
 
     std::shared_ptr<safety::PictureClassifier> classifier;  // loaded on first use, on the pictures' device
-    std::future<std::shared_ptr<safety::PictureClassifier>> classifierLoading;
     // The model folder's own CompVis safety checker (safety_checker/, safetensors only): a second opinion.
     std::shared_ptr<safety::CompVisSafetyChecker> modelChecker;
     models::LoraMerger loras;  // the style add-ons merged into `model` now
     std::shared_ptr<models::TinyDecoder> previewDecoder;  // TAESD in vae_approx/ beside the model, when there is one
 
-    // On a GPU the filter's first picture waits for cuDNN to plan each of its convolutions (about half a second on
-    // the H200): a thread loads it and checks a blank picture while the model's weights load.
-    void startLoadingClassifier(const torch::Device& device) {
-        if (!device.is_cuda() || classifierLoading.valid() || (classifier && classifier->device() == device)) return;
-        const std::string path = safety::PictureClassifier::defaultPath();
-        if (path.empty()) return;  // pictureClassifier() says so
-        classifierLoading = std::async(std::launch::async, [path, device] {
-            auto loaded = safety::PictureClassifier::load(path, device);
-            loaded->classify(torch::full({1, 3, 224, 224}, 0.5));
-            return loaded;
-        });
-    }
-
     // Fails closed: without its filter no picture leaves the engine while the check is on.
     const safety::PictureClassifier& pictureClassifier(const torch::Device& device) {
-        if (classifierLoading.valid()) classifier = classifierLoading.get();  // rethrows what the loading met
         if (!classifier || classifier->device() != device) {
             const std::string path = safety::PictureClassifier::defaultPath();
             if (path.empty()) {
@@ -256,10 +240,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
     }
     runtime::InferenceGuard inference;
     try {
-        if (request.safetyCheck) m_impl->startLoadingClassifier(target.device);
         pipeline::LoadedModel& model = m_impl->load(path, target, request.vaePath);
-        // Its convolutions set libtorch's global TF32 switch while they run: done before the model's own start.
-        if (request.safetyCheck) m_impl->pictureClassifier(target.device);
         // Qwen-Image has one sampler (flow-matching Euler): the parameters text says so, whatever was asked.
         if (model.qwen) effective.sampler = Sampler::Euler;
 

@@ -175,14 +175,16 @@ std::shared_ptr<PictureClassifier> PictureClassifier::load(const std::string& pa
 torch::Device PictureClassifier::device() const { return m_impl->device; }
 
 namespace {
-// cuDNN's TF32 convolutions (libtorch's default) would round what nsfwjs computes in float32; the verdict's
-// thresholds were set on the exact scores.
-class ExactFloat32Convolutions {
+// On a GPU the filter's convolutions run without cuDNN. libtorch plans each cuDNN convolution shape once per thread
+// (tens of milliseconds each the first time on the H200, and MobileNetV2 has some fifty), while these small ones
+// run as PyTorch's own kernels in milliseconds. Those also compute in plain float32, as nsfwjs does, where cuDNN
+// would use TF32: the verdict's thresholds were set on exact scores.
+class WithoutCuDNN {
 public:
-    ExactFloat32Convolutions() : m_was(at::globalContext().allowTF32CuDNN()) { at::globalContext().setAllowTF32CuDNN(false); }
-    ~ExactFloat32Convolutions() { at::globalContext().setAllowTF32CuDNN(m_was); }
-    ExactFloat32Convolutions(const ExactFloat32Convolutions&) = delete;
-    ExactFloat32Convolutions& operator=(const ExactFloat32Convolutions&) = delete;
+    WithoutCuDNN() : m_was(at::globalContext().userEnabledCuDNN()) { at::globalContext().setUserEnabledCuDNN(false); }
+    ~WithoutCuDNN() { at::globalContext().setUserEnabledCuDNN(m_was); }
+    WithoutCuDNN(const WithoutCuDNN&) = delete;
+    WithoutCuDNN& operator=(const WithoutCuDNN&) = delete;
 
 private:
     bool m_was;
@@ -191,7 +193,7 @@ private:
 
 PictureScores PictureClassifier::classify(const torch::Tensor& rgb01) const {
     torch::NoGradGuard noGrad;
-    ExactFloat32Convolutions exact;
+    WithoutCuDNN plainKernels;
     torch::Tensor x = rgb01.to(m_impl->device, torch::kFloat32);
     if (x.size(2) != 224 || x.size(3) != 224) x = torch::upsample_bilinear2d(x, {224, 224}, /*align_corners=*/true);
     std::map<std::string, torch::Tensor> values;
