@@ -2,7 +2,9 @@
 #include "pipeline/loaded_model.h"
 
 #include "models/weights.h"
+#include "runtime/memory.h"
 #include "runtime/speed.h"
+#include "runtime/torch_compat.h"
 #include "runtime/warm_up.h"
 
 #include <storybrush/error.h>
@@ -10,6 +12,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <future>
 
 namespace storybrush::pipeline {
 
@@ -53,6 +56,30 @@ models::ClipTextConfig secondEncoderConfig(const io::Checkpoint& checkpoint, con
     return config;
 }
 
+// The UNet's first call plans each of its convolution shapes with cuDNN, and libtorch keeps those plans per thread
+// (about 0.8 s of SD 1.5's first step on the H200, whatever the warm-up thread of runtime/warm_up.h loaded). Copying
+// the weights needs the CPU and the bus but not cuDNN, so while another thread copies them, this one (the thread that
+// will sample) calls the still-empty UNet at batch 2 and the VAE's decoder once, at the model's own size. The outputs
+// are garbage and thrown away; the plans, libraries and kernels stay.
+void planOnThisThread(LoadedModel& model, const models::UNetConfig& unetConfig) {
+    runtime::InferenceGuard inference;
+    const auto options = torch::TensorOptions().device(model.target.device).dtype(model.target.dtype);
+    const std::int64_t side = model.nativeSize / 8;
+    const std::int64_t contextDim = unetConfig.crossAttentionDim.empty() ? 1280 : unetConfig.crossAttentionDim.front();
+    models::UNetConditioning extra;
+    if (unetConfig.textTimeEmbedding) {
+        extra.textEmbeds = torch::zeros({2, unetConfig.projectionClassEmbeddingsInputDim - 6 * unetConfig.additionTimeEmbedDim}, options);
+        extra.timeIds = torch::zeros({2, 6}, options);
+    }
+    if (unetConfig.timeCondProjDim) extra.timestepCond = torch::zeros({2, *unetConfig.timeCondProjDim}, options);
+    const auto sample = torch::zeros({2, unetConfig.inChannels, side, side}, options);
+    const auto timestep = torch::full({2}, 999.0, torch::TensorOptions().dtype(torch::kFloat32).device(model.target.device));
+    (void)model.unet->forward(sample, timestep, torch::zeros({2, 77, contextDim}, options), extra);
+    const auto vaeOptions = torch::TensorOptions().device(model.vaeTarget.device).dtype(model.vaeTarget.dtype);
+    (void)model.vae->decode(torch::zeros({1, model.latentChannels, side, side}, vaeOptions));
+    runtime::synchronize(model.target.device);
+}
+
 }  // namespace
 
 ModelSummary checkModel(const std::string& path) {
@@ -87,8 +114,8 @@ ModelSummary checkModel(const std::string& path) {
 
 std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::ComputeTarget& target,
                                        const LoadOptions& options, const QwenLoadOptions& qwen) {
-    const runtime::GpuWarmUp warmUp(target.device, {target.dtype, runtime::vaeTarget(target, /*forceUpcast=*/true).dtype});
     if (isQwenImage(path)) {
+        const runtime::GpuWarmUp warmUp(target.device, {target.dtype, runtime::vaeTarget(target, /*forceUpcast=*/true).dtype});
         auto model = std::make_shared<LoadedModel>();
         model->path = path;
         fs::path name = fs::u8path(path);
@@ -142,17 +169,42 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
         model->zeroEmptyNegative = checkpoint.zeroEmptyNegative;
     }
 
+    // The networks are made empty on the device (and in their layouts) first, then filled: so their first calls can
+    // overlap the filling (planOnThisThread).
     const std::string source = checkpoint.path;
-    model->textEncoder = models::loadClipTextModel(
-        models::ClipTextConfig::fromJson(checkpoint.textEncoderConfig, source), checkpoint.textEncoder, target);
-    if (sdxl) model->textEncoder2 = models::loadClipTextModel(secondEncoderConfig(checkpoint, path), checkpoint.textEncoder2, target);
-    model->unet = models::loadUNet(models::UNetConfig::fromJson(checkpoint.unetConfig, source), checkpoint.unet, target);
+    const auto on = [](const runtime::ComputeTarget& where) {
+        return torch::TensorOptions().device(where.device).dtype(where.dtype);
+    };
+    torch::NoGradGuard noGrad;
+    model->textEncoder = models::ClipTextModel(models::ClipTextConfig::fromJson(checkpoint.textEncoderConfig, source), on(target));
+    if (sdxl) model->textEncoder2 = models::ClipTextModel(secondEncoderConfig(checkpoint, path), on(target));
+    const auto unetConfig = models::UNetConfig::fromJson(checkpoint.unetConfig, source);
+    model->unet = models::UNet2DConditionModel(unetConfig, on(target));
     if (target.device.is_cuda() && runtime::speedLevers().channelsLast) models::useChannelsLast(*model->unet);
     const auto vaeConfig = models::AutoencoderKLConfig::fromJson(checkpoint.vaeConfig, source);
     // The published SD VAEs overflow in fp16 (ref: diffusers upcast_vae / force_upcast): keep them in fp32.
     model->vaeTarget = runtime::vaeTarget(target, vaeConfig.forceUpcast);
-    model->vae = models::loadAutoencoderKL(vaeConfig, checkpoint.vae, model->vaeTarget);
+    model->vae = models::AutoencoderKL(vaeConfig, on(model->vaeTarget));
     if (target.device.is_cuda() && runtime::speedLevers().vaeChannelsLast) models::useChannelsLast(*model->vae);
+    for (torch::nn::Module* network : std::initializer_list<torch::nn::Module*>{
+             model->textEncoder.get(), model->textEncoder2 ? model->textEncoder2.get() : nullptr, model->unet.get(), model->vae.get()}) {
+        if (network) network->eval();
+    }
+
+    const auto fill = [&checkpoint, &model, sdxl] {
+        models::loadStrict(*model->textEncoder, checkpoint.textEncoder);
+        if (sdxl) models::loadStrict(*model->textEncoder2, checkpoint.textEncoder2);
+        models::loadStrict(*model->unet, checkpoint.unet);
+        models::loadStrict(*model->vae, checkpoint.vae);
+    };
+    if (options.planWhileLoading.value_or(target.device.is_cuda() && runtime::speedLevers().planWhileLoading)) {
+        auto filling = std::async(std::launch::async, fill);
+        planOnThisThread(*model, unetConfig);
+        filling.get();  // rethrows what the weights were found to lack
+    } else {
+        const runtime::GpuWarmUp warmUp(target.device, {target.dtype, model->vaeTarget.dtype});
+        fill();
+    }
     if (target.device.is_cuda()) model->vae->parkEncoder();
     return model;
 }

@@ -11,6 +11,7 @@
 #include "text/clip_tokenizer.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace storybrush::pipeline {
@@ -41,6 +42,9 @@ struct LoadedModel {
 
 struct LoadOptions {
     std::string configFrom;  // see io::OpenOptions (tests give tiny single files their folder's configs)
+    // Whether this thread calls the still-empty UNet and VAE while a second one loads the weights (see
+    // loaded_model.cpp); unset: on a GPU when the `plan_while_loading` lever is on. Tests set it on the CPU.
+    std::optional<bool> planWhileLoading;
 };
 
 // What the model manager shows of a model that passed checkModel.

@@ -68,6 +68,10 @@ struct SpeedLevers {
     // loaded SD 1.5 in 1.48 s with it against 0.90 s without (2 GB; the staging copies and pinned allocations cost
     // more than the bus time they overlap).
     bool pinnedUpload = false;
+    // While a second thread copies the weights, the thread that will sample calls the still-empty UNet and VAE once,
+    // so cuDNN's plans (kept per thread) are made during the load instead of in the first step
+    // (pipeline/loaded_model.cpp). It replaces the warm-up thread above for SD models. Not measured yet.
+    bool planWhileLoading = true;
 };
 
 const SpeedLevers& speedLevers();

@@ -65,7 +65,9 @@ private Q_SLOTS:
         requireReference();
         if (m_reference.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-diffusers/model_index.json");
-        auto model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")), cpu());
+        pipeline::LoadOptions options;
+        options.planWhileLoading = true;  // the 9-channel UNet called while loading, as on a GPU
+        auto model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")), cpu(), options);
         QVERIFY(model->inpaintingUnet);
         QCOMPARE(model->latentChannels, 4);
         sampling::CpuNoiseSource generator(10);  // its only draw: the masked picture's VAE sample

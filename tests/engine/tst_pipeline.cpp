@@ -145,6 +145,31 @@ private Q_SLOTS:
         }
     }
 
+    // On a GPU the empty UNet and VAE are called while a second thread fills them (pipeline/loaded_model.cpp): the
+    // filled networks must be exactly the ones an ordinary load makes, whatever those calls read meanwhile.
+    void planningWhileLoadingFillsTheSameWeights() {
+        requireSd15();
+        if (m_sd15.empty()) return;
+        pipeline::LoadOptions options;
+        options.planWhileLoading = true;
+        auto model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu(), options);
+        const auto sameWeights = [](torch::nn::Module& a, torch::nn::Module& b) {
+            const auto mine = a.named_parameters();
+            const auto theirs = b.named_parameters();
+            if (mine.size() != theirs.size()) return false;
+            for (const auto& item : mine) {
+                if (!torch::equal(item.value(), theirs[item.key()])) return false;
+            }
+            return true;
+        };
+        QVERIFY(sameWeights(*model->unet, *m_folderModel->unet));
+        QVERIFY(sameWeights(*model->vae, *m_folderModel->vae));
+        QVERIFY(sameWeights(*model->textEncoder, *m_folderModel->textEncoder));
+        const auto result = run(*model, fixtureRequest(Sampler::Ddim, 7.5f), m_sd15.at("latents_in"));
+        const double error = test::maxAbsDiff(result.decoded, m_sd15.at("ddim.image"));
+        QVERIFY2(error <= kPipelineTolerance, qPrintable(QString::number(error)));
+    }
+
     void vPredictionMatchesTheReference() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd2v-ref.safetensors");
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd2v-diffusers/model_index.json");
@@ -175,6 +200,7 @@ private Q_SLOTS:
         QCOMPARE(int(folder->family), int(io::ModelFamily::SDXL));
         pipeline::LoadOptions options;
         options.configFrom = folderPath;
+        options.planWhileLoading = true;  // SDXL's extra conditioning in the calls made while loading
         auto single = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sdxl-ldm.safetensors")), cpu(), options);
         QCOMPARE(int(single->family), int(io::ModelFamily::SDXL));
         for (auto* model : {folder.get(), single.get()}) {

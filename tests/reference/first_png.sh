@@ -3,7 +3,8 @@
 # a first launch), run as a person runs it. Run on the GPU machine after building storybrush-cli with CUDA:
 #   sh tests/reference/first_png.sh [RUNS]
 # Prints the wall time of RUNS `generate` calls (SD 1.5 random weights, 512x512, 25 steps, CFG 7.5), with and
-# without the kid-safe check, then one `bench` run's split of the first picture's wait into parts.
+# without the kid-safe check, then one `bench` run's split of the first picture's wait into parts. A lever's share:
+#   STORYBRUSH_LEVERS=-plan_while_loading sh tests/reference/first_png.sh 2
 set -eu
 cli=${CLI:-build-cuda/storybrush-cli}
 runs=${1:-3}
