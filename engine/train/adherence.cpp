@@ -2,14 +2,17 @@
 // thing drawn, not the scene; it is trained and checked on compositions only (never on generated pictures).
 #include "train/adherence.h"
 
+#include "train/captions.h"
 #include "train/composer.h"
 #include "train/concepts.h"
 
 #include <storybrush/engine.h>
+#include <storybrush/error.h>
 
 #include <torch/torch.h>
 
 #include <iostream>
+#include <map>
 
 namespace storybrush::train {
 namespace {
@@ -110,6 +113,55 @@ int measureAdherence(const Arguments& args) {
     std::cout << "{\"animals\": " << classes << ", \"generations\": " << generations << ", \"top1_agreement\": "
               << static_cast<double>(agree) / generations << ", \"chance\": " << 1.0 / classes
               << ", \"classifier_on_compositions\": " << compositionAccuracy << "}" << std::endl;
+    return 0;
+}
+
+int measureColourAdherence(const Arguments& args) {
+    const auto concepts = loadConcepts(args.required("concepts"));
+    const auto stickers = loadStickers(args.required("data"), concepts, torch::Device(torch::kCPU));
+    // (thing, colour) -> how many of the thing's stickers have it; white and grey things vanish in the snow.
+    std::map<std::pair<int, int>, int> pairs;
+    for (std::size_t i = 0; i < stickers.conceptOf.size(); ++i) {
+        const int colour = stickers.colourOf[i];
+        if (colour < 0 || colour == static_cast<int>(Colour::White) || colour == static_cast<int>(Colour::Grey)) continue;
+        ++pairs[{stickers.conceptOf[i], colour}];
+    }
+    if (pairs.empty()) throw Error(ErrorKind::InvalidRequest, "No sticker of the data set is mostly one colour.");
+    const std::vector<std::pair<std::pair<int, int>, int>> asked(pairs.begin(), pairs.end());
+
+    Engine engine;
+    const int generations = args.integer("generations", 100);
+    int agree = 0, judged = 0;
+    double chance = 0;
+    for (int i = 0; i < generations; ++i) {
+        const auto& [key, count] = asked[static_cast<std::size_t>(i) % asked.size()];
+        const auto& thing = concepts[static_cast<std::size_t>(key.first)];
+        const auto& colour = kColourNames[key.second];
+        GenerationRequest request;
+        request.model = args.text("model", "builtin");
+        request.prompt = i % 2 == 0 ? std::string("a ") + colour.english + " " + thing.english + " in the snow"
+                                    : "雪地里的一" + thing.measureWord + colour.chinese + thing.chinese;
+        request.seed = static_cast<std::uint64_t>(2000 + i);
+        request.steps = args.integer("steps", 20);
+        const auto result = engine.generate(request);
+        if (result.images.empty() || result.images[0].image.empty()) continue;
+        const auto& image = result.images[0].image;
+        const auto rgb = torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()), {image.height, image.width, 3}, torch::kUInt8)
+                             .permute({2, 0, 1}).to(torch::kFloat32).div(255.0);
+        // The drawn thing: whatever is not the snow's pale white and blue-grey.
+        const auto value = std::get<0>(rgb.max(0)), minimum = std::get<0>(rgb.min(0));
+        const auto thingMask = ((value - minimum) / value.clamp_min(1e-4) >= 0.2) | (value < 0.4);
+        const auto rgba = torch::cat({rgb * thingMask, thingMask.unsqueeze(0).to(torch::kFloat32)}, 0).unsqueeze(0);
+        const int drawn = dominantColours(rgba).front();
+        const double share = static_cast<double>(count) / static_cast<double>(stickers.byConcept[static_cast<std::size_t>(key.first)].size());
+        ++judged;
+        chance += share;
+        if (drawn == key.second) ++agree;
+        std::cout << request.prompt << " -> " << (drawn >= 0 ? kColourNames[drawn].english : "mixed") << std::endl;
+    }
+    std::cout << "{\"pairs\": " << asked.size() << ", \"generations\": " << judged << ", \"colour_agreement\": "
+              << static_cast<double>(agree) / std::max(judged, 1) << ", \"if_colour_ignored\": " << chance / std::max(judged, 1)
+              << "}" << std::endl;
     return 0;
 }
 

@@ -9,4 +9,10 @@ namespace storybrush::train {
 
 int measureAdherence(const Arguments& args);
 
+// Colour adherence: for each thing that has stickers of a colour, pictures drawn for "a <colour> <thing> in the
+// snow" / "雪地里的一<量词><颜色>的<thing>", judged by the colour most of the drawn thing is (as captions name
+// stickers: dominantColours). Beside it, what a model that ignores the colour word would score: the share of the
+// thing's stickers that have the colour asked for.
+int measureColourAdherence(const Arguments& args);
+
 }  // namespace storybrush::train

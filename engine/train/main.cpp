@@ -29,6 +29,7 @@ const char* kUsage =
     "storybrush-train preview --concepts FILE --data DATA --out SHEET.png [--seed S]\n"
     "storybrush-train reconstruct --concepts FILE --data DATA --model MODEL --out SHEET.png [--seed S]\n"
     "storybrush-train adherence --concepts FILE --data DATA [--model builtin] [--generations 100]\n"
+    "storybrush-train colour-adherence --concepts FILE --data DATA [--model builtin] [--generations 100]\n"
     "storybrush-train vae --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes M]\n"
     "storybrush-train diffusion --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes M]\n";
 
@@ -157,6 +158,7 @@ int main(int argc, char** argv) {
         if (command == "reconstruct") return writeReconstructions(args);
         if (command == "vae") return trainVae(args);
         if (command == "adherence") return measureAdherence(args);
+        if (command == "colour-adherence") return measureColourAdherence(args);
         if (command == "diffusion") return trainDiffusion(args);
     } catch (const std::exception& error) {
         std::cerr << "storybrush-train " << command << ": " << error.what() << '\n';
