@@ -33,7 +33,8 @@ std::string joinList(const std::vector<std::string>& parts, const std::string& l
 struct ConceptGroup {
     int concept = 0;
     int count = 0;
-    int colour = -1;  // shared by all its stickers, else -1
+    int colour = -1;         // shared by all its stickers, else -1
+    bool recoloured = false;  // a sticker's hue was turned: the colour must be named
 };
 
 // The stickers grouped by concept, in first-seen order, with the colour they all share (if they do).
@@ -41,24 +42,26 @@ std::vector<ConceptGroup> groupConcepts(const Scene& scene) {
     std::vector<ConceptGroup> groups;
     for (std::size_t i = 0; i < scene.concepts.size(); ++i) {
         const int colour = i < scene.colours.size() ? scene.colours[i] : -1;
+        const bool recoloured = i < scene.recoloured.size() && scene.recoloured[i];
         bool found = false;
         for (auto& group : groups) {
             if (group.concept == scene.concepts[i]) {
                 ++group.count;
                 if (group.colour != colour) group.colour = -1;
+                group.recoloured = group.recoloured || recoloured;
                 found = true;
             }
         }
-        if (!found) groups.push_back({scene.concepts[i], 1, colour});
+        if (!found) groups.push_back({scene.concepts[i], 1, colour, recoloured});
     }
     return groups;
 }
 
-// Half the time a group whose stickers share a colour is called by it, so "red" in a prompt asks for red things;
-// otherwise, now and then, a friendly word.
+// Half the time a group whose stickers share a colour is called by it, so "red" in a prompt asks for red things
+// (always when the colour was made by turning the hue); otherwise, now and then, a friendly word.
 template <typename Words>
 std::string adjectiveFor(const ConceptGroup& group, const Words& friendly, bool english, std::mt19937& rng) {
-    if (group.colour >= 0 && chance(0.5, rng)) {
+    if (group.colour >= 0 && (group.recoloured || chance(0.5, rng))) {
         const auto& name = kColourNames[group.colour];
         return english ? std::string(name.english) + " " : std::string(name.chinese);
     }

@@ -32,6 +32,9 @@ struct Scene {
     // Per sticker, the colour most of it is (an index into kColourNames), or -1 when it is many colours. Empty when
     // unknown (e.g. scenes made up without stickers).
     std::vector<int> colours;
+    // Per sticker (when set), whether its hue was turned to a colour it does not have in the data: its caption then
+    // always names the colour, so "a car" keeps the cars' own colours and "a blue car" can be any car made blue.
+    std::vector<bool> recoloured;
 };
 
 enum class CaptionLanguage { English, Chinese };

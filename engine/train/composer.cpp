@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -92,6 +94,24 @@ std::vector<int> dominantColours(const torch::Tensor& stickers) {
     return result;
 }
 
+namespace {
+constexpr float kRecolourChance = 0.25f;
+
+// Colours a hue turn makes and names: red to pink; brown, black, white and grey are not turned.
+bool isHue(int colour) {
+    return colour >= static_cast<int>(Colour::Red) && colour <= static_cast<int>(Colour::Pink);
+}
+}  // namespace
+
+torch::Tensor hueTurn(double degrees) {
+    // Rodrigues' rotation about u = (1, 1, 1) / sqrt(3): cos I + (1 - cos) u u^T + sin [u]x.
+    const double angle = degrees * M_PI / 180.0, c = std::cos(angle), s = std::sin(angle) / std::sqrt(3.0);
+    const double d = (1.0 - c) / 3.0;
+    return torch::tensor({c + d, d - s, d + s,
+                          d + s, c + d, d - s,
+                          d - s, d + s, c + d}, torch::kFloat32).view({3, 3});
+}
+
 StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& concepts, const torch::Device& device,
                         const std::vector<std::string>& excludeStickers) {
     namespace fs = std::filesystem;
@@ -145,6 +165,13 @@ StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& c
     if (images.empty()) throw Error(ErrorKind::ModelFile, "No stickers listed in " + index.string());
     const auto stacked = torch::stack(images);
     set.colourOf = dominantColours(stacked);
+    set.colourAfterTurn.resize(set.colourOf.size());
+    for (int turn = 0; turn < 6; ++turn) {
+        const auto rgb = torch::einsum("ij,njhw->nihw", {hueTurn(60.0 * turn), stacked.slice(1, 0, 3)});
+        const auto alpha = stacked.slice(1, 3, 4);
+        const auto colours = dominantColours(torch::cat({torch::minimum(rgb.clamp_min(0), alpha), alpha}, 1));
+        for (std::size_t i = 0; i < colours.size(); ++i) set.colourAfterTurn[i][static_cast<std::size_t>(turn)] = colours[i];
+    }
     set.pixels = stacked.to(device);
     for (std::size_t c = 0; c < set.byConcept.size(); ++c) {
         if (!set.byConcept[c].empty()) set.usableConcepts.push_back(static_cast<int>(c));
@@ -256,10 +283,14 @@ ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std:
         }
     }
     auto canvas = drawBackgrounds(kinds, size, rng, device);
+    std::vector<torch::Tensor> turnMatrices;
+    for (int turn = 0; turn < 6; ++turn) turnMatrices.push_back(hueTurn(60.0 * turn));
+    const auto turnTable = torch::stack(turnMatrices).to(device);
 
     for (int slot = 0; slot < maxStickers; ++slot) {
         std::vector<std::int64_t> which;
         std::vector<float> theta, present, saturation, brightness;
+        std::vector<std::int64_t> turns;
         for (auto& scene : result.scenes) {
             const auto count = static_cast<int>(scene.concepts.size());
             const bool here = slot < count;
@@ -267,7 +298,22 @@ ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std:
             const int conceptIndex = here ? scene.concepts[static_cast<std::size_t>(slot)] : scene.concepts[0];
             const auto& pool = stickers.byConcept[static_cast<std::size_t>(conceptIndex)];
             which.push_back(pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)]);
-            if (here) scene.colours.push_back(stickers.colourOf[static_cast<std::size_t>(which.back())]);
+            const auto& turned = stickers.colourAfterTurn[static_cast<std::size_t>(which.back())];
+            int turn = 0;
+            // A quarter of the stickers of one clear colour take another (a thing named once in its scene, so its
+            // caption can name the new colour): colour becomes a word of its own, not a part of certain stickers.
+            if (here && isHue(turned[0]) && std::count(scene.concepts.begin(), scene.concepts.end(), conceptIndex) == 1 &&
+                uniform(rng, 0.0f, 1.0f) < kRecolourChance) {
+                const int candidate = std::uniform_int_distribution<int>(1, 5)(rng);
+                if (isHue(turned[static_cast<std::size_t>(candidate)]) && turned[static_cast<std::size_t>(candidate)] != turned[0]) {
+                    turn = candidate;
+                }
+            }
+            turns.push_back(turn);
+            if (here) {
+                scene.colours.push_back(turned[static_cast<std::size_t>(turn)]);
+                scene.recoloured.push_back(turn != 0);
+            }
             // Size as a fraction of the canvas; several stickers share the width left to right.
             const float scale = count == 1 ? uniform(rng, 0.45f, 0.8f) : count == 2 ? uniform(rng, 0.35f, 0.5f)
                                                                                      : uniform(rng, 0.28f, 0.4f);
@@ -288,6 +334,7 @@ ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std:
                                            F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
         const auto alpha = placed.slice(1, 3, 4) * perPicture(present, device);
         auto rgb = placed.slice(1, 0, 3) * perPicture(present, device);
+        rgb = torch::einsum("bij,bjhw->bihw", {turnTable.index_select(0, sendToDevice(torch::tensor(turns, torch::kInt64), device)), rgb});
         const auto grey = rgb.mean(1, true);
         rgb = ((grey + (rgb - grey) * perPicture(saturation, device)) * perPicture(brightness, device)).clamp_min(0);
         rgb = torch::minimum(rgb, alpha);  // premultiplied colour never exceeds its alpha

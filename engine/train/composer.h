@@ -7,6 +7,7 @@
 
 #include <torch/types.h>
 
+#include <array>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ struct StickerSet {
     torch::Tensor pixels;                       // [N, 4, S, S] float: premultiplied RGB in [0,1], then alpha
     std::vector<int> conceptOf;                 // per sticker, index into the concept table
     std::vector<int> colourOf;                  // per sticker, dominantColour() of it
+    // Per sticker, its dominant colour after its hue is turned by k x 60 degrees (k = 0: colourOf).
+    std::vector<std::array<int, 6>> colourAfterTurn;
     std::vector<std::vector<int>> byConcept;    // per concept, its stickers (some may be empty)
     std::vector<int> usableConcepts;            // concepts that have at least one sticker
 };
@@ -30,6 +33,9 @@ torch::Tensor sendToDevice(const torch::Tensor& host, const torch::Device& devic
 // The colour (index into kColourNames) that most of a sticker is, or -1 when no one colour is: [N, 4, S, S]
 // premultiplied stickers in, one entry per sticker out. Outlines do not count: a red car with a black outline is red.
 std::vector<int> dominantColours(const torch::Tensor& stickers);
+
+// The RGB matrix that turns hues by `degrees` around the grey axis (greys, and so outlines and white, stay).
+torch::Tensor hueTurn(double degrees);
 
 StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& concepts, const torch::Device& device,
                         const std::vector<std::string>& excludeStickers = {});
