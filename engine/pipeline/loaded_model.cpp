@@ -74,10 +74,14 @@ void planOnThisThread(LoadedModel& model, const models::UNetConfig& unetConfig) 
     if (unetConfig.timeCondProjDim) extra.timestepCond = torch::zeros({2, *unetConfig.timeCondProjDim}, options);
     const auto sample = torch::zeros({2, unetConfig.inChannels, side, side}, options);
     const auto timestep = torch::full({2}, 999.0, torch::TensorOptions().dtype(torch::kFloat32).device(model.target.device));
-    (void)model.unet->forward(sample, timestep, torch::zeros({2, 77, contextDim}, options), extra);
-    const auto vaeOptions = torch::TensorOptions().device(model.vaeTarget.device).dtype(model.vaeTarget.dtype);
-    (void)model.vae->decode(torch::zeros({1, model.latentChannels, side, side}, vaeOptions));
-    runtime::synchronize(model.target.device);
+    try {
+        (void)model.unet->forward(sample, timestep, torch::zeros({2, 77, contextDim}, options), extra);
+        const auto vaeOptions = torch::TensorOptions().device(model.vaeTarget.device).dtype(model.vaeTarget.dtype);
+        (void)model.vae->decode(torch::zeros({1, model.latentChannels, side, side}, vaeOptions));
+        runtime::synchronize(model.target.device);
+    } catch (const c10::OutOfMemoryError&) {
+        // A card that fits the model only at smaller sizes than its own: the first picture plans as before.
+    }
 }
 
 }  // namespace
