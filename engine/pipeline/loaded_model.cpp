@@ -195,7 +195,11 @@ std::shared_ptr<LoadedModel> loadModel(const std::string& path, const runtime::C
         if (network) network->eval();
     }
 
-    const auto fill = [&checkpoint, &model, sdxl] {
+    // Tensors made in inference mode (Engine::generate loads in it) can be written only in it, and the mode is per
+    // thread: the thread that fills them takes the caller's.
+    const bool inferenceMode = c10::InferenceMode::is_enabled();
+    const auto fill = [&checkpoint, &model, sdxl, inferenceMode] {
+        const runtime::InferenceGuard sameMode(inferenceMode);
         models::loadStrict(*model->textEncoder, checkpoint.textEncoder);
         if (sdxl) models::loadStrict(*model->textEncoder2, checkpoint.textEncoder2);
         models::loadStrict(*model->unet, checkpoint.unet);

@@ -3,6 +3,7 @@
 #include "pipeline/generation.h"
 #include "pipeline/latent_preview.h"
 #include "runtime/cuda_graph.h"
+#include "runtime/torch_compat.h"
 #include "pipeline/loaded_model.h"
 #include "sampling/noise.h"
 
@@ -152,7 +153,13 @@ private Q_SLOTS:
         if (m_sd15.empty()) return;
         pipeline::LoadOptions options;
         options.planWhileLoading = true;
-        auto model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu(), options);
+        // Under inference mode, as Engine::generate loads: the weights are filled on another thread, which must be
+        // in the same mode to write into tensors made in it.
+        std::shared_ptr<pipeline::LoadedModel> model;
+        {
+            runtime::InferenceGuard inference;
+            model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu(), options);
+        }
         const auto sameWeights = [](torch::nn::Module& a, torch::nn::Module& b) {
             const auto mine = a.named_parameters();
             const auto theirs = b.named_parameters();
