@@ -321,4 +321,21 @@ torch::Tensor tensorView(const std::shared_ptr<const SafetensorsFile>& file, con
         const_cast<std::uint8_t*>(bytes), info.shape, [keepMapped](void*) mutable { keepMapped.reset(); }, options);
 }
 
+void populateForReading(const void* bytes, std::size_t size) {
+#ifdef __linux__
+#ifndef MADV_POPULATE_READ
+    constexpr int MADV_POPULATE_READ = 22;  // <linux/mman.h> since 5.14; older glibc headers lack it
+#endif
+    static const auto pageSize = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<std::uintptr_t>(bytes) / pageSize * pageSize;
+    const auto end = reinterpret_cast<std::uintptr_t>(bytes) + size;
+    if (size == 0) return;
+    // Failure (an older kernel: EINVAL) only means the copy faults the pages in as before.
+    (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
+#else
+    (void)bytes;
+    (void)size;
+#endif
+}
+
 }  // namespace storybrush::io

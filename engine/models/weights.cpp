@@ -1,6 +1,7 @@
 // Strict loading of a checkpoint's tensors into a module; see weights.h.
 #include "models/weights.h"
 
+#include "io/safetensors.h"
 #include "runtime/speed.h"
 
 #include <storybrush/error.h>
@@ -46,6 +47,11 @@ bool isAllowedLeftover(const std::string& key) {
 
 namespace {
 
+// Tensor by tensor, just before its copy: a whole file populated at once could outgrow main memory.
+void populateIfOnCpu(const torch::Tensor& source) {
+    if (runtime::speedLevers().populatePages && source.device().is_cpu()) io::populateForReading(source.data_ptr(), source.nbytes());
+}
+
 using WeightCopies = std::vector<std::pair<torch::Tensor, const torch::Tensor*>>;
 
 // CPU weights (the file's mapping) to a GPU module through two pinned staging buffers: each tensor's copy starts as
@@ -61,6 +67,7 @@ void uploadThroughPinnedBuffers(WeightCopies& copies, const torch::Device& devic
     std::size_t current = 0;
     std::int64_t used = 0;
     for (auto& [target, source] : copies) {
+        populateIfOnCpu(*source);
         const std::int64_t bytes = source->numel() * static_cast<std::int64_t>(source->element_size());
         if (!source->device().is_cpu() || !source->is_contiguous() || bytes > kBufferBytes) {
             target.copy_(*source);
@@ -151,6 +158,7 @@ void matchStrict(torch::nn::Module& module, const io::StateDict& weights, bool c
         return;
     }
     for (auto& [target, source] : copies) {
+        populateIfOnCpu(*source);
         target.copy_(*source);  // converts dtype (fp16/bf16 file -> fp32/fp16 module) and device
     }
 }

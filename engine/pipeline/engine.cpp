@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <utility>
 
@@ -87,8 +88,25 @@ struct Engine::Impl {
     models::LoraMerger loras;  // the style add-ons merged into `model` now
     std::shared_ptr<models::TinyDecoder> previewDecoder;  // TAESD in vae_approx/ beside the model, when there is one
 
+    std::future<std::shared_ptr<safety::PictureClassifier>> classifierLoading;
+
+    // The filter is loaded, and run once on a blank picture so its kernels are loaded too, on another thread while
+    // the model loads: the first picture then does not wait for it. Errors wait for pictureClassifier to report them.
+    void startLoadingClassifier(const torch::Device& device) {
+        if ((classifier && classifier->device() == device) || classifierLoading.valid()) return;
+        const std::string path = safety::PictureClassifier::defaultPath();
+        if (path.empty()) return;
+        classifierLoading = std::async(std::launch::async, [path, device] {
+            const runtime::InferenceGuard inference;
+            auto loaded = safety::PictureClassifier::load(path, device);
+            (void)loaded->classify(torch::zeros({1, 3, 224, 224}, torch::TensorOptions().device(device)));
+            return loaded;
+        });
+    }
+
     // Fails closed: without its filter no picture leaves the engine while the check is on.
     const safety::PictureClassifier& pictureClassifier(const torch::Device& device) {
+        if (classifierLoading.valid()) classifier = classifierLoading.get();
         if (!classifier || classifier->device() != device) {
             const std::string path = safety::PictureClassifier::defaultPath();
             if (path.empty()) {
@@ -240,6 +258,7 @@ GenerationResult Engine::generate(const GenerationRequest& request) {
     }
     runtime::InferenceGuard inference;
     try {
+        if (request.safetyCheck) m_impl->startLoadingClassifier(target.device);
         pipeline::LoadedModel& model = m_impl->load(path, target, request.vaePath);
         // Qwen-Image has one sampler (flow-matching Euler): the parameters text says so, whatever was asked.
         if (model.qwen) effective.sampler = Sampler::Euler;

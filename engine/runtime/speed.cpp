@@ -37,6 +37,7 @@ SpeedLevers readLevers() {
         else if (name == "gpu_warm_up") levers.gpuWarmUp = on;
         else if (name == "pinned_upload") levers.pinnedUpload = on;
         else if (name == "plan_while_loading") levers.planWhileLoading = on;
+        else if (name == "populate_pages") levers.populatePages = on;
     }
     return levers;
 }
@@ -57,7 +58,8 @@ std::string describeSpeedLevers() {
            " fused_group_norm" + mark(l.fusedGroupNorm) + " fused_geglu" + mark(l.fusedGeglu) +
            " fused_group_norm_split" + mark(l.fusedGroupNormSplit) + " pointwise_conv_gemm" + mark(l.pointwiseConvGemm) +
            " fused_channel_add" + mark(l.fusedChannelAdd) + " cross_attention_keys" + mark(l.crossAttentionKeys) +
-           " fused_qkv" + mark(l.fusedQkv) + " gpu_warm_up" + mark(l.gpuWarmUp) + " pinned_upload" + mark(l.pinnedUpload) + " plan_while_loading" + mark(l.planWhileLoading);
+           " fused_qkv" + mark(l.fusedQkv) + " gpu_warm_up" + mark(l.gpuWarmUp) + " pinned_upload" + mark(l.pinnedUpload) + " plan_while_loading" + mark(l.planWhileLoading) +
+           " populate_pages" + mark(l.populatePages);
 }
 
 void applySpeedLevers() {

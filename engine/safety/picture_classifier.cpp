@@ -84,7 +84,14 @@ struct PictureClassifier::Impl {
             }
             const torch::Tensor bias = c.value("use_bias", false) ? weight(layer.name, "bias") : torch::Tensor();
             const std::vector<std::int64_t> stride{strides[0], strides[1]}, noPadding{0, 0}, noDilation{1, 1};
-            x = torch::conv2d(x, kernel.contiguous(), bias, stride, noPadding, noDilation, groups);
+            // Never cuDNN: libtorch plans each cuDNN convolution shape once per thread (tens of milliseconds each the
+            // first time on the H200, and MobileNetV2 has some fifty), while these small ones run as PyTorch's own
+            // kernels in milliseconds. Those also compute in plain float32, as nsfwjs does, where cuDNN would use
+            // TF32: the verdict's thresholds were set on exact scores. (Asked per call, not by switching cuDNN off for
+            // the process, which would take it from a picture being drawn on another thread.)
+            x = at::_convolution(x, kernel.contiguous(), bias, stride, noPadding, noDilation, /*transposed=*/false,
+                                 /*output_padding=*/{0, 0}, groups, /*benchmark=*/false, /*deterministic=*/false,
+                                 /*cudnn_enabled=*/false, /*allow_tf32=*/false);
             return activate(x, c.value("activation", std::string("linear")));
         }
         if (t == "BatchNormalization") {
@@ -174,26 +181,8 @@ std::shared_ptr<PictureClassifier> PictureClassifier::load(const std::string& pa
 
 torch::Device PictureClassifier::device() const { return m_impl->device; }
 
-namespace {
-// On a GPU the filter's convolutions run without cuDNN. libtorch plans each cuDNN convolution shape once per thread
-// (tens of milliseconds each the first time on the H200, and MobileNetV2 has some fifty), while these small ones
-// run as PyTorch's own kernels in milliseconds. Those also compute in plain float32, as nsfwjs does, where cuDNN
-// would use TF32: the verdict's thresholds were set on exact scores.
-class WithoutCuDNN {
-public:
-    WithoutCuDNN() : m_was(at::globalContext().userEnabledCuDNN()) { at::globalContext().setUserEnabledCuDNN(false); }
-    ~WithoutCuDNN() { at::globalContext().setUserEnabledCuDNN(m_was); }
-    WithoutCuDNN(const WithoutCuDNN&) = delete;
-    WithoutCuDNN& operator=(const WithoutCuDNN&) = delete;
-
-private:
-    bool m_was;
-};
-}  // namespace
-
 PictureScores PictureClassifier::classify(const torch::Tensor& rgb01) const {
     torch::NoGradGuard noGrad;
-    WithoutCuDNN plainKernels;
     torch::Tensor x = rgb01.to(m_impl->device, torch::kFloat32);
     if (x.size(2) != 224 || x.size(3) != 224) x = torch::upsample_bilinear2d(x, {224, 224}, /*align_corners=*/true);
     std::map<std::string, torch::Tensor> values;

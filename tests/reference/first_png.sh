@@ -17,9 +17,14 @@ wall() {  # $1: label, rest: extra flags
   for i in $(seq "$runs"); do
     start=$(date +%s%N)
     "$cli" generate --model "$model" --prompt "a smiling baby dolphin playing with a ball" --steps 25 --cfg 7.5 \
-      --seed "$i" --output "$out/p$i.png" "$@" > /dev/null 2>&1 || echo "$label: generate failed"
+      --seed "$i" --output "$out/p$i.png" "$@" > /dev/null 2> "$out/err" || { echo "$label: generate failed:"; tail -n 2 "$out/err"; }
     end=$(date +%s%N)
-    echo "$label run $i: $(( (end - start) / 1000000 )) ms to $( [ -s "$out/p$i.png" ] && echo PNG || echo 'no PNG')"
+    if [ -s "$out/p$i.png" ]; then
+      written=$(date -r "$out/p$i.png" +%s%N)  # the PNG's last write; the process then still tears CUDA down
+      echo "$label run $i: $(( (written - start) / 1000000 )) ms to the PNG, $(( (end - start) / 1000000 )) ms to exit"
+    else
+      echo "$label run $i: no PNG after $(( (end - start) / 1000000 )) ms"
+    fi
   done
 }
 wall "kid-safe check on "

@@ -16,7 +16,7 @@ steps=25; [ "$kind" = sdxl ] && steps=20
 levers=${*:-fused_group_norm fused_geglu fused_group_norm_split pointwise_conv_gemm fused_channel_add cross_attention_keys fused_qkv}
 [ "$levers" = all ] && levers="graphs cudnn_benchmark vae_bf16 channels_last vae_channels_last group_norm batched_cfg \
 expandable_segments fused_group_norm fused_geglu fused_group_norm_split pointwise_conv_gemm fused_channel_add \
-cross_attention_keys fused_qkv gpu_warm_up pinned_upload plan_while_loading"
+cross_attention_keys fused_qkv gpu_warm_up pinned_upload plan_while_loading populate_pages"
 last=$(mktemp)
 row() {  # $1: label, $2: STORYBRUSH_LEVERS
   STORYBRUSH_LEVERS="$2" "$cli" bench --random "$kind" --size "$size" --steps "$steps" --runs "$runs" 2>/dev/null |
