@@ -38,7 +38,7 @@ std::map<std::string, std::string> kohyaNames(const LoraTargets& targets, bool s
                 // The text encoder's keys start after "text_model_" in kohya files.
                 // kohya writes the whole module path ("lora_te_text_model_encoder_..."); some converters drop "text_model_".
                 const std::string inner = flat.rfind("text_model_", 0) == 0 ? flat.substr(11) : flat;
-                for (const std::string head : {std::string(sdxl ? "lora_te1_" : "lora_te_"), std::string("lora_te_")}) {
+                for (const std::string& head : {std::string(sdxl ? "lora_te1_" : "lora_te_"), std::string("lora_te_")}) {
                     names[head + "text_model_" + inner] = target;
                     names[head + inner] = target;
                 }

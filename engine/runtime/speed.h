@@ -70,11 +70,15 @@ struct SpeedLevers {
     bool pinnedUpload = false;
     // While a second thread copies the weights, the thread that will sample calls the still-empty UNet and VAE once,
     // so cuDNN's plans (kept per thread) are made during the load instead of in the first step
-    // (pipeline/loaded_model.cpp). It replaces the warm-up thread above for SD models. Not measured yet.
+    // (pipeline/loaded_model.cpp). It replaces the warm-up thread above for SD models. H200 (x2 host, one GPU
+    // visible), session 12, SD 1.5 from disk, one bench run each: first step 733 -> 44-48 ms, first VAE 85 -> 29-30 ms,
+    // model load 0.94 -> 1.38-1.53 s (the planning now overlaps it); launch to PNG with the kid-safe check 3263 / 2659
+    // -> 2241-2850 ms (first_png.sh).
     bool planWhileLoading = true;
     // Each weight's pages of the mapped file are mapped into the process in one call just before its copy
-    // (io::populateForReading) instead of by a fault every few pages as the copy reads them. Not measured on the GPU
-    // yet; on the 2-core machine a plain 1.5 GB copy out of the page cache took 3.4 s by faults, 0.18 s populated.
+    // (io::populateForReading) instead of by a fault every few pages as the copy reads them. Session 12: on the 2-core
+    // machine SD 1.5's CPU load (bench --device cpu, 4 runs each, page cache warm) took 3.16-10.11 s (median ~4.2) off
+    // and 2.48-5.77 s (median ~2.9) on; on the H200 host the same within the noise (load 1.38 vs 1.38-1.53 s).
     bool populatePages = true;
 };
 

@@ -92,7 +92,9 @@ private Q_SLOTS:
         }
         // A UNet-only file is not a whole model: refused with a message naming what is missing.
         try {
-            pipeline::loadModel(single.path, cpu(), {options.configFrom});
+            pipeline::LoadOptions unetOnly;
+            unetOnly.configFrom = options.configFrom;
+            pipeline::loadModel(single.path, cpu(), unetOnly);
             QFAIL("a UNet-only file was accepted as a model");
         } catch (const Error& error) {
             QVERIFY(QString::fromStdString(error.what()).contains(QStringLiteral("UNet")));
