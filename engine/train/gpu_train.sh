@@ -5,7 +5,8 @@
 #   gpu_train.sh diffusion MINUTES [detach]  -> build-cuda/model/{unet,text_encoder}, on every GPU (REPLICAS=N: the first N)
 #   [GPUS=N] gpu_train.sh train MINUTES      -> detached: diffusion on all GPUs but the last, the VAE's decoder
 #                                               fine-tuned on the last (build-cuda/{diffusion,decoder}.log)
-#   gpu_train.sh wait [SECONDS]              -> until the detached trainers end (or SECONDS pass); their last lines
+#   gpu_train.sh wait [SECONDS]              -> until the detached trainers end (or SECONDS pass); their last lines,
+#                                               then collect: a call that waited always brings the model back
 #   gpu_train.sh collect                     -> $OUT: the model (large files split in 15 MiB parts), samples
 set -eu
 # The libraries that .devdeps/env.sh unpacked in the build call stay on a warm machine (BLAS/LAPACK in their
@@ -66,8 +67,11 @@ case "$1" in
       while kill -0 "$(cat "$pidfile")" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 5; done
     done
     for log in build-cuda/diffusion.log build-cuda/decoder.log; do
-      [ -f "$log" ] && { echo "-- $log"; tail -n 2 "$log"; }
-    done ;;
+      if [ -f "$log" ]; then echo "-- $log"; tail -n 2 "$log"; fi
+    done
+    # Session 12 lost a finished 8-minute run: its call ended with `wait`, and the machine went cold before the
+    # call meant to collect. The trainer saves every minute, so a copy taken mid-run is a usable model too.
+    sh "$0" collect ;;
   collect)
     mkdir -p "$OUT"
     tar -C "$MODEL" --exclude="*.part" -cf - . | split -b 15m - "$OUT/model.tar.part-"
