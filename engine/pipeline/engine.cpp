@@ -90,8 +90,9 @@ struct Engine::Impl {
 
     std::future<std::shared_ptr<safety::PictureClassifier>> classifierLoading;
 
-    // The filter is loaded, and run once on a blank picture so its kernels are loaded too, on another thread while
-    // the model loads: the first picture then does not wait for it. Errors wait for pictureClassifier to report them.
+    // The filter is loaded on another thread while the model loads, so the first picture does not wait for it; on a
+    // GPU it also runs once on a blank picture, to load its kernels (a CPU has none to load: that run would only take
+    // a core from the model). Errors wait for pictureClassifier to report them.
     void startLoadingClassifier(const torch::Device& device) {
         if ((classifier && classifier->device() == device) || classifierLoading.valid()) return;
         const std::string path = safety::PictureClassifier::defaultPath();
@@ -99,7 +100,7 @@ struct Engine::Impl {
         classifierLoading = std::async(std::launch::async, [path, device] {
             const runtime::InferenceGuard inference;
             auto loaded = safety::PictureClassifier::load(path, device);
-            (void)loaded->classify(torch::zeros({1, 3, 224, 224}, torch::TensorOptions().device(device)));
+            if (device.is_cuda()) (void)loaded->classify(torch::zeros({1, 3, 224, 224}, torch::TensorOptions().device(device)));
             return loaded;
         });
     }
