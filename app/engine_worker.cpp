@@ -86,16 +86,7 @@ void EngineWorker::run(const Job& job) {
         const quint64 id = job.id;
         const CancelToken cancel = job.cancel;
         request.onProgress = [this, id, cancel](const Progress& step) {
-            JobProgress out;
-            out.imageIndex = step.imageIndex;
-            out.batchSize = step.batchSize;
-            out.step = step.step;
-            out.totalSteps = step.totalSteps;
-            out.secondsLeft = step.secondsLeft;
-            out.layersArrived = step.layersArrived;
-            out.layersTotal = step.layersTotal;
-            if (step.preview) out.preview = toQImage(*step.preview);
-            Q_EMIT progress(id, out);
+            Q_EMIT progress(id, toJobProgress(step));
             return !cancel.isCancelled();
         };
         const GenerationResult result = m_backend->generate(request);

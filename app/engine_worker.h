@@ -2,7 +2,7 @@
 #pragma once
 
 #include "app/engine_backend.h"
-#include "app/job.h"
+#include "ui/job.h"
 
 #include <storybrush/progress.h>
 

@@ -1,10 +1,10 @@
 // GalleryStore (see gallery_store.h). Qt SQL with the QSQLITE driver; PNG text through QImageWriter/QImageReader.
 #include "app/gallery_store.h"
 
-#include "pipeline/parameters_text.h"
+#include <storybrush/image_io.h>
+#include <storybrush/parameters.h>
 
 #include "app/image_convert.h"
-#include "imaging/png_io.h"
 
 #include <QtCore/QDir>
 #include <QtCore/QFileInfo>
@@ -125,7 +125,7 @@ std::optional<GalleryRecord> GalleryStore::add(const QImage& picture, const QStr
     // libpng rather than QImageWriter: Qt folds the newlines of text chunks on reading, and A1111's format needs
     // them. writePng writes NAME.part and renames it into place.
     try {
-        imaging::writePng(QFile::encodeName(record.file).toStdString(), toEngineImage(picture),
+        writePngFile(QFile::encodeName(record.file).toStdString(), toEngineImage(picture),
                           {{kParametersKey.toStdString(), parameters.toStdString()}});
     } catch (const std::exception& failure) {
         if (error) {
@@ -193,7 +193,7 @@ int GalleryStore::rebuildIndex() {
     for (const QFileInfo& info : dir.entryInfoList({QStringLiteral("*.png")}, QDir::Files, QDir::Name)) {
         QString parameters;
         try {
-            const auto texts = imaging::readPngText(QFile::encodeName(info.absoluteFilePath()).toStdString());
+            const auto texts = readPngTextChunks(QFile::encodeName(info.absoluteFilePath()).toStdString());
             const auto found = texts.find(kParametersKey.toStdString());
             if (found != texts.end()) parameters = QString::fromStdString(found->second);
         } catch (const std::exception&) {
@@ -242,7 +242,7 @@ GalleryRecord GalleryStore::parseParameters(const QString& parameters) {
         // A1111's sampler names, as the engine writes them, back to ours.
         const std::string name = m.captured(1).trimmed().toStdString();
         for (const Sampler candidate : allSamplers()) {
-            if (pipeline::a1111SamplerName(candidate) == name) record.sampler = QString::fromUtf8(samplerName(candidate).data());
+            if (a1111SamplerName(candidate) == name) record.sampler = QString::fromUtf8(samplerName(candidate).data());
         }
     }
     return record;

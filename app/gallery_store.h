@@ -29,6 +29,10 @@ struct GalleryRecord {
     bool trashed = false;
 };
 
+// Thread contract: a GalleryStore is created, used and destroyed on one thread (the studio's GUI thread): its
+// SQLite connection (named per store) belongs to the thread that opened it, as Qt SQL requires. Pictures and index
+// rows are written on that thread, synchronously, inside add(); moving the PNG write to a worker means giving the
+// worker its own store (its own connection), never sharing this one across threads.
 class GalleryStore {
 public:
     // `folder` holds pictures/ and gallery.sqlite; defaultFolder() is the user's data folder.

@@ -68,6 +68,19 @@ GenerationRequest toEngineRequest(const JobRequest& job, quint64 seed) {
     return request;
 }
 
+JobProgress toJobProgress(const Progress& progress) {
+    JobProgress out;
+    out.imageIndex = progress.imageIndex;
+    out.batchSize = progress.batchSize;
+    out.step = progress.step;
+    out.totalSteps = progress.totalSteps;
+    out.secondsLeft = progress.secondsLeft;
+    out.layersArrived = progress.layersArrived;
+    out.layersTotal = progress.layersTotal;
+    if (progress.preview) out.preview = toQImage(*progress.preview);
+    return out;
+}
+
 JobResult toJobResult(const GenerationResult& result, quint64 firstSeed) {
     JobResult job;
     job.firstSeed = firstSeed;

@@ -2,7 +2,7 @@
 // place where Qt's and the engine's types meet.
 #pragma once
 
-#include "app/job.h"
+#include "ui/job.h"
 
 #include <storybrush/request.h>
 #include <storybrush/result.h>
@@ -17,5 +17,6 @@ QImage toQImage(const Image& image);       // deep copy; null for an empty image
 // The caller adds the progress callback and cancel token.
 GenerationRequest toEngineRequest(const JobRequest& job, quint64 seed);
 JobResult toJobResult(const GenerationResult& result, quint64 firstSeed);
+JobProgress toJobProgress(const Progress& progress);  // the preview raw: the kid-mode policy is applied where shown
 
 }  // namespace storybrush

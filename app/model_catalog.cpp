@@ -3,9 +3,7 @@
 
 #include "app/model_folder.h"
 
-#include "io/checkpoint.h"
-#include "io/safetensors.h"
-#include "pipeline/loaded_model.h"
+#include <storybrush/models.h>
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
@@ -14,6 +12,8 @@
 #include <QtCore/QSettings>
 #include <QtCore/QStandardPaths>
 #include <QtCore/QTemporaryDir>
+
+#include <optional>
 
 namespace storybrush {
 
@@ -24,16 +24,10 @@ struct ModelCatalog {
     Q_DECLARE_TR_FUNCTIONS(storybrush::ModelCatalog)
 };
 
-QString familyWords(io::ModelFamily family) {
-    switch (family) {
-    case io::ModelFamily::SD1: return QStringLiteral("SD 1.x");
-    case io::ModelFamily::SD2: return QStringLiteral("SD 2.x");
-    case io::ModelFamily::SDXL: return QStringLiteral("SDXL");
-    case io::ModelFamily::Builtin: return ModelCatalog::tr("Built-in");
-    case io::ModelFamily::QwenImage: return QStringLiteral("Qwen-Image");
-    case io::ModelFamily::Unknown: break;
-    }
-    return {};
+// The family's own name ("SD 1.x", "Qwen-Image"); only the built-in model's is a word to translate.
+QString familyWords(const ModelDescription& model) {
+    if (model.family == "builtin") return ModelCatalog::tr("Built-in");
+    return QString::fromStdString(model.familyName);
 }
 
 qint64 bytesOf(const QString& path) {
@@ -48,16 +42,7 @@ qint64 bytesOf(const QString& path) {
     return total;
 }
 
-// A LoRA names its weights lora_down/lora_up (kohya) or lora_A/lora_B (PEFT); a model never does.
-bool isLoraFile(const QString& path) {
-    const auto file = io::SafetensorsFile::open(QFile::encodeName(path).toStdString());
-    for (const auto& info : file->tensors()) {
-        for (const char* part : {".lora_down.", ".lora_up.", ".lora_A.", ".lora_B."}) {
-            if (info.name.find(part) != std::string::npos) return true;
-        }
-    }
-    return false;
-}
+bool isLoraFile(const QString& path) { return storybrush::isLoraFile(QFile::encodeName(path).toStdString()); }
 
 // The first of `layouts` that exists under root, else root/fallback (created), else root itself.
 QString folderIn(const QString& root, const QStringList& layouts, const QString& fallback) {
@@ -98,7 +83,7 @@ QString defaultsKey(const QString& modelPath) {
 
 QStringList offeredModels(const QString& modelsFolder) {
     QStringList models;
-    if (!io::builtinModelDir().empty()) models.append(QStringLiteral("builtin"));
+    if (!builtinModelFolder().empty()) models.append(QStringLiteral("builtin"));
     QStringList installed = findModels(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/storybrush/models"));
     installed.removeIf([](const QString& path) { return QFileInfo(path).fileName() == QStringLiteral("builtin"); });
     models += installed;
@@ -111,15 +96,15 @@ ModelEntry describeModel(const QString& path) {
     ModelEntry entry;
     entry.path = path;
     const bool builtin = path == QStringLiteral("builtin");
-    const QString onDisk = builtin ? QString::fromStdString(io::builtinModelDir()) : path;
+    const QString onDisk = builtin ? QString::fromStdString(builtinModelFolder()) : path;
     entry.name = builtin ? ModelCatalog::tr("Built-in model") : QFileInfo(QDir::cleanPath(path)).completeBaseName();
     if (QFileInfo(path).isDir()) entry.name = QFileInfo(QDir::cleanPath(path)).fileName();
     entry.bytes = bytesOf(onDisk);
     try {
-        const auto summary = pipeline::checkModel(QFile::encodeName(onDisk).toStdString());
-        entry.kind = familyWords(summary.family);
-        entry.inpainting = summary.inpainting;
-        entry.nativeSize = summary.nativeSize;
+        const ModelDescription model = storybrush::describeModel(QFile::encodeName(onDisk).toStdString());
+        entry.kind = familyWords(model);
+        entry.inpainting = model.inpainting;
+        entry.nativeSize = model.nativeSize;
     } catch (const std::exception& error) {
         entry.problem = QString::fromUtf8(error.what());
     }
@@ -139,8 +124,8 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
         outcome.message = ModelCatalog::tr("%1 was not found.").arg(source);
         return outcome;
     }
-    if (io::isPicklePath(sourcePath)) {
-        outcome.message = QString::fromStdString(io::pickleRefusal(sourcePath, "is a pickle file"));
+    if (isPickleFile(sourcePath)) {
+        outcome.message = QString::fromStdString(pickleRefusal(sourcePath, "is a pickle file"));
         return outcome;
     }
     if (info.isDir() && !QFileInfo::exists(QDir(source).filePath(QStringLiteral("model_index.json")))) {
@@ -189,9 +174,9 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
     }
     try {
         if (outcome.lora) {
-            io::SafetensorsFile::open(QFile::encodeName(staged).toStdString());
+            (void)isLoraFile(staged);  // readable as safetensors, or it says why not
         } else {
-            pipeline::checkModel(QFile::encodeName(staged).toStdString());
+            (void)storybrush::describeModel(QFile::encodeName(staged).toStdString());
         }
     } catch (const std::exception& error) {
         outcome.message = ModelCatalog::tr("%1 was not brought in: %2").arg(name, QString::fromUtf8(error.what()).replace(staged, name));
@@ -230,19 +215,15 @@ void writeModelDefaults(QSettings& settings, const QString& modelPath, const Mod
 ModelDefaults startingPoint(const QSettings& settings, const QString& modelPath) {
     ModelDefaults defaults = readModelDefaults(settings, modelPath);
     const JobRequest standard;
-    io::ModelFamily family = io::ModelFamily::Unknown;
+    std::optional<ModelDescription> model;
     try {
-        const bool builtin = modelPath == QStringLiteral("builtin");
-        const std::string onDisk = builtin ? io::builtinModelDir() : QFile::encodeName(modelPath).toStdString();
-        if (!onDisk.empty()) family = pipeline::checkModel(onDisk).family;
+        model = storybrush::describeModel(QFile::encodeName(modelPath).toStdString());
     } catch (const std::exception&) {
         // A model that does not load says why when it is used; here it gets the standard settings.
     }
-    // Qwen-Image's own pipeline: true_cfg_scale 4 (it takes 50 steps; 30 keep a picture in reach of a child's wait).
-    const bool qwen = family == io::ModelFamily::QwenImage;
-    if (defaults.cfgScale <= 0) defaults.cfgScale = qwen ? 4.0 : standard.cfgScale;
-    if (defaults.steps <= 0) defaults.steps = qwen ? 30 : standard.steps;
-    defaults.ownSampler = qwen;
+    if (defaults.cfgScale <= 0) defaults.cfgScale = model ? model->defaultGuidance : standard.cfgScale;
+    if (defaults.steps <= 0) defaults.steps = model ? model->defaultSteps : standard.steps;
+    defaults.ownSampler = model && model->ownSampler;
     return defaults;
 }
 

@@ -3,7 +3,7 @@
 // and each model's own starting settings.
 #pragma once
 
-#include "app/job.h"
+#include "ui/job.h"
 
 #include <QtCore/QStringList>
 
@@ -27,6 +27,10 @@ struct ImportOutcome {
     QString path;       // where it is now
     QString message;    // for the person: what happened, or why it was not brought in
 };
+
+// Thread contract: everything here is a plain function over files and the engine's checks, safe on any thread.
+// The studio runs importModel on a worker thread (a copy of gigabytes and a load check take seconds) and hands the
+// outcomes back to the GUI thread; describeModel and startingPoint read model headers and run on the GUI thread.
 
 // Copies `source` (a .safetensors model or LoRA, or a diffusers folder) into `modelsFolder` (its checkpoints
 // or LoRA folder in a ComfyUI/A1111 layout), checks that it loads, and only then puts it in place under a name

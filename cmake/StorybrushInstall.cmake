@@ -1,6 +1,6 @@
 # `cmake --install` lays out a relocatable tree:
 #   bin/storybrush, bin/storybrush-cli            (RPATH $ORIGIN/../lib: bundled libraries sit in lib/)
-#   share/storybrush/{models,tokenizers,safety,translations}
+#   share/storybrush/{models,tokenizers,safety}  (the studio's own translations are compiled into it: ui/language.cpp)
 #   share/applications, share/icons/hicolor, share/metainfo
 # The programs find share/storybrush relative to themselves (engine/runtime/resources.cpp), so the tree works
 # wherever it is unpacked. `cpack -G DEB` turns it into a .deb; packaging/build-installer.sh into a .run.
@@ -10,7 +10,6 @@ set(storybrush_app_id org.storybrush.Storybrush)
 install(TARGETS storybrush-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(STORYBRUSH_GUI)
   install(TARGETS storybrush RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-  install(FILES ${PROJECT_BINARY_DIR}/ui/storybrush_zh_CN.qm DESTINATION ${CMAKE_INSTALL_DATADIR}/storybrush/translations)
 endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/resources/models ${PROJECT_SOURCE_DIR}/resources/tokenizers
         DESTINATION ${CMAKE_INSTALL_DATADIR}/storybrush)

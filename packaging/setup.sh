@@ -14,7 +14,7 @@ packages=(
   # Qt 6: widgets, SVG icons, SQL with SQLite (gallery), tools and translations
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
   qt6-translations-l10n libqt6sql6-sqlite libqt6svg6 libgl-dev
-  # the engine: libtorch (CPU) with a fast BLAS (the reference BLAS is ~40x slower, see NOTES.md)
+  # the engine: libtorch (CPU) with a fast BLAS (the reference BLAS is ~40x slower, see docs/environment.md)
   libtorch-dev libopenblas0-pthread
   # images, JSON, Unicode, crypto
   libopencv-dev libpng-dev libjpeg-dev libwebp-dev nlohmann-json3-dev libicu-dev libsodium-dev

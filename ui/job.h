@@ -1,5 +1,5 @@
-// Jobs as the UI sees them: Qt value types, no engine or libtorch types, so ui/ can include this header
-// without linking the engine. app/ converts them to and from storybrush::GenerationRequest/Result.
+// Jobs as the UI sees them: Qt value types that ui/ owns, with no engine or libtorch types. The app's services
+// (app/) convert them to and from storybrush::GenerationRequest/Result.
 #pragma once
 
 #include <QtCore/QList>
@@ -36,7 +36,7 @@ struct JobRequest {
 // What a grown-up set as a model's own starting point (model manager); zero/empty fields leave the panel as it is.
 struct ModelDefaults {
     int side = 0;        // picture size in pixels along the side of a square (0: the model's own)
-    QString sampler;     // one of the sampler names of CLI.md
+    QString sampler;     // one of the sampler names of docs/cli.md
     double cfgScale = 0; // guidance
     int steps = 0;
     bool ownSampler = false;  // the model draws with its own sampler (Qwen-Image: flow matching): the choice is moot

@@ -1,4 +1,6 @@
-// Loads our translation (compiled into the resources) and Qt's own for standard dialogs.
+// Loads our translation and Qt's own for standard dialogs. Ours is compiled into the program's resources, so it is
+// found the same way installed or run from the build folder; Qt's comes from Qt's translations folder (the offline
+// installer bundles it and points qt.conf at it).
 #include "ui/language.h"
 
 #include <QtCore/QCoreApplication>

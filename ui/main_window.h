@@ -2,7 +2,7 @@
 // only as app/job.h values; app/main.cpp connects it to the EngineWorker.
 #pragma once
 
-#include "app/job.h"
+#include "ui/job.h"
 
 #include <QtWidgets/QMainWindow>
 

@@ -2,7 +2,7 @@
 // used), bringing one in by dropping its file here, and each model's own starting settings.
 #pragma once
 
-#include "app/job.h"
+#include "ui/job.h"
 
 #include <QtWidgets/QDialog>
 

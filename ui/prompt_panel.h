@@ -1,7 +1,7 @@
 // The left panel: what to draw (prompt, idea cards), the Advanced fold, and the one big Draw button.
 #pragma once
 
-#include "app/job.h"
+#include "ui/job.h"
 
 #include <QtWidgets/QWidget>
 
@@ -35,7 +35,7 @@ public:
     // A model's own starting point (model manager): size, sampler, guidance, steps; empty fields are left alone.
     // The size stays until another model's defaults replace it (0: the model's own size).
     void applyModelDefaults(const ModelDefaults& defaults);
-    // The sampler names offered, in the order shown (CLI.md spelling).
+    // The sampler names offered, in the order shown (docs/cli.md spelling).
     static QStringList samplerNames();
     // Counts what the model reads: (tokens, pieces of 75). Set by the app, which has the tokenizer.
     using TokenCounter = std::function<std::pair<int, int>(const QString&)>;

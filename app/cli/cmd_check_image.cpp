@@ -2,11 +2,9 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 
-#include "imaging/image_ops.h"
-#include "runtime/device.h"
-#include "safety/picture_classifier.h"
-
+#include <storybrush/checks.h>
 #include <storybrush/error.h>
+#include <storybrush/image_io.h>
 
 #include <nlohmann/json.hpp>
 
@@ -39,22 +37,20 @@ int runCheckImage(int argc, char** argv) {
         else files.push_back(args.next());
     }
     if (files.empty()) throw UsageError{"give one or more picture files"};
-    const std::string model = safety::PictureClassifier::defaultPath();
-    if (model.empty()) throw Error(ErrorKind::ModelFile, "The picture filter is missing (resources/safety/classifier).");
-    const auto classifier = safety::PictureClassifier::load(model, runtime::chooseTarget(device, Precision::Auto).device);
-    static const char* const kNames[] = {"drawing", "hentai", "neutral", "porn", "sexy"};
+    const PictureFilter filter(device);
+    const auto& kNames = kPictureClassNames;
     int status = kDone;
     for (const std::string& file : files) {
-        safety::PictureScores scores{};
+        PictureScores scores{};
         try {
-            scores = classifier->classify(imaging::toRgb(imaging::readImage(file)));  // transparency as white paper
+            scores = filter.scores(withoutAlpha(readPicture(file)));  // transparency as white paper
         } catch (const Error& error) {
             if (json) std::cout << nlohmann::json{{"file", file}, {"error", error.what()}}.dump() << "\n";
             else std::cerr << file << ": " << error.what() << "\n";
             status = kFailed;
             continue;
         }
-        const SafetyVerdict verdict = safety::judgePicture(scores);
+        const SafetyVerdict verdict = PictureFilter::verdict(scores);
         if (!verdict.allowed && status == kDone) status = kBlocked;
         if (json) {
             nlohmann::json out = {{"file", file}, {"allowed", verdict.allowed}, {"scores", nlohmann::json::object()}};

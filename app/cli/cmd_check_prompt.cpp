@@ -2,7 +2,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 
-#include "safety/prompt_policy.h"
+#include <storybrush/checks.h>
 
 #include <nlohmann/json.hpp>
 
@@ -29,7 +29,7 @@ int runCheckPrompt(int argc, char** argv) {
             throw UsageError{"unknown flag '" + args.peek() + "'"};
         }
     }
-    const auto policy = safety::PromptPolicy::load(safety::PromptPolicy::defaultFolder());
+    const PromptChecker policy;
     std::string line;
     while (std::getline(std::cin, line)) {
         if (!line.empty() && line.back() == '\r') line.pop_back();

@@ -3,10 +3,8 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 
-#include "imaging/image_ops.h"
-#include "imaging/png_io.h"
-
 #include <storybrush/engine.h>
+#include <storybrush/image_io.h>
 
 #include <unistd.h>
 
@@ -187,8 +185,8 @@ int runGenerate(int argc, char** argv) {
                                            ": the folder does not exist or is not writable. Create it or choose another --output.");
         }
     }
-    if (!initPath.empty()) request.initImage = imaging::readImage(initPath);
-    if (!maskPath.empty()) request.mask = imaging::maskFromImage(imaging::readImage(maskPath));
+    if (!initPath.empty()) request.initImage = readPicture(initPath);
+    if (!maskPath.empty()) request.mask = maskFromPicture(readPicture(maskPath));
     if (!seedGiven) request.seed = std::random_device{}() % 4294967296ULL;
     std::cerr << "seed: " << request.seed << "\n";
 
@@ -225,7 +223,7 @@ int runGenerate(int argc, char** argv) {
             continue;
         }
         const std::string path = outputPath(output, static_cast<int>(i), request.batchSize);
-        imaging::writePng(path, picture.image, {{"parameters", picture.parameters}});
+        writePngFile(path, picture.image, {{"parameters", picture.parameters}});
         std::cout << path << "\n";
     }
     std::cerr << "drew " << result.images.size() - static_cast<std::size_t>(blocked) << " picture(s) in "

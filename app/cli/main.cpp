@@ -1,4 +1,4 @@
-// storybrush-cli: the headless face of the engine, for scripts, benchmarks and audits (CLI.md).
+// storybrush-cli: the headless face of the engine, for scripts, benchmarks and audits (docs/cli.md).
 // Thin over the engine: each sub-command parses flags, calls the engine and prints.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
@@ -44,7 +44,7 @@ void printHelp(std::ostream& out) {
 }
 
 // Everything the command made is written and closed by now; what is left is libtorch's teardown (its CUDA handles,
-// allocator and context, on a GPU some 0.3-0.45 s after the PNG was written), which the system does faster at exit.
+// allocator and context, several tenths of a second on a GPU: docs/performance.md), which the system does faster at exit.
 int exitNow(int code) {
     std::cout.flush();
     std::cerr.flush();

@@ -7,17 +7,17 @@
 #include "app/model_folder.h"
 #include "app/real_engine_backend.h"
 #include "app/safety_log.h"
-#include "app/studio.h"
+#include "app/studio/studio.h"
 
-#include "imaging/png_io.h"
-
-#include <storybrush/engine.h>
 #include "ui/canvas_view.h"
 #include "ui/language.h"
 #include "ui/main_window.h"
 #include "ui/prompt_panel.h"
 #include "ui/settings_dialog.h"
 #include "ui/theme.h"
+
+#include <storybrush/engine.h>
+#include <storybrush/image_io.h>
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
@@ -63,7 +63,7 @@ int drawHeadless(const char* argv0) {
         if (result.images.empty() || result.images[0].image.empty()) {
             std::printf("The picture was held back by the kid-safe filter.\n");
         } else {
-            storybrush::imaging::writePng(outputName, result.images[0].image, {{"parameters", result.images[0].parameters}});
+            storybrush::writePngFile(outputName, result.images[0].image, {{"parameters", result.images[0].parameters}});
             std::printf("Saved %s (%dx%d) in %.1f s.\n\n", outputName, result.images[0].image.width,
                         result.images[0].image.height, result.seconds);
         }

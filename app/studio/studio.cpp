@@ -1,5 +1,5 @@
 // Wiring between MainWindow (ui/) and EngineWorker (app/): see studio.h.
-#include "app/studio.h"
+#include "app/studio/studio.h"
 
 #include "app/adult_lock.h"
 #include "app/engine_worker.h"
@@ -15,11 +15,9 @@
 #include "ui/safety_log_dialog.h"
 #include "ui/prompt_panel.h"
 
-#include "imaging/png_io.h"
-#include "io/checkpoint.h"
-#include "text/prompt_chunks.h"
-
+#include <storybrush/image_io.h>
 #include <storybrush/safety.h>
+#include <storybrush/tokens.h>
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QFile>
@@ -147,15 +145,15 @@ namespace {
 
 // The prompt counter reads with the CLIP tokenizer every SD 1.x/2.x/XL model uses (as A1111's counter does).
 void countTokens(PromptPanel& panel) {
-    std::shared_ptr<text::ClipTokenizer> tokenizer;
+    std::shared_ptr<const TokenCounter> counter;
     try {
-        tokenizer = std::make_shared<text::ClipTokenizer>(io::bundledClipTokenizerDir());
+        counter = std::make_shared<const TokenCounter>();
     } catch (const std::exception&) {
         return;  // no tokenizer installed: no counter, everything else works
     }
-    panel.setTokenCounter([tokenizer](const QString& prompt) {
-        const auto encoded = text::encodePrompt(*tokenizer, prompt.toStdString(), true);
-        return std::make_pair(encoded.tokenCount, static_cast<int>(encoded.chunks.size()));
+    panel.setTokenCounter([counter](const QString& prompt) {
+        const TokenCount count = counter->count(prompt.toStdString());
+        return std::make_pair(count.tokens, count.chunks);
     });
 }
 
@@ -164,7 +162,7 @@ void reuseSettings(MainWindow& window, const QString& file) {
     if (file.isEmpty()) return;
     QString parameters;
     try {
-        const auto text = imaging::readPngText(QFile::encodeName(file).toStdString());
+        const auto text = readPngTextChunks(QFile::encodeName(file).toStdString());
         const auto found = text.find("parameters");
         if (found == text.end()) return;
         parameters = QString::fromStdString(found->second);

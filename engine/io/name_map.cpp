@@ -212,7 +212,7 @@ std::vector<MappedName> mapOpenClip(std::string_view rest, int layersKept, Compo
     return applyRenames(kOpenClipLayer, rest, kText, target);
 }
 
-// The allow-list of known leftovers, one comment each (see fixtures/README.md "Full-size key maps").
+// The allow-list of known leftovers, one comment each (see docs/environment.md, Fixtures: the leftovers real files carry).
 struct Leftover {
     enum Match { Exact, Prefix, Suffix, Contains } match;
     std::string_view text;

@@ -52,8 +52,8 @@ private:
 torch::Tensor tensorView(const std::shared_ptr<const SafetensorsFile>& file, const TensorInfo& info);
 
 // Maps the pages under [bytes, bytes + size) into this process in one call before they are read (Linux 5.14's
-// MADV_POPULATE_READ; elsewhere nothing). A mapped file read page by page costs a fault every few pages: on the
-// 2-core machine a 1.5 GB copy out of the page cache took 3.4 s by faults and 0.18 s populated first.
+// MADV_POPULATE_READ; elsewhere nothing). A mapped file read page by page costs a fault every few pages, which is
+// dear on small CPUs (the `populate_pages` lever, docs/performance.md).
 void populateForReading(const void* bytes, std::size_t size);
 
 // Pickle formats (.ckpt/.pt/.pth/.bin/.pkl), refused by name: loading a pickle can run code.

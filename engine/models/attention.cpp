@@ -197,7 +197,7 @@ torch::Tensor Transformer2DModelImpl::forward(const torch::Tensor& x, const Cros
         h = block->as<BasicTransformerBlockImpl>()->forward(h, context);
     }
     // Back in the input's layout. The permuted view already is channels-last: a plain contiguous() would turn the
-    // UNet's NHWC activations into NCHW here, and every layer after it would pay a layout copy (issue 9).
+    // UNet's NHWC activations into NCHW here, and every layer after it would pay a layout copy.
     const auto layout = x.suggest_memory_format();
     if (useLinearProjection) {
         h = proj_out_linear(h).reshape({batch, height, width, -1}).permute({0, 3, 1, 2}).contiguous(layout);

@@ -20,7 +20,7 @@ struct AttentionImpl;
 
 // Every cross-attention layer's keys and values for one context ([B, heads, tokens, headDim] each), made once by
 // UNet2DConditionModelImpl::crossAttentionKeys and reused by the UNet calls that share the context: the context
-// does not change during a picture's steps, so projecting it again every step is wasted work (issue 9). Never
+// does not change during a picture's steps, so projecting it again every step is wasted work. Never
 // changed once made; `serial` tells one set from another.
 struct CrossAttentionKeys {
     std::uint64_t serial = 0;

@@ -256,11 +256,7 @@ torch::Tensor AutoencoderKLImpl::decode(const torch::Tensor& latents) {
 
 AutoencoderKL loadAutoencoderKL(const AutoencoderKLConfig& config, const io::StateDict& weights,
                                 const runtime::ComputeTarget& target) {
-    torch::NoGradGuard noGrad;
-    AutoencoderKL vae(config, torch::TensorOptions().device(target.device).dtype(target.dtype));
-    loadStrict(*vae, weights);
-    vae->eval();
-    return vae;
+    return loadModule<AutoencoderKL>(config, weights, target);
 }
 
 }  // namespace storybrush::models

@@ -269,11 +269,7 @@ io::StateDict qwenImageVaeSingleFrame(const io::StateDict& file) {
 
 AutoencoderQwenImage loadQwenImageVae(const QwenImageVaeConfig& config, const io::StateDict& weights,
                                       const runtime::ComputeTarget& target) {
-    torch::NoGradGuard noGrad;
-    AutoencoderQwenImage model(config, torch::TensorOptions().device(target.device).dtype(target.dtype));
-    loadStrict(*model, qwenImageVaeSingleFrame(weights));
-    model->eval();
-    return model;
+    return loadModule<AutoencoderQwenImage>(config, qwenImageVaeSingleFrame(weights), target);
 }
 
 }  // namespace storybrush::models

@@ -196,11 +196,7 @@ torch::Tensor ClipTextModelImpl::promptEmbeddings(const torch::Tensor& inputIds,
 
 ClipTextModel loadClipTextModel(const ClipTextConfig& config, const io::StateDict& weights,
                                 const runtime::ComputeTarget& target) {
-    torch::NoGradGuard noGrad;
-    ClipTextModel model(config, torch::TensorOptions().device(target.device).dtype(target.dtype));
-    loadStrict(*model, weights);
-    model->eval();
-    return model;
+    return loadModule<ClipTextModel>(config, weights, target);
 }
 
 }  // namespace storybrush::models

@@ -125,10 +125,10 @@ torch::Tensor GroupNormImpl::run(const torch::Tensor& x, bool thenSilu) {
 
 torch::Tensor GroupNormImpl::normalize(const torch::Tensor& x) {
     // PyTorch's CUDA group_norm gathers each group's statistics with one thread block per (picture, group): 32
-    // blocks for the VAE's 512x512 layers on a 132-SM card, 12 of the VAE decode's 23 ms on an H100 (measured with
-    // Nsight Compute). For such large groups, reductions spread over the whole GPU, then one multiply-add per
+    // blocks for the VAE's 512x512 layers on a 132-SM card, so most of the card idles through the VAE decode's
+    // largest cost. For such large groups, reductions spread over the whole GPU, then one multiply-add per
     // element, do the same maths (statistics in FP32), in NCHW and NHWC alike. Small groups (SD 1.5's UNet: at most
-    // 40,960 values) stay with PyTorch's kernel, which is faster there (10.4 vs 11.9 ms a step).
+    // 40,960 values) stay with PyTorch's kernel, which is faster there (the `group_norm` lever, docs/performance.md).
     constexpr std::int64_t kLargeGroup = 1 << 17;
     if (!x.is_cuda() || x.dim() != 4 || !runtime::speedLevers().spreadGroupNorm || x.numel() / (x.size(0) * groups) < kLargeGroup) {
         return torch::group_norm(x, groups, weight, bias, eps);

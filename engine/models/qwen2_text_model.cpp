@@ -180,11 +180,7 @@ io::StateDict qwen2TextWeights(const io::StateDict& file) {
 
 Qwen2TextModel loadQwen2TextModel(const Qwen2TextConfig& config, const io::StateDict& weights,
                                   const runtime::ComputeTarget& target) {
-    torch::NoGradGuard noGrad;
-    Qwen2TextModel model(config, torch::TensorOptions().device(target.device).dtype(target.dtype));
-    loadStrict(*model, qwen2TextWeights(weights));
-    model->eval();
-    return model;
+    return loadModule<Qwen2TextModel>(config, qwen2TextWeights(weights), target);
 }
 
 }  // namespace storybrush::models

@@ -352,11 +352,7 @@ torch::Tensor unpackQwenLatents(const torch::Tensor& packed, std::int64_t latent
 QwenImageTransformer2DModel loadQwenImageTransformer(const QwenImageTransformerConfig& config,
                                                      const io::StateDict& weights,
                                                      const runtime::ComputeTarget& target) {
-    torch::NoGradGuard noGrad;
-    QwenImageTransformer2DModel model(config, torch::TensorOptions().device(target.device).dtype(target.dtype));
-    loadStrict(*model, weights);
-    model->eval();
-    return model;
+    return loadModule<QwenImageTransformer2DModel>(config, weights, target);
 }
 
 }  // namespace storybrush::models

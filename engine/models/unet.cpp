@@ -278,11 +278,7 @@ torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, con
 
 UNet2DConditionModel loadUNet(const UNetConfig& config, const io::StateDict& weights,
                               const runtime::ComputeTarget& target) {
-    torch::NoGradGuard noGrad;
-    UNet2DConditionModel unet(config, torch::TensorOptions().device(target.device).dtype(target.dtype));
-    loadStrict(*unet, weights);
-    unet->eval();
-    return unet;
+    return loadModule<UNet2DConditionModel>(config, weights, target);
 }
 
 }  // namespace storybrush::models

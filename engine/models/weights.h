@@ -3,9 +3,11 @@
 #pragma once
 
 #include "io/state_dict.h"
+#include "runtime/device.h"
 
 #include <torch/nn/module.h>
 #include <torch/types.h>
+#include <torch/utils.h>
 
 #include <string>
 
@@ -32,5 +34,16 @@ void useChannelsLast(torch::nn::Module& module);
 // The same checks, nothing copied: with a module built on the "meta" device this proves that a file fits its
 // config without reading a single weight (the model manager's check of a model brought in).
 void checkStrict(torch::nn::Module& module, const io::StateDict& weights);
+
+// The one way a component is made from its file: `Module` (a TORCH_MODULE holder whose Impl takes
+// (config, TensorOptions)) built on `target`, `weights` loaded strictly, eval mode set.
+template <class Module, class Config>
+Module loadModule(const Config& config, const io::StateDict& weights, const runtime::ComputeTarget& target) {
+    torch::NoGradGuard noGrad;
+    Module module(config, torch::TensorOptions().device(target.device).dtype(target.dtype));
+    loadStrict(*module, weights);
+    module->eval();
+    return module;
+}
 
 }  // namespace storybrush::models

@@ -23,7 +23,7 @@ struct UNetContext {
     const models::CrossAttentionKeys* keysOrNull() const { return keys ? &*keys : nullptr; }
 };
 
-UNetContext unetContext(LoadedModel& model, const TextConditioning& conditioning, std::int64_t latentHeight,
+UNetContext unetContext(StableDiffusionModel& model, const TextConditioning& conditioning, std::int64_t latentHeight,
                         std::int64_t latentWidth) {
     const bool guided = conditioning.uncond.defined();
     UNetContext out;
@@ -43,7 +43,7 @@ UNetContext unetContext(LoadedModel& model, const TextConditioning& conditioning
 
 }  // namespace
 
-torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch::Tensor latents,
+torch::Tensor denoise(StableDiffusionModel& model, sampling::Scheduler& scheduler, torch::Tensor latents,
                       const TextConditioning& conditioning, double cfgScale, int startIndex,
                       const StepCallback& onStep, bool* stopped, const LatentInpaint* inpaint) {
     const auto device = model.target.device;
@@ -83,7 +83,7 @@ torch::Tensor denoise(LoadedModel& model, sampling::Scheduler& scheduler, torch:
     return latents;
 }
 
-double timeUNetCalls(LoadedModel& model, const TextConditioning& conditioning, int width, int height, int calls) {
+double timeUNetCalls(StableDiffusionModel& model, const TextConditioning& conditioning, int width, int height, int calls) {
     const auto device = model.target.device;
     const auto shared = unetContext(model, conditioning, height / 8, width / 8);
     const auto batch = shared.context.size(0);
@@ -101,14 +101,14 @@ double timeUNetCalls(LoadedModel& model, const TextConditioning& conditioning, i
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / calls;
 }
 
-torch::Tensor decodeLatents(LoadedModel& model, const torch::Tensor& latents) {
+torch::Tensor decodeLatents(StableDiffusionModel& model, const torch::Tensor& latents) {
     const double scaling = model.vae->config.scalingFactor;
     auto z = latents.to(model.vaeTarget.device, model.vaeTarget.dtype) / scaling;
     if (model.vae->config.shiftFactor) z = z + *model.vae->config.shiftFactor;
     return model.vae->decode(z).to(torch::kFloat32);
 }
 
-torch::Tensor encodeImageLatents(LoadedModel& model, const torch::Tensor& image, sampling::NoiseSource& generator) {
+torch::Tensor encodeImageLatents(StableDiffusionModel& model, const torch::Tensor& image, sampling::NoiseSource& generator) {
     const auto distribution = model.vae->encode(image.to(model.vaeTarget.device, model.vaeTarget.dtype));
     const auto noise = generator.next(distribution.mean.sizes()).to(distribution.mean.device(), distribution.mean.dtype());
     auto latents = distribution.mean + distribution.std * noise;

@@ -30,11 +30,10 @@ void checkInputs(const PictureInputs& inputs, int width, int height) {
 
 }  // namespace
 
-Picture drawPicture(LoadedModel& model, PromptCache& prompts, const GenerationRequest& request, std::uint64_t seed,
-                    int width, int height, const StepCallback& onStep, const PictureInputs& inputs,
-                    const PictureOverrides& overrides) {
+Picture drawStableDiffusion(StableDiffusionModel& model, PromptCache& prompts, const GenerationRequest& request,
+                            std::uint64_t seed, int width, int height, const StepCallback& onStep,
+                            const PictureInputs& inputs, const PictureOverrides& overrides) {
     checkInputs(inputs, width, height);
-    if (model.qwen) return drawQwenPicture(*model.qwen, request, seed, width, height, onStep, inputs, overrides);
     const auto device = model.target.device;
     sampling::CpuNoiseSource ownNoise(seed);
     sampling::NoiseSource& noise = overrides.noise ? *overrides.noise : ownNoise;

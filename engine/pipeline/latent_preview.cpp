@@ -36,8 +36,8 @@ Image stepPreview(const models::TinyDecoder* taesd, const torch::Tensor& latents
     torch::Tensor first = latents.narrow(0, 0, 1);
     if (!taesd) return latentPreview(first, sdxl);
     // A preview is looked at in a window, not printed: above 512 px the latents are averaged down first, which
-    // keeps the decoder's cost (it grows with the picture's area) a small share of the drawing's (SDXL at
-    // 1024 px: 4 previews at full size cost 6% of the generation on an H100).
+    // keeps the decoder's cost (it grows with the picture's area) a small share of the drawing's (figures:
+    // docs/performance.md).
     const std::int64_t factor = (std::max(first.size(2), first.size(3)) + kPreviewLatentSide - 1) / kPreviewLatentSide;
     if (factor > 1) first = torch::avg_pool2d(first, {factor, factor}, {factor, factor}, {0, 0}, /*ceil_mode=*/true, /*count_include_pad=*/false);
     return tensorToImage(taesd->decode(first));

@@ -1,10 +1,10 @@
 // A1111's "parameters" text. ref: A1111 modules/processing.py create_infotext.
-#include "pipeline/parameters_text.h"
+#include <storybrush/parameters.h>
 
 #include <iomanip>
 #include <sstream>
 
-namespace storybrush::pipeline {
+namespace storybrush {
 
 std::string a1111SamplerName(Sampler sampler) {
     switch (sampler) {
@@ -41,4 +41,4 @@ std::string parametersText(const GenerationRequest& request, std::uint64_t seed,
     return out.str();
 }
 
-}  // namespace storybrush::pipeline
+}  // namespace storybrush

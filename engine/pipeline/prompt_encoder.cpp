@@ -34,7 +34,7 @@ struct EncodedSide {
     torch::Tensor pooled;  // SDXL only
 };
 
-EncodedSide encodeSide(LoadedModel& model, const std::string& prompt, int clipSkip) {
+EncodedSide encodeSide(StableDiffusionModel& model, const std::string& prompt, int clipSkip) {
     const auto device = model.target.device;
     const text::EncodedPrompt encoded = text::encodePrompt(*model.tokenizer, prompt, /*parseWeights=*/true);
     EncodedSide side;
@@ -65,7 +65,7 @@ EncodedSide encodeSide(LoadedModel& model, const std::string& prompt, int clipSk
 
 }  // namespace
 
-TextConditioning encodePrompts(LoadedModel& model, const std::string& prompt, const std::string& negative,
+TextConditioning encodePrompts(StableDiffusionModel& model, const std::string& prompt, const std::string& negative,
                                int clipSkip, bool withUncond) {
     TextConditioning out;
     auto cond = encodeSide(model, prompt, clipSkip);
@@ -94,7 +94,7 @@ TextConditioning encodePrompts(LoadedModel& model, const std::string& prompt, co
     return out;
 }
 
-TextConditioning PromptCache::get(LoadedModel& model, const std::string& prompt, const std::string& negative,
+TextConditioning PromptCache::get(StableDiffusionModel& model, const std::string& prompt, const std::string& negative,
                                   int clipSkip, bool withUncond) {
     if (m_model != &model || m_prompt != prompt || m_negative != negative || m_clipSkip != clipSkip ||
         m_withUncond != withUncond) {

@@ -2,7 +2,7 @@
 // prompts and exactly as diffusers does for plain ones.
 #pragma once
 
-#include "pipeline/loaded_model.h"
+#include "pipeline/families/stable_diffusion.h"
 
 #include <torch/types.h>
 
@@ -21,17 +21,17 @@ struct TextConditioning {
 // clipSkip: A1111's numbering (1 = the last layer). withUncond: encode the negative prompt as well.
 // Plain prompts (no weight syntax, at most 75 tokens) give exactly diffusers' encode_prompt output.
 // SDXL: both encoders' penultimate states side by side; the pooled embedding is the first chunk's.
-TextConditioning encodePrompts(LoadedModel& model, const std::string& prompt, const std::string& negative,
+TextConditioning encodePrompts(StableDiffusionModel& model, const std::string& prompt, const std::string& negative,
                                int clipSkip, bool withUncond);
 
 // Remembers the last prompt pair of one model, so "draw again" skips the text encoder.
 class PromptCache {
 public:
-    TextConditioning get(LoadedModel& model, const std::string& prompt, const std::string& negative, int clipSkip,
+    TextConditioning get(StableDiffusionModel& model, const std::string& prompt, const std::string& negative, int clipSkip,
                          bool withUncond);
 
 private:
-    const LoadedModel* m_model = nullptr;
+    const StableDiffusionModel* m_model = nullptr;
     std::string m_prompt, m_negative;
     int m_clipSkip = 0;
     bool m_withUncond = false;

@@ -221,33 +221,24 @@ int checkQwenImage(const std::string& path) {
     return static_cast<int>(128 * source.vaeConfig.scaleFactor());
 }
 
-const char* offloadName(QwenOffload offload) {
-    switch (offload) {
-    case QwenOffload::None: return "none";
-    case QwenOffload::TextEncoder: return "text";
-    case QwenOffload::Blocks: return "blocks";
-    }
-    return "none";
-}
-
-QwenOffload planQwenOffload(double textGiB, double transformerGiB, double vaeGiB, double budgetGiB) {
+Offload planQwenOffload(double textGiB, double transformerGiB, double vaeGiB, double budgetGiB) {
     constexpr double kWorkGiB = 2.5;  // activations of a 1024x1024 batch-2 step, a widened FP8 weight, the decode
-    if (textGiB + transformerGiB + vaeGiB + kWorkGiB <= budgetGiB) return QwenOffload::None;
-    if (transformerGiB + vaeGiB + kWorkGiB <= budgetGiB) return QwenOffload::TextEncoder;
-    return QwenOffload::Blocks;
+    if (textGiB + transformerGiB + vaeGiB + kWorkGiB <= budgetGiB) return Offload::None;
+    if (transformerGiB + vaeGiB + kWorkGiB <= budgetGiB) return Offload::TextEncoder;
+    return Offload::Blocks;
 }
 
-void placeQwenParts(QwenImageParts& parts, QwenOffload offload, bool fp8Blocks) {
+void placeQwenParts(QwenImageParts& parts, Offload offload, bool fp8Blocks) {
     torch::NoGradGuard noGrad;
     const auto device = parts.target.device;
     parts.offload = offload;
     if (fp8Blocks) parts.transformer->storeBlockWeightsAsFloat8(device);
-    if (offload == QwenOffload::Blocks)
+    if (offload == Offload::Blocks)
         parts.transformer->streamBlocksFrom(device);
     else
         parts.transformer->moveTo(device);
     parts.vae->to(device);
-    if (offload == QwenOffload::None)
+    if (offload == Offload::None)
         parts.textEncoder->to(device);
     else
         parts.textEncoder->streamLayersTo(parts.textTarget.device);
@@ -264,7 +255,7 @@ double gibOf(const io::StateDict& dict, std::size_t bytesPerValue) {
 }  // namespace
 
 std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, const runtime::ComputeTarget& target,
-                                                   const QwenLoadOptions& options) {
+                                                   const LoadOptions& options) {
     const QwenSource source = openSource(path);
     const fs::path& dir = source.folder;
     auto parts = std::make_unique<QwenImageParts>();
@@ -279,16 +270,16 @@ std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, cons
     if (fs::is_regular_file(schedulerFile, ec)) parts->scheduler = sampling::FlowMatchConfig::fromFile(schedulerFile.u8string());
     const auto textWeights = models::qwen2TextWeights(readFolderWeights(dir / "text_encoder", "text encoder"));
     const auto vaeWeights = readFolderWeights(dir / "vae", "VAE");
-    QwenOffload offload = options.offload.value_or(QwenOffload::None);
+    Offload offload = options.offload.value_or(Offload::None);
     if (target.device.is_cuda() && !options.offload) {
         const double budget = options.gpuBudgetGiB > 0 ? options.gpuBudgetGiB : runtime::deviceTotalGiB(target.device);
         const std::size_t computeBytes = c10::elementSize(target.dtype);
         offload = planQwenOffload(gibOf(textWeights, c10::elementSize(parts->textTarget.dtype)),
-                                  gibOf(source.transformerWeights, options.fp8Blocks ? 1 : computeBytes),
+                                  gibOf(source.transformerWeights, options.fp8Weights ? 1 : computeBytes),
                                   gibOf(vaeWeights, c10::elementSize(parts->vaeTarget.dtype)), budget);
     }
     // What will not stay on the card, or must pass through FP8 first, is loaded into main memory.
-    const bool stageInMemory = offload != QwenOffload::None || options.fp8Blocks;
+    const bool stageInMemory = offload != Offload::None || options.fp8Weights;
     const runtime::ComputeTarget host{torch::kCPU, target.dtype};
     parts->textEncoder = models::loadQwen2TextModel(source.textConfig, textWeights,
                                                     stageInMemory ? runtime::ComputeTarget{torch::kCPU, parts->textTarget.dtype}
@@ -296,7 +287,7 @@ std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, cons
     parts->transformer = models::loadQwenImageTransformer(source.transformerConfig, source.transformerWeights,
                                                           stageInMemory ? host : target);
     parts->vae = models::loadQwenImageVae(source.vaeConfig, vaeWeights, parts->vaeTarget);
-    if (stageInMemory) placeQwenParts(*parts, offload, options.fp8Blocks);
+    if (stageInMemory) placeQwenParts(*parts, offload, options.fp8Weights);
     return parts;
 }
 

@@ -4,6 +4,8 @@
 // follow QwenImageImg2ImgPipeline / QwenImageInpaintPipeline (latent blending).
 #pragma once
 
+#include "pipeline/family.h"
+
 #include "models/autoencoder_qwenimage.h"
 #include "models/qwen2_text_model.h"
 #include "models/qwenimage_transformer.h"
@@ -21,20 +23,11 @@
 
 namespace storybrush::pipeline {
 
-// Where the weights live on a card too small for all of them (a 7 B text encoder and a 20 B transformer):
-// TextEncoder keeps the text encoder in main memory and streams its layers over one at a time to read a new
-// prompt; Blocks also keeps the transformer's blocks there and streams them over, every step.
-enum class QwenOffload { None, TextEncoder, Blocks };
-const char* offloadName(QwenOffload offload);  // "none", "text", "blocks"
-
-struct QwenLoadOptions {
-    std::optional<QwenOffload> offload;  // unset: chosen from the card's memory (planQwenOffload)
-    double gpuBudgetGiB = 0;             // plan as if the card had this much (0: its own memory)
-    bool fp8Blocks = false;              // the transformer's blocks in FP8 (see storeAsFloat8)
-};
+// On a card too small for all of Qwen-Image (a 7 B text encoder and a 20 B transformer), the Offload plan says
+// where its weights live (family.h); LoadOptions.fp8Weights keeps the transformer's blocks in FP8 (storeAsFloat8).
 
 // The least offloading whose resident weights, plus room for a 1024x1024 picture's work, fit `budgetGiB`.
-QwenOffload planQwenOffload(double textGiB, double transformerGiB, double vaeGiB, double budgetGiB);
+Offload planQwenOffload(double textGiB, double transformerGiB, double vaeGiB, double budgetGiB);
 
 struct QwenImageParts {
     std::unique_ptr<text::QwenTokenizer> tokenizer;
@@ -47,11 +40,11 @@ struct QwenImageParts {
     runtime::ComputeTarget vaeTarget;
     // Prompt -> embedding: a 7 B encoder is worth not running twice for the same words (a batch, a re-draw).
     std::map<std::string, torch::Tensor> promptCache;
-    QwenOffload offload = QwenOffload::None;
+    Offload offload = Offload::None;
 };
 
 // Puts parts built in main memory where `offload` wants them on the target's device (FP8 first if asked).
-void placeQwenParts(QwenImageParts& parts, QwenOffload offload, bool fp8Blocks);
+void placeQwenParts(QwenImageParts& parts, Offload offload, bool fp8Blocks);
 
 // A diffusers Qwen-Image folder: model_index.json names QwenImagePipeline, or transformer/config.json names
 // QwenImageTransformer2DModel.
@@ -66,7 +59,7 @@ bool isQwenImage(const std::string& path);
 // what is missing or wrong. On a GPU the text encoder and VAE run in BF16 where the card has it (Qwen2.5's
 // activations and the VAE's are not safe in FP16), else in FP32.
 std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, const runtime::ComputeTarget& target,
-                                                   const QwenLoadOptions& options = {});
+                                                   const LoadOptions& options = {});
 
 // Everything loadQwenImageParts checks (parts, configs, every tensor's name and shape), with the networks on the
 // meta device: no weight is read. Returns the model's own picture size (1024 for Qwen-Image).
@@ -100,5 +93,11 @@ torch::Tensor denoiseQwen(QwenImageParts& parts, const sampling::FlowMatchSchedu
                           std::int64_t gridHeight, std::int64_t gridWidth, int startIndex,
                           const std::function<bool(int, int, const torch::Tensor&)>& onStep, bool* stopped,
                           const QwenLatentBlend* blend = nullptr);
+
+// One picture as QwenImagePipeline (and its img2img / inpaint variants) draws it. Sizes are rounded down to the
+// 2x2 patch grid, and the picture scaled back to width x height.
+Picture drawQwenPicture(QwenImageParts& parts, const GenerationRequest& request, std::uint64_t seed, int width,
+                        int height, const StepCallback& onStep, const PictureInputs& inputs = {},
+                        const PictureOverrides& overrides = {});
 
 }  // namespace storybrush::pipeline

@@ -83,7 +83,7 @@ json schedulerConfig(bool sd2) {
 // Norm weights 1, biases 0, everything else normal with std 1/sqrt(fan_in): activations keep their scale
 // through the network, so a random model runs the same kernels on the same value ranges as a real one.
 // `work`: the device that draws the values (the GPU where there is one: drawing SD 1.5's billion values on the
-// CPU took 33-41 s of every `bench --random` run's start).
+// CPU takes tens of seconds).
 void randomise(torch::nn::Module& module, std::uint64_t seed, const torch::Device& work) {
     torch::NoGradGuard noGrad;
     // Drawn in place where the weights live on `work`; the default generators are seeded for this only:
@@ -149,12 +149,11 @@ std::int64_t parameterCount(const torch::nn::Module& module) {
 }  // namespace
 
 std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& target, std::uint64_t seed,
-                                                 const QwenLoadOptions& options) {
-    auto model = std::make_shared<LoadedModel>();
+                                                 const LoadOptions& options) {
+    auto model = std::make_shared<QwenImageModel>();
     model->path = "random:qwenimage";
     model->name = "random-qwenimage";
-    model->family = io::ModelFamily::QwenImage;
-    model->target = target;
+    model->family = familyById("qwenimage");
     auto parts = std::make_unique<QwenImageParts>();
     parts->target = target;
     // as loadQwenImageParts: BF16 (or FP32) for the text encoder and the VAE
@@ -164,21 +163,21 @@ std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& t
     parts->tokenizer = std::make_unique<text::QwenTokenizer>(writeByteTokenizer());
     const auto tensorOptions = [](const runtime::ComputeTarget& t) { return torch::TensorOptions().device(t.device).dtype(t.dtype); };
     const auto vaeConfig = models::QwenImageVaeConfig::fromJson(json::object(), model->path);
-    QwenOffload offload = QwenOffload::None;
+    Offload offload = Offload::None;
     if (target.device.is_cuda()) {  // planned as loadQwenImageParts plans it, from the shapes alone
         const auto meta = torch::TensorOptions().device(torch::Device(torch::kMeta));
         constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
         const double text = parameterCount(*models::Qwen2TextModel(models::Qwen2TextConfig{}, meta)) *
                             double(c10::elementSize(parts->textTarget.dtype)) / kGiB;
         const double transformer = parameterCount(*models::QwenImageTransformer2DModel(models::QwenImageTransformerConfig{}, meta)) *
-                                   double(options.fp8Blocks ? 1 : c10::elementSize(target.dtype)) / kGiB;
+                                   double(options.fp8Weights ? 1 : c10::elementSize(target.dtype)) / kGiB;
         const double vae = parameterCount(*models::AutoencoderQwenImage(vaeConfig, meta)) *
                            double(c10::elementSize(parts->vaeTarget.dtype)) / kGiB;
         const double budget = options.gpuBudgetGiB > 0 ? options.gpuBudgetGiB : runtime::deviceTotalGiB(target.device);
         offload = options.offload.value_or(planQwenOffload(text, transformer, vae, budget));
     }
     // With the card big enough, FP8 is made in place on it (placeQwenParts converts layer by layer).
-    const bool stageInMemory = offload != QwenOffload::None;
+    const bool stageInMemory = offload != Offload::None;
     const torch::Device host(torch::kCPU);
     parts->textEncoder = models::Qwen2TextModel(
         models::Qwen2TextConfig{}, tensorOptions(parts->textTarget).device(stageInMemory ? host : target.device));
@@ -191,17 +190,16 @@ std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& t
     parts->vae = models::AutoencoderQwenImage(vaeConfig, tensorOptions(parts->vaeTarget));
     randomise(*parts->vae, seed + 2, target.device);
     parts->vae->eval();
-    placeQwenParts(*parts, offload, options.fp8Blocks);
-    model->vaeTarget = parts->vaeTarget;
-    model->latentChannels = static_cast<int>(vaeConfig.zDim);
-    model->nativeSize = static_cast<int>(128 * vaeConfig.scaleFactor());
-    model->qwen = std::move(parts);
+    placeQwenParts(*parts, offload, options.fp8Weights);
+    model->parts = std::move(parts);
+    model->describeParts();
     return model;
 }
 
-void writeModelFolder(const std::string& kind, const LoadedModel& model, const std::string& folderPath) {
+void writeModelFolder(const std::string& kind, const LoadedModel& loaded, const std::string& folderPath) {
     namespace fs = std::filesystem;
-    if (model.qwen)
+    const auto* sd = dynamic_cast<const StableDiffusionModel*>(&loaded);
+    if (!sd)
         throw Error(ErrorKind::InvalidRequest, "Writing a random Qwen-Image is not offered: its 48 GB of weights would "
                                                "not fit the disk; benchmark it in memory instead.");
     const bool sd2 = kind == "sd2";
@@ -220,7 +218,7 @@ void writeModelFolder(const std::string& kind, const LoadedModel& model, const s
                   {"scheduler", {"diffusers", sdxl ? "EulerDiscreteScheduler" : "PNDMScheduler"}}};
     auto unet = sdxl ? sdxlUnetConfig() : unetConfig(sd2);
     unet["_class_name"] = "UNet2DConditionModel";
-    unet["in_channels"] = model.unet->config.inChannels;
+    unet["in_channels"] = sd->unet->config.inChannels;
     auto vae = vaeConfig();
     vae["_class_name"] = "AutoencoderKL";
     if (sdxl) vae["scaling_factor"] = 0.13025;
@@ -231,9 +229,9 @@ void writeModelFolder(const std::string& kind, const LoadedModel& model, const s
     writeJson(folder / "vae" / "config.json", vae);
     writeJson(folder / "text_encoder" / "config.json", text);
     writeJson(folder / "scheduler" / "scheduler_config.json", schedulerConfig(sd2));
-    writeWeights(folder / "unet" / "diffusion_pytorch_model.safetensors", *model.unet);
-    writeWeights(folder / "vae" / "diffusion_pytorch_model.safetensors", *model.vae);
-    writeWeights(folder / "text_encoder" / "model.safetensors", *model.textEncoder);
+    writeWeights(folder / "unet" / "diffusion_pytorch_model.safetensors", *sd->unet);
+    writeWeights(folder / "vae" / "diffusion_pytorch_model.safetensors", *sd->vae);
+    writeWeights(folder / "text_encoder" / "model.safetensors", *sd->textEncoder);
     const fs::path vocabulary = fs::u8path(io::bundledClipTokenizerDir());
     std::vector<const char*> tokenizers{"tokenizer"};
     if (sdxl) {
@@ -242,7 +240,7 @@ void writeModelFolder(const std::string& kind, const LoadedModel& model, const s
         auto text2 = sdxlText2Config();
         text2["model_type"] = "clip_text_model";
         writeJson(folder / "text_encoder_2" / "config.json", text2);
-        writeWeights(folder / "text_encoder_2" / "model.safetensors", *model.textEncoder2);
+        writeWeights(folder / "text_encoder_2" / "model.safetensors", *sd->textEncoder2);
         tokenizers.push_back("tokenizer_2");
     }
     for (const char* tokenizer : tokenizers) {
@@ -260,8 +258,9 @@ void writeModelFolder(const std::string& kind, const LoadedModel& model, const s
 }
 
 std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
-                                             std::uint64_t seed) {
-    if (kind == "qwenimage") return makeRandomQwenImage(target, seed, {});
+                                             std::uint64_t seed, const LoadOptions& loadOptions) {
+    if (kind == "qwenimage") return makeRandomQwenImage(target, seed, loadOptions);
+    if (loadOptions.fp8Weights) throw Error(ErrorKind::InvalidRequest, "FP8 weights are for Qwen-Image models.");
     if (kind != "sd15" && kind != "sd15-inpaint" && kind != "sd2" && kind != "sdxl") {
         throw Error(ErrorKind::InvalidRequest,
                     "Unknown random model '" + kind + "': use sd15, sd15-inpaint, sd2, sdxl or qwenimage.");
@@ -269,10 +268,11 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     const bool sd2 = kind == "sd2";
     const bool sdxl = kind == "sdxl";
     const bool inpainting = kind == "sd15-inpaint";
-    auto model = std::make_shared<LoadedModel>();
+    auto model = std::make_shared<StableDiffusionModel>();
     model->path = "random:" + kind;
     model->name = "random-" + kind;
-    model->family = sdxl ? io::ModelFamily::SDXL : sd2 ? io::ModelFamily::SD2 : io::ModelFamily::SD1;
+    model->family = familyById(sdxl ? "sdxl" : sd2 ? "sd2" : "sd1");
+    model->sdxlLatents = sdxl;
     model->prediction = sd2 ? io::Prediction::VPrediction : io::Prediction::Epsilon;
     model->schedulerConfig = schedulerConfig(sd2);
     model->nativeSize = sdxl ? 1024 : sd2 ? 768 : 512;
@@ -308,6 +308,9 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     if (target.device.is_cuda()) model->vae->parkEncoder();
     model->unet->eval();
     model->vae->eval();
+    // A random model has no TAESD beside it: "auto" means none.
+    if (loadOptions.previewDecoder != "auto")
+        model->previewDecoder = choosePreviewDecoder(loadOptions.previewDecoder, model->path, target);
     return model;
 }
 

@@ -2,7 +2,8 @@
 // that hold no real checkpoint (and for comparing against other engines on the same shapes).
 #pragma once
 
-#include "pipeline/loaded_model.h"
+#include "pipeline/families/qwen_image.h"
+#include "pipeline/families/stable_diffusion.h"
 
 #include <memory>
 #include <string>
@@ -17,12 +18,13 @@ namespace storybrush::pipeline {
 // made directly in the device's memory; its tokenizer is a plain byte-level one written to a temporary folder
 // (the real vocabulary is not here: prompts take more tokens than with it).
 // Throws Error(InvalidRequest) for an unknown kind.
+// options: the preview decoder, and Qwen-Image's memory plan (offload, FP8 blocks).
 std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runtime::ComputeTarget& target,
-                                             std::uint64_t seed = 0);
+                                             std::uint64_t seed = 0, const LoadOptions& options = {});
 
 // The same as makeRandomModel("qwenimage"), weights placed (offloaded, FP8) as loading would place them.
 std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& target, std::uint64_t seed,
-                                                 const QwenLoadOptions& options);
+                                                 const LoadOptions& options);
 
 // Writes a model made by makeRandomModel(kind) as a diffusers folder (model_index.json, each part's config.json
 // and FP16 .safetensors, the tokenizer, the scheduler) that Storybrush, diffusers and transformers all load:

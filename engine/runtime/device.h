@@ -31,7 +31,7 @@ ComputeTarget vaeTarget(const ComputeTarget& target, bool forceUpcast);
 std::string describeDevice(const torch::Device& device);
 
 // Which BLAS libtorch's matrix products go through: Debian's libtorch uses the system libblas.so.3,
-// and the reference BLAS there is ~40x slower than OpenBLAS (NOTES.md), so we say which one is loaded.
+// and the reference BLAS there is ~40x slower than OpenBLAS (docs/environment.md), so we say which one is loaded.
 std::string loadedBlasName();
 
 }  // namespace storybrush::runtime

@@ -1,4 +1,5 @@
-// Kernels of our own where PyTorch's cost too many launches or layout copies (issue 9), each behind a speed lever.
+// Kernels of our own where PyTorch's cost too many launches or layout copies, each behind a speed lever
+// (runtime/speed.h; what each is worth: docs/performance.md).
 // The CPU build, and a CUDA build without STORYBRUSH_CUDA_KERNELS, has none of them: there the `...Takes` are
 // always false.
 #pragma once

@@ -1,5 +1,5 @@
 // Where the GPU's time goes, kernel by kernel, from libtorch's own profiler (Kineto over CUPTI): what
-// `storybrush-cli bench --profile` prints to choose the next fusion (issue 9). No Nsight needed.
+// `storybrush-cli bench --profile` prints to choose the next fusion. No Nsight needed.
 #pragma once
 
 #include <functional>

@@ -1,8 +1,8 @@
 // The first GPU picture of a process otherwise waits for libraries and kernels to load on first use (cuBLAS and
 // its handle, cuDNN's engine libraries, each kernel's module). Loading a model's weights keeps the CPU and the bus
 // busy but not those, so a thread of its own does that loading meanwhile (the `gpu_warm_up` lever; figures in
-// speed.h). It cannot plan the model's convolutions: libtorch keeps cuDNN's plans per thread, so the thread that
-// samples still plans each shape on its first step (about 0.8 s of SD 1.5's first step on the H200).
+// docs/performance.md). It cannot plan the model's convolutions: libtorch keeps cuDNN's plans per thread, so the
+// thread that samples still plans each shape on its first step, which is most of that step's time.
 #pragma once
 
 #include <torch/torch.h>

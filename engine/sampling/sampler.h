@@ -82,7 +82,7 @@ protected:
     int m_lastStep = -1;
 };
 
-// Builds the scheduler that `which` names (fixtures/README.md "Sampler names") from the model's
+// Builds the scheduler that `which` names (docs/cli.md, the sampler names' table) from the model's
 // scheduler_config.json, set to `steps` steps. dpmpp2m / dpmpp2m_karras force use_karras_sigmas off / on.
 // `noise` is drawn from by Euler a (every step) and LCM (between steps); it must outlive the scheduler.
 // Throws Error(InvalidRequest) when a sampler that needs noise gets none, or for bad steps.

@@ -69,8 +69,8 @@ case "$1" in
     for log in build-cuda/diffusion.log build-cuda/decoder.log; do
       if [ -f "$log" ]; then echo "-- $log"; tail -n 2 "$log"; fi
     done
-    # Session 12 lost a finished 8-minute run: its call ended with `wait`, and the machine went cold before the
-    # call meant to collect. The trainer saves every minute, so a copy taken mid-run is a usable model too.
+    # Collect here, not in a later call: a machine that goes cold before that call loses a finished run. The
+    # trainer saves every minute, so a copy taken mid-run is a usable model too.
     sh "$0" collect ;;
   collect)
     mkdir -p "$OUT"

@@ -160,6 +160,9 @@ int main(int argc, char** argv) {
         if (command == "adherence") return measureAdherence(args);
         if (command == "colour-adherence") return measureColourAdherence(args);
         if (command == "diffusion") return trainDiffusion(args);
+    } catch (const storybrush::cli::UsageError& error) {
+        std::cerr << "storybrush-train " << command << ": " << error.message << '\n' << kUsage;
+        return 2;
     } catch (const std::exception& error) {
         std::cerr << "storybrush-train " << command << ": " << error.what() << '\n';
         return 1;

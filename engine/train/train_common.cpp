@@ -11,38 +11,6 @@
 
 namespace storybrush::train {
 
-Arguments::Arguments(int argc, char** argv, int first) {
-    for (int i = first; i < argc; ++i) {
-        std::string name = argv[i];
-        if (name.rfind("--", 0) != 0) throw Error(ErrorKind::InvalidRequest, "Unexpected argument " + name);
-        name = name.substr(2);
-        if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
-            m_values[name] = argv[++i];
-        } else {
-            m_values[name] = "1";
-        }
-    }
-}
-
-std::string Arguments::text(const std::string& name, const std::string& fallback) const {
-    const auto it = m_values.find(name);
-    return it == m_values.end() ? fallback : it->second;
-}
-
-std::string Arguments::required(const std::string& name) const {
-    const auto it = m_values.find(name);
-    if (it == m_values.end()) throw Error(ErrorKind::InvalidRequest, "Missing --" + name);
-    return it->second;
-}
-
-double Arguments::number(const std::string& name, double fallback) const {
-    return has(name) ? std::stod(text(name)) : fallback;
-}
-
-int Arguments::integer(const std::string& name, int fallback) const {
-    return has(name) ? std::stoi(text(name)) : fallback;
-}
-
 void initialiseWeights(torch::nn::Module& module, std::uint64_t seed) {
     torch::NoGradGuard noGrad;
     torch::manual_seed(seed);

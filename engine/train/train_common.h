@@ -2,6 +2,8 @@
 // a component's weights in the diffusers folder layout, a wall-clock budget.
 #pragma once
 
+#include "app/cli/args.h"
+
 #include <torch/torch.h>
 
 #include <chrono>
@@ -11,19 +13,8 @@
 
 namespace storybrush::train {
 
-// "--name value" pairs after the subcommand; flags without a value read "1".
-class Arguments {
-public:
-    Arguments(int argc, char** argv, int first);
-    std::string text(const std::string& name, const std::string& fallback = "") const;
-    std::string required(const std::string& name) const;
-    double number(const std::string& name, double fallback) const;
-    int integer(const std::string& name, int fallback) const;
-    bool has(const std::string& name) const { return m_values.count(name) > 0; }
-
-private:
-    std::map<std::string, std::string> m_values;
-};
+// The trainer's options, read by name with storybrush-cli's parser ("--name value"; a bare flag reads "1").
+using Arguments = cli::NamedOptions;
 
 class Budget {
 public:

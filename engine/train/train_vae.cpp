@@ -37,8 +37,8 @@ torch::Tensor worstPatch(const torch::Tensor& rec, const torch::Tensor& images) 
 
 // The mean error in each of the four 24x24 corners, [4] in the order top-left, top-right, bottom-left,
 // bottom-right. The shipped decoders draw a faint ring and a few off-colour pixels in the top-right corner of
-// every picture, whatever the latents (flipping the latents leaves it there); the worst-patch term did not move
-// it (sessions 9 and 10): sticker edges are worse patches. A term on the corners' own error aims at it.
+// every picture, whatever the latents (flipping the latents leaves it there). The worst-patch term does not reach
+// it, because sticker edges are worse patches; a term on the corners' own error aims at it.
 torch::Tensor cornerErrors(const torch::Tensor& rec, const torch::Tensor& images) {
     constexpr std::int64_t box = 24;
     const auto error = (rec - images).abs();
@@ -69,8 +69,8 @@ int trainVae(const Arguments& args) {
     // Decoder only: the encoder, and with it the latent space the UNet learned, stays as it is; the pictures get
     // sharper without retraining the UNet (as SD's fine-tuned ft-MSE decoder did).
     const bool decoderOnly = args.has("decoder-only");
-    // Off by default: 500 steps of batch 4 on the CPU at weight 1 (session 10) left the speck as it was; the
-    // corners' errors are logged either way, so a GPU run shows whether more steps move the top-right one.
+    // Off by default: it moves the speck only over thousands of steps at a large batch (a GPU run; gpu_train.sh
+    // passes 1). The corners' errors are logged either way, so a run shows whether the top-right one moves.
     const double cornerWeight = args.number("corner-weight", 0.0);
     if (loadWeights(*vae, weightsPath)) {
         std::cout << "resumed from " << weightsPath << '\n';

@@ -2,7 +2,7 @@
 // restores them, and that is rebuilt from the PNGs when it is lost or corrupt. A folder that cannot be written
 // gives a message and loses nothing already kept.
 #include "app/gallery_store.h"
-#include "imaging/png_io.h"
+#include <storybrush/image_io.h>
 
 #include <QtCore/QDir>
 #include <QtCore/QFile>
@@ -46,7 +46,7 @@ private Q_SLOTS:
         QCOMPARE(record->prompt, QStringLiteral("a frog on a meadow"));
         QCOMPARE(record->negativePrompt, QStringLiteral("scary, dark"));
         QCOMPARE(record->model, QStringLiteral("builtin"));
-        const auto texts = imaging::readPngText(record->file.toStdString());
+        const auto texts = readPngTextChunks(record->file.toStdString());
         QCOMPARE(QString::fromStdString(texts.at("parameters")), parameters(QStringLiteral("a frog on a meadow"), 42));
         QCOMPARE(QImageReader(record->file).read().size(), QSize(96, 64));
         // Nothing temporary is left beside it.

@@ -4,7 +4,7 @@
 // model's own settings reach the prompt panel when it is chosen. The dialog is saved as a screenshot.
 #include "app/model_catalog.h"
 #include "app/model_folder.h"
-#include "app/studio.h"
+#include "app/studio/studio.h"
 #include "ui/main_window.h"
 #include "ui/model_manager_dialog.h"
 #include "ui/prompt_panel.h"

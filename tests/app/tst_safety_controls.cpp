@@ -3,7 +3,7 @@
 #include "app/adult_lock.h"
 #include "app/engine_worker.h"
 #include "app/safety_log.h"
-#include "app/studio.h"
+#include "app/studio/studio.h"
 #include "ui/main_window.h"
 #include "ui/pin_dialog.h"
 #include "ui/safety_log_dialog.h"

@@ -3,7 +3,7 @@
 #include "app/engine_thread.h"
 #include "app/gallery_store.h"
 #include "app/real_engine_backend.h"
-#include "app/studio.h"
+#include "app/studio/studio.h"
 #include "ui/canvas_tools.h"
 #include "ui/bin_dialog.h"
 #include "ui/canvas_view.h"
@@ -13,7 +13,7 @@
 #include "ui/theme.h"
 
 #include "common/fixtures.h"
-#include "io/checkpoint.h"
+#include <storybrush/models.h>
 
 #include <QtCore/QDir>
 #include <QtCore/QTemporaryDir>
@@ -29,7 +29,7 @@ class TestStudio : public QObject {
 
 private Q_SLOTS:
     void initTestCase() {
-        if (io::builtinModelDir().empty()) QSKIP("the built-in model (resources/models/builtin) is not installed");
+        if (builtinModelFolder().empty()) QSKIP("the built-in model (resources/models/builtin) is not installed");
         applyTheme(*qApp);
     }
 

@@ -1,4 +1,4 @@
-// Where tests find ../shared/fixtures, and the loud skip when a fixture is missing.
+// Where tests find ../shared/fixtures, and the loud skip (in CI: failure) when a fixture is missing.
 #pragma once
 
 #include <QtCore/QByteArray>
@@ -27,13 +27,28 @@ inline QString testOutputDir() {
     return dir;
 }
 
+// Set in CI (.ci/run): a missing fixture then fails the test, so a parity check cannot go unrun unnoticed.
+inline bool fixturesRequired() {
+    const QByteArray value = qgetenv("STORYBRUSH_REQUIRE_FIXTURES");
+    return !value.isEmpty() && value != "0";
+}
+
+inline QByteArray missingFixtureMessage(const QString& path) {
+    QString message = QStringLiteral("fixture missing: ") + path +
+                      QStringLiteral(" (set STORYBRUSH_FIXTURES or put ../shared/fixtures beside the checkout)");
+    if (fixturesRequired()) message += QStringLiteral("; STORYBRUSH_REQUIRE_FIXTURES is set, so this fails");
+    return message.toUtf8();
+}
+
 }  // namespace storybrush::test
 
-// Skips the current test function, loudly, when the fixture is absent. Never passes silently.
-#define STORYBRUSH_REQUIRE_FIXTURE(relative)                                                                  \
-    do {                                                                                                      \
-        if (!QFileInfo::exists(storybrush::test::fixturePath(QStringLiteral(relative)))) {                  \
-            QSKIP(qPrintable(QStringLiteral("fixture missing: %1 (set STORYBRUSH_FIXTURES or put ../shared/fixtures beside the checkout)") \
-                                 .arg(storybrush::test::fixturePath(QStringLiteral(relative)))));            \
-        }                                                                                                     \
+// Skips the current test function, loudly, when the fixture is absent; fails it under STORYBRUSH_REQUIRE_FIXTURES.
+#define STORYBRUSH_REQUIRE_FIXTURE(relative)                                                                 \
+    do {                                                                                                     \
+        const QString storybrushFixture = storybrush::test::fixturePath(QStringLiteral(relative));           \
+        if (!QFileInfo::exists(storybrushFixture)) {                                                         \
+            const QByteArray storybrushMissing = storybrush::test::missingFixtureMessage(storybrushFixture); \
+            if (storybrush::test::fixturesRequired()) QFAIL(storybrushMissing.constData());                  \
+            QSKIP(storybrushMissing.constData());                                                            \
+        }                                                                                                    \
     } while (false)

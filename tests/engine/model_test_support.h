@@ -1,9 +1,11 @@
 // Shared by the model suites: reading a diffusers component's weights and a reference file into tensors,
-// and comparing outputs with the reference.
+// building a fixture's component, and comparing outputs with the reference.
 #pragma once
 
+#include "common/fixtures.h"
 #include "io/safetensors.h"
 #include "io/state_dict.h"
+#include "runtime/device.h"
 
 #include <QtTest/QTest>
 #include <torch/torch.h>
@@ -33,6 +35,16 @@ inline std::map<std::string, torch::Tensor> readReference(const std::string& pat
     return out;
 }
 
+// One component of a fixture model (a folder with config.json beside `weightsFile`), built by the engine's own
+// loader: loadFixtureComponent(models::loadUNet, "tiny-sd15-diffusers/unet", "diffusion_pytorch_model.safetensors").
+template <class Module, class Config>
+Module loadFixtureComponent(Module (*load)(const Config&, const io::StateDict&, const runtime::ComputeTarget&),
+                            const QString& componentFolder, const std::string& weightsFile,
+                            const runtime::ComputeTarget& target = {}) {
+    const std::string dir = fixturePathStd(componentFolder);
+    return load(Config::fromFile(dir + "/config.json"), readStateDict(dir + "/" + weightsFile), target);
+}
+
 inline double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kFloat32) - b.to(torch::kFloat32)).abs().max().item<double>();
 }
@@ -40,7 +52,7 @@ inline double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
 }  // namespace storybrush::test
 
 // Skips the current test function unless a CUDA device is present (the GPU machine), and turns TF32 off
-// there: libtorch allows it for cuDNN convolutions by default, which breaks float32 parity (NOTES.md).
+// there: libtorch allows it for cuDNN convolutions by default, which breaks float32 parity (docs/environment.md).
 #define STORYBRUSH_REQUIRE_CUDA()                                                                 \
     do {                                                                                          \
         if (!torch::cuda::is_available()) {                                                       \

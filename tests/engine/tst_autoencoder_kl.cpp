@@ -17,12 +17,11 @@ using namespace storybrush;
 
 namespace {
 
-constexpr double kTolerance = 1e-4;  // fixtures/README.md: single components, float32
+constexpr double kTolerance = 1e-4;  // docs/environment.md (Fixtures): single components, float32
 
-models::AutoencoderKL loadVae() {
-    const auto dir = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/vae"));
-    const auto config = models::AutoencoderKLConfig::fromFile(dir + "/config.json");
-    return models::loadAutoencoderKL(config, test::readStateDict(dir + "/diffusion_pytorch_model.safetensors"), {});
+models::AutoencoderKL loadVae(const runtime::ComputeTarget& target = {}) {
+    return test::loadFixtureComponent(models::loadAutoencoderKL, QStringLiteral("tiny-sd15-diffusers/vae"),
+                                      "diffusion_pytorch_model.safetensors", target);
 }
 
 }  // namespace
@@ -74,10 +73,7 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_CUDA();
         torch::NoGradGuard noGrad;
         auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-components-ref.safetensors")));
-        const auto dir = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/vae"));
-        auto vae = models::loadAutoencoderKL(models::AutoencoderKLConfig::fromFile(dir + "/config.json"),
-                                             test::readStateDict(dir + "/diffusion_pytorch_model.safetensors"),
-                                             {torch::Device(torch::kCUDA), torch::kFloat32});
+        auto vae = loadVae({torch::Device(torch::kCUDA), torch::kFloat32});
         const auto decoded = vae->decode(ref.at("vae.z").cuda()).cpu();
         const auto latent = vae->encode(ref.at("vae.image").cuda());
         const auto error = std::max({test::maxAbsDiff(decoded, ref.at("vae.decoded")),

@@ -12,12 +12,10 @@ using namespace storybrush;
 
 namespace {
 
-constexpr double kTolerance = 1e-4;  // fixtures/README.md: single components, float32
+constexpr double kTolerance = 1e-4;  // docs/environment.md (Fixtures): single components, float32
 
-models::ClipTextModel loadEncoder(const QString& folder) {
-    const auto dir = test::fixturePathStd(folder + QStringLiteral("/text_encoder"));
-    const auto config = models::ClipTextConfig::fromFile(dir + "/config.json");
-    return models::loadClipTextModel(config, test::readStateDict(dir + "/model.safetensors"), {});
+models::ClipTextModel loadEncoder(const QString& componentFolder, const runtime::ComputeTarget& target = {}) {
+    return test::loadFixtureComponent(models::loadClipTextModel, componentFolder, "model.safetensors", target);
 }
 
 }  // namespace
@@ -57,7 +55,7 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/text_encoder/model.safetensors");
         torch::NoGradGuard noGrad;
         auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-components-ref.safetensors")));
-        auto encoder = loadEncoder(QStringLiteral("tiny-sd15-diffusers"));
+        auto encoder = loadEncoder(QStringLiteral("tiny-sd15-diffusers/text_encoder"));
         const auto ids = ref.at("te.input_ids").to(torch::kLong);
         const auto out = encoder->forward(ids);
         QCOMPARE(out.hiddenStates.size(), std::size_t(4));  // embeddings + 3 layers
@@ -77,7 +75,7 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd2v-diffusers/text_encoder/model.safetensors");
         torch::NoGradGuard noGrad;
         auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd2v-ref.safetensors")));
-        auto encoder = loadEncoder(QStringLiteral("tiny-sd2v-diffusers"));
+        auto encoder = loadEncoder(QStringLiteral("tiny-sd2v-diffusers/text_encoder"));
         const auto out = encoder->forward(ref.at("te.input_ids").to(torch::kLong));
         const auto error = test::maxAbsDiff(out.lastHiddenState, ref.at("te.last_hidden_state"));
         qInfo("max abs error: %.3g", error);
@@ -89,10 +87,8 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_CUDA();
         torch::NoGradGuard noGrad;
         auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-components-ref.safetensors")));
-        const auto dir = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/text_encoder"));
-        auto encoder = models::loadClipTextModel(models::ClipTextConfig::fromFile(dir + "/config.json"),
-                                                 test::readStateDict(dir + "/model.safetensors"),
-                                                 {torch::Device(torch::kCUDA), torch::kFloat32});
+        auto encoder = loadEncoder(QStringLiteral("tiny-sd15-diffusers/text_encoder"),
+                                   {torch::Device(torch::kCUDA), torch::kFloat32});
         const auto out = encoder->forward(ref.at("te.input_ids").to(torch::kLong));
         const auto error = test::maxAbsDiff(out.lastHiddenState.cpu(), ref.at("te.last_hidden_state"));
         qInfo("CUDA max abs error %.3g", error);
@@ -102,12 +98,11 @@ private Q_SLOTS:
     void pooledOutputIsTheFirstEosTokenAndIsProjected() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-diffusers/text_encoder_2/model.safetensors");
         torch::NoGradGuard noGrad;
-        auto encoder = loadEncoder(QStringLiteral("tiny-sdxl-diffusers"));  // text_encoder: no projection
+        auto encoder = loadEncoder(QStringLiteral("tiny-sdxl-diffusers/text_encoder"));  // no projection
         QVERIFY(!encoder->text_projection);
-        const auto dir = test::fixturePathStd(QStringLiteral("tiny-sdxl-diffusers/text_encoder_2"));
-        const auto config = models::ClipTextConfig::fromFile(dir + "/config.json");
+        auto projected = loadEncoder(QStringLiteral("tiny-sdxl-diffusers/text_encoder_2"));
+        const auto& config = projected->config;
         QVERIFY(config.withProjection);
-        auto projected = models::loadClipTextModel(config, test::readStateDict(dir + "/model.safetensors"), {});
         // BOS, two words, EOS at position 3, then EOS padding: the pooled row is position 3.
         auto ids = torch::full({2, 77}, 49407, torch::kLong);
         ids.index_put_({torch::indexing::Slice(), 0}, 49406);
@@ -125,7 +120,7 @@ private Q_SLOTS:
     void refusesTokenIdsOutsideTheVocabulary() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/text_encoder/model.safetensors");
         torch::NoGradGuard noGrad;
-        auto encoder = loadEncoder(QStringLiteral("tiny-sd15-diffusers"));
+        auto encoder = loadEncoder(QStringLiteral("tiny-sd15-diffusers/text_encoder"));
         auto ids = torch::full({1, 77}, 49407, torch::kLong);
         ids.index_put_({0, 5}, 60000);
         QVERIFY_THROWS_EXCEPTION(Error, encoder->forward(ids));

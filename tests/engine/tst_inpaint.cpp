@@ -2,7 +2,7 @@
 // UNet and the 4-channel blend on tiny SD 1.5, and what grey mask values mean.
 #include "io/checkpoint.h"
 #include "pipeline/generation.h"
-#include "pipeline/loaded_model.h"
+#include "pipeline/families/stable_diffusion.h"
 #include "sampling/noise.h"
 
 #include "common/fixtures.h"
@@ -16,7 +16,7 @@ using namespace storybrush;
 
 namespace {
 
-constexpr double kPipelineTolerance = 1e-3;  // fixtures/README.md: whole pipelines
+constexpr double kPipelineTolerance = 1e-3;  // docs/environment.md (Fixtures): whole pipelines
 
 runtime::ComputeTarget cpu() { return {torch::Device(torch::kCPU), torch::kFloat32}; }
 
@@ -33,11 +33,10 @@ GenerationRequest fixtureRequest() {
 
 torch::Tensor draw(pipeline::LoadedModel& model, const GenerationRequest& request, const pipeline::PictureInputs& inputs,
                    sampling::NoiseSource* noise, const torch::Tensor& latents = {}) {
-    pipeline::PromptCache prompts;
     pipeline::PictureOverrides overrides;
     overrides.noise = noise;
     overrides.latents = latents;
-    return pipeline::drawPicture(model, prompts, request, 0, 64, 64, {}, inputs, overrides).latents.cpu();
+    return pipeline::drawPicture(model, request, 0, 64, 64, {}, inputs, overrides).latents.cpu();
 }
 
 }  // namespace
@@ -67,7 +66,7 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-diffusers/model_index.json");
         pipeline::LoadOptions options;
         options.planWhileLoading = true;  // the 9-channel UNet called while loading, as on a GPU
-        auto model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")), cpu(), options);
+        auto model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")), cpu(), options);
         QVERIFY(model->inpaintingUnet);
         QCOMPARE(model->latentChannels, 4);
         sampling::CpuNoiseSource generator(10);  // its only draw: the masked picture's VAE sample
@@ -94,7 +93,7 @@ private Q_SLOTS:
         try {
             pipeline::LoadOptions unetOnly;
             unetOnly.configFrom = options.configFrom;
-            pipeline::loadModel(single.path, cpu(), unetOnly);
+            pipeline::loadStableDiffusion(single.path, cpu(), unetOnly);
             QFAIL("a UNet-only file was accepted as a model");
         } catch (const Error& error) {
             QVERIFY(QString::fromStdString(error.what()).contains(QStringLiteral("UNet")));
@@ -105,7 +104,7 @@ private Q_SLOTS:
         requireReference();
         if (m_reference.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
-        auto model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
+        auto model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
         QVERIFY(!model->inpaintingUnet);
         sampling::CpuNoiseSource generator(9);  // the picture's VAE sample, then the start noise
         const auto latents = draw(*model, fixtureRequest(), m_inputs, &generator);
@@ -117,7 +116,7 @@ private Q_SLOTS:
         requireReference();
         if (m_reference.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
-        auto model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
+        auto model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
         // DDIM keeps no history, so a mask of 0.5 everywhere (kept for the first half of 8 steps, then free)
         // must give exactly image-to-image at strength 0.5 from the same draws.
         auto request = fixtureRequest();
@@ -146,8 +145,8 @@ private Q_SLOTS:
         requireReference();
         if (m_reference.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-diffusers/model_index.json");
-        auto inpainting = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")), cpu());
-        auto ordinary = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
+        auto inpainting = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")), cpu());
+        auto ordinary = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
         for (const Sampler sampler : allSamplers()) {
             for (auto* model : {inpainting.get(), ordinary.get()}) {
                 for (const float strength : {1.0f, 0.6f}) {

@@ -5,7 +5,8 @@
 // Qwen-Image: the transformer's layers by kohya, diffusers and musubi-tuner names.
 #include "io/safetensors_writer.h"
 #include "models/lora.h"
-#include "pipeline/loaded_model.h"
+#include "pipeline/families/qwen_image.h"
+#include "pipeline/families/stable_diffusion.h"
 
 #include <functional>
 
@@ -38,7 +39,7 @@ class TestLora : public QObject {
     Q_OBJECT
 
 private:
-    std::shared_ptr<pipeline::LoadedModel> m_model;
+    std::shared_ptr<pipeline::StableDiffusionModel> m_model;
     QTemporaryDir m_dir;
     torch::Tensor m_down, m_up, m_convDown, m_convUp, m_textDown, m_textUp;
 
@@ -70,7 +71,7 @@ private:
 private Q_SLOTS:
     void initTestCase() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
-        m_model = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
+        m_model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
     }
 
     void kohyaMergesAndRestoresExactly() {
@@ -113,7 +114,7 @@ private Q_SLOTS:
 
     void sdxlKohyaNamesReachTheUNetAndBothTextEncoders() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-diffusers/model_index.json");
-        auto xl = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-sdxl-diffusers")), cpu());
+        auto xl = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sdxl-diffusers")), cpu());
         const models::LoraTargets xlTargets{{"unet", xl->unet.ptr().get()}, {"te", xl->textEncoder.ptr().get()},
                                             {"te2", xl->textEncoder2.ptr().get()}};
         // kohya's SDXL files name UNet layers by their original (LDM) paths; each pair: LoRA module, target.
@@ -178,8 +179,10 @@ private Q_SLOTS:
     // restored bit for bit; an SD LoRA is refused for it and a Qwen-Image LoRA for SD, naming both.
     void qwenImageTransformerLoras() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
-        auto qwen = pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-qwenimage")), cpu());
-        auto& transformer = *qwen->qwen->transformer;
+        auto qwen = std::dynamic_pointer_cast<pipeline::QwenImageModel>(
+            pipeline::loadModel(test::fixturePathStd(QStringLiteral("tiny-qwenimage")), cpu()));
+        QVERIFY(qwen);
+        auto& transformer = *qwen->parts->transformer;
         const models::LoraTargets qwenTargets{{"transformer", &transformer}};
         const std::vector<std::pair<std::string, std::string>> layers{
             {"lora_unet_transformer_blocks_0_attn_to_q", "transformer_blocks.0.attn.to_q.weight"},

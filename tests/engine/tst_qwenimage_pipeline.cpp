@@ -5,7 +5,7 @@
 #include "model_test_support.h"
 
 #include "pipeline/generation.h"
-#include "pipeline/loaded_model.h"
+#include "pipeline/families/qwen_image.h"
 #include "pipeline/qwen_image.h"
 #include "runtime/speed.h"
 #include "io/safetensors_writer.h"
@@ -83,11 +83,10 @@ private Q_SLOTS:
     void engineDrawsRedrawsAndRepaints() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
         const auto summary = pipeline::checkModel(fixture("tiny-qwenimage"));
-        QCOMPARE(summary.family, io::ModelFamily::QwenImage);
+        QVERIFY(summary.family->id() == "qwenimage");
         QCOMPARE(summary.nativeSize, 512);  // 128 latents x the tiny VAE's factor 4
-        auto model = pipeline::loadModel(fixture("tiny-qwenimage"), kCpu);
-        QVERIFY(model->qwen);
-        pipeline::PromptCache prompts;
+        auto model = std::dynamic_pointer_cast<pipeline::QwenImageModel>(pipeline::loadModel(fixture("tiny-qwenimage"), kCpu));
+        QVERIFY(model);
         GenerationRequest request;
         request.prompt = "a cute panda";
         request.steps = 4;
@@ -97,15 +96,15 @@ private Q_SLOTS:
             ++calls;
             return latents.size(1) == 4;  // the callback sees unpacked latents [1, z, h, w]
         };
-        const auto first = pipeline::drawPicture(*model, prompts, request, 7, 64, 48, count);
+        const auto first = pipeline::drawPicture(*model, request, 7, 64, 48, count);
         QCOMPARE(calls, 4);
         QVERIFY(!first.stopped);
         QCOMPARE(first.image.width, 64);
         QCOMPARE(first.image.height, 48);
         QCOMPARE(first.latents.sizes().vec(), (std::vector<std::int64_t>{1, 4, 12, 16}));
-        const auto again = pipeline::drawPicture(*model, prompts, request, 7, 64, 48, {});
+        const auto again = pipeline::drawPicture(*model, request, 7, 64, 48, {});
         QCOMPARE(test::maxAbsDiff(again.latents, first.latents), 0.0);
-        const auto other = pipeline::drawPicture(*model, prompts, request, 8, 64, 48, {});
+        const auto other = pipeline::drawPicture(*model, request, 8, 64, 48, {});
         QVERIFY(test::maxAbsDiff(other.latents, first.latents) > 1e-3);
 
         // Image-to-image at strength 0.5 runs half the steps.
@@ -113,18 +112,18 @@ private Q_SLOTS:
         inputs.image = torch::rand({1, 3, 48, 64}) * 2 - 1;
         request.strength = 0.5f;
         calls = 0;
-        pipeline::drawPicture(*model, prompts, request, 7, 64, 48, count, inputs);
+        pipeline::drawPicture(*model, request, 7, 64, 48, count, inputs);
         QCOMPARE(calls, 2);
 
         // Repainting nothing (mask all 0) ends on the picture's own latents; repainting everything does not.
         request.strength = 1.0f;
         inputs.mask = torch::zeros({1, 1, 48, 64});
-        const auto kept = pipeline::drawPicture(*model, prompts, request, 7, 64, 48, {}, inputs);
-        auto& parts = *model->qwen;
+        const auto kept = pipeline::drawPicture(*model, request, 7, 64, 48, {}, inputs);
+        auto& parts = *model->parts;
         const auto clean = parts.vae->encode(inputs.image);
         QVERIFY2(test::maxAbsDiff(kept.latents, clean) < 1e-5, qPrintable(QString::number(test::maxAbsDiff(kept.latents, clean))));
         inputs.mask = torch::ones({1, 1, 48, 64});
-        const auto repainted = pipeline::drawPicture(*model, prompts, request, 7, 64, 48, {}, inputs);
+        const auto repainted = pipeline::drawPicture(*model, request, 7, 64, 48, {}, inputs);
         QVERIFY(test::maxAbsDiff(repainted.latents, clean) > 1e-2);
 
         // Step previews: the model's VAE on the latents, at most 256 pixels.
@@ -134,7 +133,7 @@ private Q_SLOTS:
         QCOMPARE(preview.channels, 3);
 
         // Stopping from the callback stops.
-        const auto stopped = pipeline::drawPicture(*model, prompts, request, 7, 64, 48,
+        const auto stopped = pipeline::drawPicture(*model, request, 7, 64, 48,
                                                    [](int done, int, const torch::Tensor&) { return done < 2; });
         QVERIFY(stopped.stopped);
     }
@@ -161,16 +160,15 @@ private Q_SLOTS:
 
         std::filesystem::copy(fixture("tiny-qwenimage"), QString(models + QStringLiteral("/Qwen-Image")).toStdString(),
                               std::filesystem::copy_options::recursive);
-        QCOMPARE(pipeline::checkModel(lone).family, io::ModelFamily::QwenImage);
+        QVERIFY(pipeline::checkModel(lone).family->id() == "qwenimage");
         auto fromFile = pipeline::loadModel(lone, kCpu);
         QCOMPARE(fromFile->name, std::string("qwen_image_tiny"));
         auto fromFolder = pipeline::loadModel(fixture("tiny-qwenimage"), kCpu);
-        pipeline::PromptCache prompts;
         GenerationRequest request;
         request.prompt = "a frog on a lily pad";
         request.steps = 3;
-        const auto a = pipeline::drawPicture(*fromFile, prompts, request, 3, 32, 32, {});
-        const auto b = pipeline::drawPicture(*fromFolder, prompts, request, 3, 32, 32, {});
+        const auto a = pipeline::drawPicture(*fromFile, request, 3, 32, 32, {});
+        const auto b = pipeline::drawPicture(*fromFolder, request, 3, 32, 32, {});
         QCOMPARE(test::maxAbsDiff(a.latents, b.latents), 0.0);
     }
 
@@ -178,28 +176,28 @@ private Q_SLOTS:
     // the same latents, and each streamed block is reported.
     void offloadingDrawsTheSame() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-qwenimage/transformer/config.json");
-        QCOMPARE(pipeline::planQwenOffload(15.2, 40.9, 0.25, 80), pipeline::QwenOffload::None);
-        QCOMPARE(pipeline::planQwenOffload(15.2, 40.9, 0.25, 48), pipeline::QwenOffload::TextEncoder);
-        QCOMPARE(pipeline::planQwenOffload(15.2, 20.4, 0.25, 24), pipeline::QwenOffload::TextEncoder);  // FP8 blocks
-        QCOMPARE(pipeline::planQwenOffload(15.2, 40.9, 0.25, 24), pipeline::QwenOffload::Blocks);
+        QCOMPARE(pipeline::planQwenOffload(15.2, 40.9, 0.25, 80), pipeline::Offload::None);
+        QCOMPARE(pipeline::planQwenOffload(15.2, 40.9, 0.25, 48), pipeline::Offload::TextEncoder);
+        QCOMPARE(pipeline::planQwenOffload(15.2, 20.4, 0.25, 24), pipeline::Offload::TextEncoder);  // FP8 blocks
+        QCOMPARE(pipeline::planQwenOffload(15.2, 40.9, 0.25, 24), pipeline::Offload::Blocks);
         GenerationRequest request;
         request.prompt = "a duck in a pond";
         request.steps = 3;
         request.cfgScale = 3.0f;
         auto resident = pipeline::loadModel(fixture("tiny-qwenimage"), kCpu);
-        pipeline::QwenLoadOptions streamed;
-        streamed.offload = pipeline::QwenOffload::Blocks;
-        auto offloaded = pipeline::loadModel(fixture("tiny-qwenimage"), kCpu, {}, streamed);
-        QCOMPARE(offloaded->qwen->offload, pipeline::QwenOffload::Blocks);
-        QVERIFY(offloaded->qwen->transformer->streamingBlocks());
+        pipeline::LoadOptions streamed;
+        streamed.offload = pipeline::Offload::Blocks;
+        auto offloaded = std::dynamic_pointer_cast<pipeline::QwenImageModel>(pipeline::loadModel(fixture("tiny-qwenimage"), kCpu, streamed));
+        QVERIFY(offloaded);
+        QCOMPARE(offloaded->offload(), pipeline::Offload::Blocks);
+        QVERIFY(offloaded->parts->transformer->streamingBlocks());
         int arrived = 0;
-        offloaded->qwen->transformer->onBlockStreamed = [&](int, int total) {
+        offloaded->parts->transformer->onBlockStreamed = [&](int, int total) {
             ++arrived;
             QCOMPARE(total, 2);
         };
-        pipeline::PromptCache prompts;
-        const auto a = pipeline::drawPicture(*resident, prompts, request, 11, 32, 32, {});
-        const auto b = pipeline::drawPicture(*offloaded, prompts, request, 11, 32, 32, {});
+        const auto a = pipeline::drawPicture(*resident, request, 11, 32, 32, {});
+        const auto b = pipeline::drawPicture(*offloaded, request, 11, 32, 32, {});
         QCOMPARE(test::maxAbsDiff(a.latents, b.latents), 0.0);
         const int callsPerStep = runtime::speedLevers().batchedTrueCfg ? 1 : 2;  // guidance in one call or two
         QCOMPARE(arrived, 3 * callsPerStep * 2);                                // 3 steps, 2 blocks a call

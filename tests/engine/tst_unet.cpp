@@ -17,12 +17,11 @@ using namespace storybrush;
 
 namespace {
 
-constexpr double kTolerance = 1e-4;  // fixtures/README.md: single components, float32
+constexpr double kTolerance = 1e-4;  // docs/environment.md (Fixtures): single components, float32
 
-models::UNet2DConditionModel loadUNet(const QString& folder) {
-    const auto dir = test::fixturePathStd(folder + QStringLiteral("/unet"));
-    const auto config = models::UNetConfig::fromFile(dir + "/config.json");
-    return models::loadUNet(config, test::readStateDict(dir + "/diffusion_pytorch_model.safetensors"), {});
+models::UNet2DConditionModel loadUNet(const QString& modelFolder, const runtime::ComputeTarget& target = {}) {
+    return test::loadFixtureComponent(models::loadUNet, modelFolder + QStringLiteral("/unet"),
+                                      "diffusion_pytorch_model.safetensors", target);
 }
 
 }  // namespace
@@ -224,13 +223,10 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_CUDA();
         torch::NoGradGuard noGrad;
         auto ref = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-components-ref.safetensors")));
-        const auto dir = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/unet"));
-        const auto config = models::UNetConfig::fromFile(dir + "/config.json");
-        const auto weights = test::readStateDict(dir + "/diffusion_pytorch_model.safetensors");
         const auto expected = ref.at("unet.eps_t500");
         const torch::Device cuda(torch::kCUDA);
         for (const auto dtype : {torch::kFloat32, torch::kFloat16}) {
-            auto unet = models::loadUNet(config, weights, {cuda, dtype});
+            auto unet = loadUNet(QStringLiteral("tiny-sd15-diffusers"), {cuda, dtype});
             QCOMPARE(unet->conv_in->weight.scalar_type(), dtype);
             const auto out = unet->forward(ref.at("unet.sample").to(cuda, dtype), torch::tensor(500),
                                            ref.at("unet.context").to(cuda, dtype));

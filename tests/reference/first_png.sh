@@ -1,6 +1,7 @@
 #!/bin/sh
-# Issue 9's launch-to-PNG goal: process start to the first PNG written, model on disk (warm page cache, as after
-# a first launch), run as a person runs it. Run on the GPU machine after building storybrush-cli with CUDA:
+# Launch to the first PNG (figures: docs/performance.md): process start to the first PNG written, model on disk
+# (warm page cache, as after a first launch), run as a person runs it. Run on the GPU machine after building
+# storybrush-cli with CUDA:
 #   sh tests/reference/first_png.sh [RUNS]
 # Prints the wall time of RUNS `generate` calls (SD 1.5 random weights, 512x512, 25 steps, CFG 7.5), with and
 # without the kid-safe check, then one `bench` run's split of the first picture's wait into parts. A lever's share:

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Issue 9's lever table: the same bench with each speed lever flipped from its default, one row each, on one GPU
-# in one call (so the rows compare). Run on the GPU machine after building storybrush-cli with CUDA:
+# The lever table (figures: docs/performance.md): the same bench with each speed lever flipped from its default,
+# one row each, on one GPU in one call (so the rows compare). Run on the GPU machine after building storybrush-cli
+# with CUDA:
 #   sh tests/reference/lever_table.sh [KIND] [RUNS] [LEVERS...]
 #   KIND: sd15 (default) | sdxl | sd15-inpaint; LEVERS: names as in STORYBRUSH_LEVERS (default: our own
 #   kernels'; `all` for every lever). Each row makes its random model anew.

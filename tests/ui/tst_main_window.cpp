@@ -310,7 +310,7 @@ private Q_SLOTS:
                 if (auto* button = qobject_cast<QAbstractButton*>(widget)) check(name, button->text());
                 if (auto* box = qobject_cast<QGroupBox*>(widget)) check(name, box->title());
                 if (auto* combo = qobject_cast<QComboBox*>(widget); combo && combo->objectName() != QStringLiteral("defaultSampler"))
-                    check(name, combo->currentText());  // sampler names are CLI.md's, the same in every language
+                    check(name, combo->currentText());  // sampler names are docs/cli.md's, the same in every language
             }
             auto* list = dialog.findChild<QTreeWidget*>(QStringLiteral("modelList"));
             for (int column = 0; column < list->columnCount(); ++column) {

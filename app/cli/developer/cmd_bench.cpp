@@ -1,13 +1,11 @@
-// storybrush-cli bench: how fast and how big a generation is, as a table and one JSON line (CLI.md).
+// storybrush-cli bench: how fast and how big a generation is, as a table and one JSON line (docs/cli.md). It runs
+// the engine's own stages (pipeline/stages.h), so its figures are those of what users run.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 
-#include "imaging/repaint.h"
-#include "models/autoencoder_tiny.h"
-#include "pipeline/diffusion.h"
-#include "pipeline/generation.h"
-#include "pipeline/latent_preview.h"
+#include "pipeline/family.h"
 #include "pipeline/random_model.h"
+#include "pipeline/stages.h"
 #include "runtime/device.h"
 #include "runtime/kernel_profile.h"
 #include "runtime/memory.h"
@@ -110,10 +108,8 @@ int runBench(int argc, char** argv) {
     int batch = 1;
     std::string writePath;
     double previewRate = 0.0;
-    std::string taesdChoice = "auto";
     bool inpaint = false;
-    bool fp8Weights = false;
-    pipeline::QwenLoadOptions qwenOptions;
+    pipeline::LoadOptions loadOptions;
     bool cfgGiven = false;
     int outpaint = 0;
     bool profile = false;
@@ -134,19 +130,19 @@ int runBench(int argc, char** argv) {
         else if (auto b = args.value("--batch")) batch = parseInt("--batch", *b, 1, 64);
         else if (auto p = args.value("--prompt")) request.prompt = *p;
         else if (auto pr = args.value("--previews")) previewRate = parseDouble("--previews", *pr, 0, 1000);
-        else if (auto ta = args.value("--taesd")) taesdChoice = *ta;
+        else if (auto ta = args.value("--taesd")) loadOptions.previewDecoder = *ta;
         else if (args.flag("--inpaint")) inpaint = true;
         else if (args.flag("--profile")) profile = true;
         else if (auto of = args.value("--offload")) {
-            if (*of == "none") qwenOptions.offload = pipeline::QwenOffload::None;
-            else if (*of == "text") qwenOptions.offload = pipeline::QwenOffload::TextEncoder;
-            else if (*of == "blocks") qwenOptions.offload = pipeline::QwenOffload::Blocks;
+            if (*of == "none") loadOptions.offload = pipeline::Offload::None;
+            else if (*of == "text") loadOptions.offload = pipeline::Offload::TextEncoder;
+            else if (*of == "blocks") loadOptions.offload = pipeline::Offload::Blocks;
             else if (*of != "auto") throw UsageError{"--offload expects auto, none, text or blocks"};
         } else if (auto gm = args.value("--gpu-memory")) {
-            qwenOptions.gpuBudgetGiB = parseDouble("--gpu-memory", *gm, 1, 4096);
+            loadOptions.gpuBudgetGiB = parseDouble("--gpu-memory", *gm, 1, 4096);
         } else if (auto we = args.value("--weights")) {
             if (*we != "fp8" && *we != "auto") throw UsageError{"--weights expects fp8 or auto"};
-            fp8Weights = *we == "fp8";
+            loadOptions.fp8Weights = *we == "fp8";
         }
         else if (auto o = args.value("--outpaint")) outpaint = parseInt("--outpaint", *o, 8, 4096);
         else if (auto sm = args.value("--sampler")) {
@@ -171,42 +167,27 @@ int runBench(int argc, char** argv) {
     if (inpaint && outpaint > 0) throw UsageError{"choose one of --inpaint and --outpaint"};
 
     const auto target = runtime::chooseTarget(request.device, request.precision);
-    if (qwenOptions.gpuBudgetGiB > 0) runtime::capDeviceMemory(target.device, qwenOptions.gpuBudgetGiB);
+    if (loadOptions.gpuBudgetGiB > 0) runtime::capDeviceMemory(target.device, loadOptions.gpuBudgetGiB);
     runtime::InferenceGuard inference;
     // Process start (shared libraries, CUDA context) to the model's load: with cold_start_s and the first run's
     // figures it makes up the wait from launch to the first picture.
     const double startupS = secondsSinceProcessStart();
     const auto coldStart = Clock::now();
-    qwenOptions.fp8Blocks = fp8Weights;
-    auto model = randomKind == "qwenimage" ? pipeline::makeRandomQwenImage(target, 0, qwenOptions)
-                 : randomKind.empty()     ? pipeline::loadModel(modelPath, target, {}, qwenOptions)
-                                          : pipeline::makeRandomModel(randomKind, target);
-    if (fp8Weights && !model->qwen) throw UsageError{"--weights fp8 is for Qwen-Image models"};
-    if (model->qwen && !cfgGiven) request.cfgScale = 4.0f;  // Qwen-Image's own true_cfg_scale
+    auto model = randomKind.empty() ? pipeline::loadModel(modelPath, target, loadOptions)
+                                    : pipeline::makeRandomModel(randomKind, target, 0, loadOptions);
+    if (!cfgGiven) request.cfgScale = model->family->defaults().guidance;
     runtime::synchronize(target.device);
     const double coldStartS = msSince(coldStart) / 1000.0;
     if (!writePath.empty()) {
         pipeline::writeModelFolder(randomKind, *model, writePath);
         std::printf("wrote      %s (a diffusers folder)\n", writePath.c_str());
     }
-    std::shared_ptr<models::TinyDecoder> taesd;
-    if (taesdChoice == "random") {
-        taesd = models::TinyDecoder::makeRandom(target.device, target.dtype, 7);
-    } else if (taesdChoice == "auto") {
-        if (!modelPath.empty()) {
-            if (const auto found = models::TinyDecoder::findFor(modelPath); !found.empty()) taesd = models::TinyDecoder::load(found, target.device, target.dtype);
-        }
-    } else {
-        taesd = models::TinyDecoder::load(taesdChoice, target.device, target.dtype);
-    }
-    const bool sdxl = model->family == io::ModelFamily::SDXL;
 
-    int width = model->nativeSize, height = model->nativeSize;
     if (!sizeText.empty()) {
         const auto x = sizeText.find('x');
-        width = parseInt("--size", sizeText.substr(0, x), 64, 4096);
-        height = x == std::string::npos ? width : parseInt("--size", sizeText.substr(x + 1), 64, 4096);
-        if (width % 8 || height % 8) throw UsageError{"--size must be a multiple of 8"};
+        request.width = parseInt("--size", sizeText.substr(0, x), 64, 4096);
+        request.height = x == std::string::npos ? request.width : parseInt("--size", sizeText.substr(x + 1), 64, 4096);
+        if (request.width % 8 || request.height % 8) throw UsageError{"--size must be a multiple of 8"};
     }
 
     std::vector<double> textMs, stepMs, vaeMs, totalMs, previewMs;
@@ -215,13 +196,12 @@ int runBench(int argc, char** argv) {
     double firstTextMs = 0.0, firstStepMs = 0.0, firstOtherStepsMs = 0.0, firstVaeMs = 0.0;
     double peakAlloc = 0.0, peakDevice = 0.0;
     bool finite = true;
-    // Repainting: a made-up picture (gradient), planned exactly as the engine plans a user's request.
-    std::optional<imaging::RepaintPlan> plan;
-    pipeline::PictureInputs inputs;
+    // Repainting: a made-up picture (gradient) of the asked size, planned exactly as the engine plans a user's request.
     std::string mode = "txt2img";
     if (inpaint || outpaint > 0) {
         mode = inpaint ? "inpaint" : "outpaint";
-        GenerationRequest repaint = request;
+        const int width = request.width > 0 ? request.width : model->nativeSize;
+        const int height = request.height > 0 ? request.height : model->nativeSize;
         Image picture(width, height, 3);
         for (int y = 0; y < height; ++y) {
             for (int x = 0; x < width; ++x) {
@@ -229,72 +209,58 @@ int runBench(int argc, char** argv) {
                 p[0] = std::uint8_t(255 * x / width), p[1] = std::uint8_t(255 * y / height), p[2] = 128;
             }
         }
-        repaint.initImage = picture;
-        repaint.strength = 1.0f;
+        request.initImage = picture;
+        request.strength = 1.0f;
         if (inpaint) {
             Image mask(width, height, 1);
             for (int y = height / 4; y < 3 * height / 4; ++y) {
                 for (int x = width / 4; x < 3 * width / 4; ++x) *mask.pixel(x, y) = 255;
             }
-            repaint.mask = mask;
-            repaint.maskOptions.blurPixels = 8;
+            request.mask = mask;
+            request.maskOptions.blurPixels = 8;
         } else {
-            repaint.outpaint.right = outpaint;
+            request.outpaint.right = outpaint;
         }
-        request = repaint;
-        plan = imaging::planRepaint(request, model->nativeSize);
-        width = plan->drawSize.width;
-        height = plan->drawSize.height;
-        inputs.image = pipeline::imageToTensor(imaging::resizeImage(imaging::cropImage(plan->canvas, plan->box), width, height));
-        inputs.mask = pipeline::maskToTensor(imaging::resizeImage(imaging::cropImage(plan->mask, plan->box), width, height));
     }
+    const pipeline::PicturePlan plan = pipeline::planPicture(request, *model);
+    const int width = plan.width, height = plan.height;
     // Run 0 warms up (cuDNN algorithm choice, allocator); runs 1..runs are timed; a profiled run is not.
     const auto benchRun = [&](int run) {
         runtime::synchronize(target.device);
         runtime::resetPeakMemory(target.device);
         const auto start = Clock::now();
-        pipeline::PromptCache prompts;  // a fresh cache: the text encoder is part of every timed run
+        model->clearPromptCache();  // the text encoder is part of every timed run
         auto t0 = Clock::now();
-        if (model->qwen) {  // the prompt and, with guidance, the negative prompt (" " when none), as drawn
-            model->qwen->promptCache.clear();
-            pipeline::encodeQwenPrompt(*model->qwen, request.prompt);
-            if (request.cfgScale > 1.0f)
-                pipeline::encodeQwenPrompt(*model->qwen, request.negativePrompt.empty() ? " " : request.negativePrompt);
-        } else {
-            prompts.get(*model, request.prompt, request.negativePrompt, request.clipSkip, request.cfgScale > 1.0f);
-        }
+        model->encodePrompts(request);
         runtime::synchronize(target.device);
         const double text = msSince(t0);
         std::vector<double> steps;
         auto stepStart = Clock::now();
-        auto lastPreview = Clock::now();
+        pipeline::PreviewThrottle throttle(previewRate);
         int previews = 0;
         const auto onStep = [&](int done, int total, const torch::Tensor& latents) {
             runtime::synchronize(target.device);
             steps.push_back(msSince(stepStart));
             // As the engine does it: at most `previewRate` a second, none after the last step. Its time is part of
             // the total (and not of the step times).
-            if (previewRate > 0 && done < total && msSince(lastPreview) >= 1000.0 / previewRate) {
+            if (throttle.due(done, total)) {
                 const auto previewStart = Clock::now();
-                const Image shown = model->qwen ? pipeline::qwenStepPreview(*model->qwen, latents)
-                                                : pipeline::stepPreview(taesd.get(), latents, sdxl);
+                const Image shown = model->stepPreview(latents);
                 if (run > 0 && run <= runs) previewMs.push_back(msSince(previewStart));
                 previews += shown.width > 0;
-                lastPreview = Clock::now();
+                throttle.taken();
             }
             stepStart = Clock::now();
             return true;
         };
-        pipeline::PictureOverrides overrides;
         std::vector<double> decodes;
         // A batch is drawn as the studio draws it: one picture after another (seeds seed, seed+1, ...), the
         // prompt encoded once.
         for (int picture = 0; picture < batch; ++picture) {
             stepStart = Clock::now();
             // drawPicture runs the sampler and then the decoder: time the decoder as what follows the last step.
-            auto drawn = pipeline::drawPicture(*model, prompts, request, request.seed + std::uint64_t(picture), width, height,
-                                               onStep, inputs, overrides);
-            if (plan) drawn.image = imaging::finishRepaint(*plan, drawn.image, false);
+            auto drawn = model->draw(request, request.seed + std::uint64_t(picture), width, height, onStep, plan.inputs);
+            drawn.image = pipeline::finishPicture(plan, std::move(drawn.image), false);
             runtime::synchronize(target.device);
             decodes.push_back(msSince(stepStart));
             finite = finite && torch::isfinite(drawn.latents).all().item<bool>();
@@ -325,26 +291,22 @@ int runBench(int argc, char** argv) {
     const double unetStep = median(stepMs);
     // The step above includes the sampler's arithmetic and a wait for each step to finish (the bench's clock); the
     // UNet's own share is timed apart, as diffusers and torch.compile figures are.
-    double unetCall = 0.0;
-    if (!model->qwen) {
-        pipeline::PromptCache prompts;
-        const auto conditioning = prompts.get(*model, request.prompt, request.negativePrompt, request.clipSkip, request.cfgScale > 1.0f);
-        unetCall = pipeline::timeUNetCalls(*model, conditioning, width, height, std::max(request.steps, 10));
-    }
+    const double unetCall = model->timeDenoiserCalls(request, width, height, std::max(request.steps, 10));
     nlohmann::json line = {
         {"model", model->name}, {"device", runtime::describeDevice(target.device)},
         {"dtype", runtime::dtypeName(target.dtype)}, {"size", std::to_string(width) + "x" + std::to_string(height)},
-        {"steps", request.steps}, {"batch", batch}, {"cfg", request.cfgScale}, {"sampler", model->qwen ? std::string("flowmatch-euler") : std::string(samplerName(request.sampler))},
+        {"steps", request.steps}, {"batch", batch}, {"cfg", request.cfgScale}, {"sampler", model->family->samplerLabel(request.sampler)},
         {"text_ms", median(textMs)}, {"unet_step_ms", unetStep}, {"unet_call_ms", unetCall}, {"vae_ms", median(vaeMs)},
         {"total_s", median(totalMs) / 1000.0}, {"per_picture_s", median(totalMs) / 1000.0 / batch}, {"it_per_s", unetStep > 0 ? 1000.0 / unetStep : 0.0},
         {"peak_alloc_gib", peakAlloc}, {"peak_device_gib", peakDevice}, {"startup_s", startupS}, {"cold_start_s", coldStartS}, {"first_run_s", firstRunS},
         {"first_text_ms", firstTextMs}, {"first_step_ms", firstStepMs}, {"first_other_steps_ms", firstOtherStepsMs},
         {"first_vae_ms", firstVaeMs},
         {"runs", runs}, {"finite", finite}, {"mode", mode}, {"previews_per_run", previewsPerRun},
-        {"preview_ms", median(previewMs)}, {"levers", runtime::describeSpeedLevers()}, {"preview_decoder", previewRate <= 0 ? "none" : model->qwen ? "vae" : taesd ? "taesd" : "projection"},
-        {"weights", fp8Weights ? "fp8" : runtime::dtypeName(target.dtype)},
-        {"offload", model->qwen ? pipeline::offloadName(model->qwen->offload) : "none"}};
-    if (plan) std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan->canvas.width, plan->canvas.height);
+        {"preview_ms", median(previewMs)}, {"levers", runtime::describeSpeedLevers()}, {"preview_decoder", previewRate <= 0 ? "none" : model->previewDecoderName()},
+        {"weights", loadOptions.fp8Weights ? "fp8" : runtime::dtypeName(target.dtype)},
+        {"offload", pipeline::offloadName(model->offload())}};
+    if (plan.repaint)
+        std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan.repaint->canvas.width, plan.repaint->canvas.height);
     std::printf("model      %s\ndevice     %s (%s)\nsize       %dx%d, %d steps, cfg %.1f, %s\n", model->name.c_str(),
                 runtime::describeDevice(target.device).c_str(), runtime::dtypeName(target.dtype).c_str(), width,
                 height, request.steps, static_cast<double>(request.cfgScale), line["sampler"].get<std::string>().c_str());
@@ -352,7 +314,7 @@ int runBench(int argc, char** argv) {
                 median(textMs), unetStep, unetStep > 0 ? 1000.0 / unetStep : 0.0, median(vaeMs), median(totalMs) / 1000.0);
     if (unetCall > 0) std::printf("unet alone %8.2f ms a call (batch %d, calls back to back)\n", unetCall, request.cfgScale > 1.0f ? 2 : 1);
     if (previewRate > 0)
-        std::printf("previews   %d a run, %.2f ms each (%s)\n", previewsPerRun, median(previewMs), taesd ? "TAESD" : "projection");
+        std::printf("previews   %d a run, %.2f ms each (%s)\n", previewsPerRun, median(previewMs), model->previewDecoderName().c_str());
     std::printf("peak alloc %8.3f GiB, device %.3f GiB, cold start %.2f s, finite: %s\n", peakAlloc, peakDevice,
                 coldStartS, finite ? "yes" : "NO");
     std::printf("first run  %8.3f s  (text %.1f ms, step 1 %.1f ms, other steps %.1f ms, decode %.1f ms); process start\n"

@@ -5,11 +5,14 @@
 
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
-#include "pipeline/loaded_model.h"
+#include "pipeline/family.h"
+
+#include <storybrush/error.h>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <algorithm>
 #include <set>
@@ -119,6 +122,25 @@ int inspectLora(const std::string& path, bool json) {
     return kDone;
 }
 
+// A model whose family reads it with its own reader (not the SD checkpoint reader): every part is checked against
+// the networks (names and shapes) without reading a weight.
+int inspectFamilyModel(const pipeline::Family& family, pipeline::Family::Probe& probe, bool json) {
+    const pipeline::ModelSummary summary = family.check(probe);
+    std::error_code ec;
+    const bool folder = std::filesystem::is_directory(std::filesystem::u8path(probe.path()), ec);
+    const nlohmann::json out = {{"path", probe.path()}, {"family", std::string(family.id())},
+                                {"layout", folder ? "diffusers" : "single file"},
+                                {"native_size", summary.nativeSize}, {"checked", true}};
+    if (json) {
+        std::cout << out.dump() << std::endl;
+    } else {
+        std::cout << "model      " << probe.path() << "\nfamily     " << family.id() << " (" << family.displayName()
+                  << ")\nlayout     " << out["layout"].get<std::string>() << "\nnative     " << summary.nativeSize
+                  << "x" << summary.nativeSize << "\nchecked    every tensor's name and shape fit the networks\n";
+    }
+    return kDone;
+}
+
 }  // namespace
 
 int runInspect(int argc, char** argv) {
@@ -147,25 +169,16 @@ int runInspect(int argc, char** argv) {
     }
     if (path.empty()) throw UsageError{"inspect needs a PATH (a diffusers folder or a .safetensors file)"};
 
-    if (pipeline::isQwenImage(path)) {
-        // Every part is checked against the networks (names and shapes) without reading a weight.
-        const auto summary = pipeline::checkModel(path);
-        const bool folder = pipeline::isQwenImageFolder(path);
-        const nlohmann::json out = {{"path", path}, {"family", "qwenimage"},
-                                    {"layout", folder ? "diffusers" : "transformer file + Qwen-Image folder"},
-                                    {"native_size", summary.nativeSize}, {"checked", true}};
-        if (json) {
-            std::cout << out.dump() << std::endl;
-        } else {
-            std::cout << "model      " << path << "\nfamily     qwenimage (Qwen-Image: MMDiT, Qwen2.5-VL text encoder, "
-                      << "flow matching)\nlayout     " << out["layout"].get<std::string>() << "\nnative     "
-                      << summary.nativeSize << "x" << summary.nativeSize
-                      << "\nchecked    every tensor's name and shape fit the networks\n";
-        }
-        return kDone;
-    }
     if (const int status = inspectLora(path, json); status >= 0) return status;
-    const io::Checkpoint checkpoint = io::openCheckpoint(path);  // Error -> main prints it, exit 1
+    pipeline::Family::Probe probe(path);
+    const pipeline::Family* family = nullptr;
+    try {
+        family = &pipeline::detectFamily(probe);  // what cannot be read throws on: main prints it, exit 1
+    } catch (const Error& error) {
+        if (error.kind() != ErrorKind::UnsupportedModel) throw;  // a checkpoint of no known family is still shown
+    }
+    if (family && !family->readsCheckpoints()) return inspectFamilyModel(*family, probe, json);
+    const io::Checkpoint& checkpoint = probe.checkpoint();
     const bool folder = checkpoint.layout == io::Layout::DiffusersFolder;
     const bool vPrediction = checkpoint.prediction == io::Prediction::VPrediction;
     nlohmann::json components = nlohmann::json::object();

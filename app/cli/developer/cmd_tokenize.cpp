@@ -117,7 +117,7 @@ int runTokenize(int argc, char** argv) {
     weights.push_back(1.0f);
 
     if (json) {
-        nlohmann::ordered_json out;  // keys in the order CLI.md lists them
+        nlohmann::ordered_json out;  // keys in the order docs/cli.md lists them
         out["ids"] = ids;
         out["tokens"] = nlohmann::ordered_json::array();
         out["weights"] = nlohmann::ordered_json::array();

@@ -13,7 +13,7 @@
 
 namespace storybrush {
 
-// CLI names (CLI.md): euler, euler_a, ddim, dpmpp2m, dpmpp2m_karras, lcm, pndm. Each means the
+// CLI names (docs/cli.md): euler, euler_a, ddim, dpmpp2m, dpmpp2m_karras, lcm, pndm. Each means the
 // diffusers scheduler of that name built from the model's own scheduler config.
 enum class Sampler { Euler, EulerAncestral, Ddim, DpmPP2M, DpmPP2MKarras, Lcm, Pndm };
 std::string_view samplerName(Sampler sampler);

@@ -1,6 +1,6 @@
 // GroupNorm (+ SiLU) on channels-last half-precision tensors in one kernel. PyTorch's group_norm works on NCHW:
 // for the UNet's channels-last activations it costs layout copies there and back, a separate statistics pass and a
-// separate SiLU: four or five kernels where this is one (issue 9).
+// separate SiLU: four or five kernels where this is one (the `fused_group_norm` lever, docs/performance.md).
 #include "runtime/cuda/half_vectors.cuh"
 #include "runtime/cuda/kernels.h"
 
@@ -59,10 +59,10 @@ __global__ void __launch_bounds__(kThreads) groupNormNhwcKernel(const T* __restr
     }
 }
 
-// The split variant (issue 9). The kernel above gives each (picture, group) one thread block: 64 blocks for SD 1.5's
-// 64x64 layers on a 132-SM card, each reading runs of cg channels c apart, 31 us a call on an H100. Here every
-// block reads whole pixels (16-byte vectors of 8 channels), so the reads are coalesced and the work is spread
-// over the card:
+// The split variant (the `fused_group_norm_split` lever). The kernel above gives each (picture, group) one thread
+// block: 64 blocks for SD 1.5's 64x64 layers on a 132-SM card, each reading runs of cg channels c apart, 31 us a
+// call on an H100. Here every block reads whole pixels (16-byte vectors of 8 channels), so the reads are
+// coalesced and the work is spread over the card:
 //   1. statistics: blocks over (pixel range, picture); each thread keeps sums for its 8 channels, the block adds
 //      them per group in a fixed order (deterministic, no atomics) and writes one partial per group;
 //   2. finalize: per (picture, group), the partials in split order -> mean and 1/std;
@@ -116,8 +116,8 @@ __global__ void __launch_bounds__(kStatsThreads) groupNormSplitStats(const T* __
         mine[kVector + j] = squares[j];
     }
     __syncthreads();
-    // Lanes first, every column at once, into lane 0's row (each column is read and written by one thread only);
-    // one thread per group walking lanes x channels was most of this kernel's time.
+    // Lanes first, every column at once, into lane 0's row (each column is read and written by one thread only):
+    // one thread per group walking lanes x channels would serialise most of this kernel's work.
     for (int column = threadIdx.x; column < vectors * 2 * kVector; column += blockDim.x) {
         float total = perThread[column];
         for (int l = 1; l < lanes; ++l) total += perThread[l * vectors * 2 * kVector + column];
@@ -135,8 +135,8 @@ __global__ void __launch_bounds__(kStatsThreads) groupNormSplitStats(const T* __
     }
 }
 
-// One warp per group sums its partials (the H100 profile had one thread per group walking all of them serially:
-// 10 us a call, longer than the statistics pass itself). The fixed lane order keeps it deterministic.
+// One warp per group sums its partials: one thread per group walking all of them serially takes longer than the
+// statistics pass itself. The fixed lane order keeps it deterministic.
 constexpr int kFinalizeWarps = 8;
 
 template <typename T>
