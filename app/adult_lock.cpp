@@ -14,7 +14,7 @@ namespace {
 const QString kHashKey = QStringLiteral("safety/pinHash");
 const QString kFailuresKey = QStringLiteral("safety/wrongTries");
 const QString kNotBeforeKey = QStringLiteral("safety/nextTryAt");
-constexpr int kFreeTries = 3;        // tries before waiting starts
+constexpr int kFreeTries = 3;          // tries before waiting starts
 constexpr int kLongestWait = 15 * 60;  // seconds
 
 // 30 s after the third wrong try, doubling with each further one, at most 15 minutes.
@@ -67,9 +67,8 @@ AdultLock::Check AdultLock::check(const QString& pin, int* waitSeconds) {
     }
     const QByteArray hash = m_settings.value(kHashKey).toString().toLatin1();
     const QByteArray secret = pin.toUtf8();
-    const bool right = !hash.isEmpty() &&
-                       crypto_pwhash_str_verify(hash.constData(), secret.constData(),
-                                                static_cast<unsigned long long>(secret.size())) == 0;
+    const bool right = !hash.isEmpty() && crypto_pwhash_str_verify(hash.constData(), secret.constData(),
+                                                                   static_cast<unsigned long long>(secret.size())) == 0;
     if (right) {
         m_settings.remove(kFailuresKey);
         m_settings.remove(kNotBeforeKey);

@@ -94,9 +94,11 @@ void EngineWorker::run(const Job& job) {
     } catch (const Error& error) {
         Q_EMIT failed(job.id, QString::fromUtf8(error.what()));
     } catch (const std::bad_alloc&) {
-        Q_EMIT failed(job.id, tr("There was not enough memory for this picture. Try a smaller size or fewer pictures at once."));
+        Q_EMIT failed(
+            job.id, tr("There was not enough memory for this picture. Try a smaller size or fewer pictures at once."));
     } catch (const std::exception& error) {
-        Q_EMIT failed(job.id, tr("Something went wrong inside the drawing engine: %1").arg(QString::fromUtf8(error.what())));
+        Q_EMIT failed(job.id,
+                      tr("Something went wrong inside the drawing engine: %1").arg(QString::fromUtf8(error.what())));
     } catch (...) {
         Q_EMIT failed(job.id, tr("Something went wrong inside the drawing engine."));
     }

@@ -67,12 +67,14 @@ bool GalleryStore::openDatabase() {
     db.setDatabaseName(m_folder + QStringLiteral("/gallery.sqlite"));
     if (!db.open()) return false;
     QSqlQuery check(db);
-    if (!check.exec(QStringLiteral("PRAGMA quick_check")) || !check.next() || check.value(0).toString() != QStringLiteral("ok"))
+    if (!check.exec(QStringLiteral("PRAGMA quick_check")) || !check.next() ||
+        check.value(0).toString() != QStringLiteral("ok"))
         return false;
     exec(QStringLiteral("PRAGMA journal_mode=WAL"));
-    return exec(QStringLiteral("CREATE TABLE IF NOT EXISTS pictures (id INTEGER PRIMARY KEY, file TEXT UNIQUE NOT NULL, "
-                               "prompt TEXT, negative TEXT, seed INTEGER, width INTEGER, height INTEGER, model TEXT, "
-                               "created INTEGER, favourite INTEGER DEFAULT 0, trashed INTEGER DEFAULT 0)"));
+    return exec(
+        QStringLiteral("CREATE TABLE IF NOT EXISTS pictures (id INTEGER PRIMARY KEY, file TEXT UNIQUE NOT NULL, "
+                       "prompt TEXT, negative TEXT, seed INTEGER, width INTEGER, height INTEGER, model TEXT, "
+                       "created INTEGER, favourite INTEGER DEFAULT 0, trashed INTEGER DEFAULT 0)"));
 }
 
 bool GalleryStore::open(QString* error) {
@@ -102,12 +104,13 @@ bool GalleryStore::open(QString* error) {
 
 std::optional<qint64> GalleryStore::insertRecord(const GalleryRecord& record) {
     QSqlQuery query(QSqlDatabase::database(m_connection));
-    query.prepare(QStringLiteral("INSERT OR REPLACE INTO pictures (file, prompt, negative, seed, width, height, model, created, "
-                                 "favourite, trashed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    for (const QVariant& value : QVariantList{record.file, record.prompt, record.negativePrompt,
-                                              QVariant::fromValue<qint64>(static_cast<qint64>(record.seed)), record.size.width(),
-                                              record.size.height(), record.model, record.created.toMSecsSinceEpoch(),
-                                              record.favourite ? 1 : 0, record.trashed ? 1 : 0}) {
+    query.prepare(
+        QStringLiteral("INSERT OR REPLACE INTO pictures (file, prompt, negative, seed, width, height, model, created, "
+                       "favourite, trashed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const QVariant& value : QVariantList{
+             record.file, record.prompt, record.negativePrompt,
+             QVariant::fromValue<qint64>(static_cast<qint64>(record.seed)), record.size.width(), record.size.height(),
+             record.model, record.created.toMSecsSinceEpoch(), record.favourite ? 1 : 0, record.trashed ? 1 : 0}) {
         query.addBindValue(value);
     }
     if (!query.exec()) return std::nullopt;
@@ -126,7 +129,7 @@ std::optional<GalleryRecord> GalleryStore::add(const QImage& picture, const QStr
     // them. writePng writes NAME.part and renames it into place.
     try {
         writePngFile(QFile::encodeName(record.file).toStdString(), toEngineImage(picture),
-                          {{kParametersKey.toStdString(), parameters.toStdString()}});
+                     {{kParametersKey.toStdString(), parameters.toStdString()}});
     } catch (const std::exception& failure) {
         if (error) {
             *error = QStringLiteral("Could not save the picture in %1 (%2). Is the disk full or the folder read-only?")
@@ -137,7 +140,8 @@ std::optional<GalleryRecord> GalleryStore::add(const QImage& picture, const QStr
     const auto id = insertRecord(record);
     if (!id) {
         // The PNG is kept: the next rebuild of the index lists it.
-        if (error) *error = QStringLiteral("The picture was saved as %1 but the index could not be updated").arg(record.file);
+        if (error)
+            *error = QStringLiteral("The picture was saved as %1 but the index could not be updated").arg(record.file);
         return std::nullopt;
     }
     record.id = *id;
@@ -147,9 +151,12 @@ std::optional<GalleryRecord> GalleryStore::add(const QImage& picture, const QStr
 QList<GalleryRecord> GalleryStore::list(const QString& search, bool trashed) const {
     QSqlQuery query(QSqlDatabase::database(m_connection));
     query.prepare(QStringLiteral("SELECT %1 FROM pictures WHERE trashed = ? AND prompt LIKE ? ESCAPE '\\' "
-                                 "ORDER BY created DESC, id DESC").arg(QLatin1String(kColumns)));
+                                 "ORDER BY created DESC, id DESC")
+                      .arg(QLatin1String(kColumns)));
     QString pattern = search;
-    pattern.replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('%'), QStringLiteral("\\%")).replace(QLatin1Char('_'), QStringLiteral("\\_"));
+    pattern.replace(QLatin1Char('\\'), QStringLiteral("\\\\"))
+        .replace(QLatin1Char('%'), QStringLiteral("\\%"))
+        .replace(QLatin1Char('_'), QStringLiteral("\\_"));
     query.addBindValue(trashed ? 1 : 0);
     query.addBindValue(QString(QLatin1Char('%') + pattern + QLatin1Char('%')));
     QList<GalleryRecord> records;
@@ -166,13 +173,17 @@ bool GalleryStore::setFavourite(const QString& file, bool favourite) {
     return exec(QStringLiteral("UPDATE pictures SET favourite = ? WHERE file = ?"), {favourite ? 1 : 0, file});
 }
 
-bool GalleryStore::moveToTrash(qint64 id) { return exec(QStringLiteral("UPDATE pictures SET trashed = 1 WHERE id = ?"), {id}); }
+bool GalleryStore::moveToTrash(qint64 id) {
+    return exec(QStringLiteral("UPDATE pictures SET trashed = 1 WHERE id = ?"), {id});
+}
 
 bool GalleryStore::moveToTrash(const QString& file) {
     return exec(QStringLiteral("UPDATE pictures SET trashed = 1 WHERE file = ?"), {file});
 }
 
-bool GalleryStore::restore(qint64 id) { return exec(QStringLiteral("UPDATE pictures SET trashed = 0 WHERE id = ?"), {id}); }
+bool GalleryStore::restore(qint64 id) {
+    return exec(QStringLiteral("UPDATE pictures SET trashed = 0 WHERE id = ?"), {id});
+}
 
 bool GalleryStore::restore(const QString& file) {
     return exec(QStringLiteral("UPDATE pictures SET trashed = 0 WHERE file = ?"), {file});
@@ -231,7 +242,8 @@ GalleryRecord GalleryStore::parseParameters(const QString& parameters) {
     static const QRegularExpression size(QStringLiteral("(?:^|, )Size: (\\d+)x(\\d+)"));
     static const QRegularExpression model(QStringLiteral("(?:^|, )Model: ([^,]*)"));
     if (const auto m = seed.match(settings); m.hasMatch()) record.seed = m.captured(1).toULongLong();
-    if (const auto m = size.match(settings); m.hasMatch()) record.size = QSize(m.captured(1).toInt(), m.captured(2).toInt());
+    if (const auto m = size.match(settings); m.hasMatch())
+        record.size = QSize(m.captured(1).toInt(), m.captured(2).toInt());
     if (const auto m = model.match(settings); m.hasMatch()) record.model = m.captured(1).trimmed();
     static const QRegularExpression steps(QStringLiteral("(?:^|, )Steps: (\\d+)"));
     static const QRegularExpression cfg(QStringLiteral("(?:^|, )CFG scale: ([0-9.]+)"));

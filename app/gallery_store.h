@@ -59,7 +59,7 @@ public:
     bool moveToTrash(const QString& file);
     bool restore(qint64 id);
     bool restore(const QString& file);
-    int emptyTrash();  // deletes the trashed pictures' files; returns how many
+    int emptyTrash();    // deletes the trashed pictures' files; returns how many
     int rebuildIndex();  // returns how many pictures were indexed
 
     // Prompt, negative prompt, seed, size and model read back from A1111 parameters text.

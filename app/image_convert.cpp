@@ -64,7 +64,8 @@ GenerationRequest toEngineRequest(const JobRequest& job, quint64 seed) {
                      : job.device == QStringLiteral("cuda") ? DevicePreference::Cuda
                                                             : DevicePreference::Auto;
     request.previewsPerSecond = job.previewsPerSecond;
-    for (const auto& [file, weight] : job.loras) request.loras.push_back({file.toStdString(), static_cast<float>(weight)});
+    for (const auto& [file, weight] : job.loras)
+        request.loras.push_back({file.toStdString(), static_cast<float>(weight)});
     return request;
 }
 

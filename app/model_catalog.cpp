@@ -58,7 +58,8 @@ QString folderIn(const QString& root, const QStringList& layouts, const QString&
 bool copyTree(const QString& from, const QString& to) {
     if (!QFileInfo(from).isDir()) return QFile::copy(from, to);
     if (!QDir().mkpath(to)) return false;
-    for (const QFileInfo& entry : QDir(from).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden)) {
+    for (const QFileInfo& entry :
+         QDir(from).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden)) {
         if (!copyTree(entry.absoluteFilePath(), QDir(to).filePath(entry.fileName()))) return false;
     }
     return true;
@@ -84,7 +85,8 @@ QString defaultsKey(const QString& modelPath) {
 QStringList offeredModels(const QString& modelsFolder) {
     QStringList models;
     if (!builtinModelFolder().empty()) models.append(QStringLiteral("builtin"));
-    QStringList installed = findModels(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/storybrush/models"));
+    QStringList installed =
+        findModels(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/storybrush/models"));
     installed.removeIf([](const QString& path) { return QFileInfo(path).fileName() == QStringLiteral("builtin"); });
     models += installed;
     models += findModels(modelsFolder);
@@ -129,11 +131,14 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
         return outcome;
     }
     if (info.isDir() && !QFileInfo::exists(QDir(source).filePath(QStringLiteral("model_index.json")))) {
-        outcome.message = ModelCatalog::tr("%1 is a folder but not a diffusers model (it has no model_index.json).").arg(name);
+        outcome.message =
+            ModelCatalog::tr("%1 is a folder but not a diffusers model (it has no model_index.json).").arg(name);
         return outcome;
     }
     if (!info.isDir() && info.suffix().compare(QStringLiteral("safetensors"), Qt::CaseInsensitive) != 0) {
-        outcome.message = ModelCatalog::tr("%1 is not a .safetensors file. Storybrush brings in .safetensors models and LoRAs only.").arg(name);
+        outcome.message =
+            ModelCatalog::tr("%1 is not a .safetensors file. Storybrush brings in .safetensors models and LoRAs only.")
+                .arg(name);
         return outcome;
     }
     try {
@@ -148,11 +153,13 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
         return outcome;
     }
     const QString destinationFolder =
-        outcome.lora ? folderIn(modelsFolder, {QStringLiteral("models/loras"), QStringLiteral("models/Lora"), QStringLiteral("loras"),
-                                               QStringLiteral("Lora")},
+        outcome.lora ? folderIn(modelsFolder,
+                                {QStringLiteral("models/loras"), QStringLiteral("models/Lora"), QStringLiteral("loras"),
+                                 QStringLiteral("Lora")},
                                 QStringLiteral("loras"))
-                     : folderIn(modelsFolder, {QStringLiteral("models/checkpoints"), QStringLiteral("models/Stable-diffusion"),
-                                               QStringLiteral("checkpoints")},
+                     : folderIn(modelsFolder,
+                                {QStringLiteral("models/checkpoints"), QStringLiteral("models/Stable-diffusion"),
+                                 QStringLiteral("checkpoints")},
                                 QString());
     if (QFileInfo(info.absolutePath()) == QFileInfo(destinationFolder)) {
         outcome.ok = true;
@@ -169,7 +176,8 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
     }
     const QString staged = staging.filePath(name);
     if (!copyTree(source, staged)) {
-        outcome.message = ModelCatalog::tr("%1 could not be copied into %2. Is the disk full?").arg(name, destinationFolder);
+        outcome.message =
+            ModelCatalog::tr("%1 could not be copied into %2. Is the disk full?").arg(name, destinationFolder);
         return outcome;
     }
     try {
@@ -179,7 +187,8 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
             (void)storybrush::describeModel(QFile::encodeName(staged).toStdString());
         }
     } catch (const std::exception& error) {
-        outcome.message = ModelCatalog::tr("%1 was not brought in: %2").arg(name, QString::fromUtf8(error.what()).replace(staged, name));
+        outcome.message = ModelCatalog::tr("%1 was not brought in: %2")
+                              .arg(name, QString::fromUtf8(error.what()).replace(staged, name));
         return outcome;
     }
     const QString destination = freeName(destinationFolder, info);
@@ -189,8 +198,9 @@ ImportOutcome importModel(const QString& source, const QString& modelsFolder) {
     }
     outcome.ok = true;
     outcome.path = destination;
-    outcome.message = outcome.lora ? ModelCatalog::tr("%1 is in your style add-ons now.").arg(QFileInfo(destination).fileName())
-                                   : ModelCatalog::tr("%1 is in your models now.").arg(QFileInfo(destination).fileName());
+    outcome.message = outcome.lora
+                          ? ModelCatalog::tr("%1 is in your style add-ons now.").arg(QFileInfo(destination).fileName())
+                          : ModelCatalog::tr("%1 is in your models now.").arg(QFileInfo(destination).fileName());
     return outcome;
 }
 

@@ -14,11 +14,11 @@ namespace {
 
 // Add-ons and parts kept in the same trees: never offered as a model to draw with.
 bool isAddOnFolder(const QString& name) {
-    static const QSet<QString> addOns = {QStringLiteral("loras"), QStringLiteral("lora"), QStringLiteral("vae"),
-                                         QStringLiteral("embeddings"), QStringLiteral("controlnet"),
-                                         QStringLiteral("upscale_models"), QStringLiteral("clip"),
-                                         QStringLiteral("clip_vision"), QStringLiteral("unet"),
-                                         QStringLiteral("text_encoders"), QStringLiteral("hypernetworks")};
+    static const QSet<QString> addOns = {
+        QStringLiteral("loras"),         QStringLiteral("lora"),         QStringLiteral("vae"),
+        QStringLiteral("embeddings"),    QStringLiteral("controlnet"),   QStringLiteral("upscale_models"),
+        QStringLiteral("clip"),          QStringLiteral("clip_vision"),  QStringLiteral("unet"),
+        QStringLiteral("text_encoders"), QStringLiteral("hypernetworks")};
     return addOns.contains(name.toLower());
 }
 
@@ -47,8 +47,8 @@ QStringList findModels(const QString& folder) {
     const QDir root(folder);
     QSet<QString> seen;
     // The tools' own layouts first, so their models are found however deep the tool's folder is.
-    for (const QString& layout : {QStringLiteral("models/checkpoints"), QStringLiteral("checkpoints"), QStringLiteral("models/diffusers"),
-                                  QStringLiteral("models/Stable-diffusion")}) {
+    for (const QString& layout : {QStringLiteral("models/checkpoints"), QStringLiteral("checkpoints"),
+                                  QStringLiteral("models/diffusers"), QStringLiteral("models/Stable-diffusion")}) {
         if (root.exists(layout)) scan(QDir(root.filePath(layout)), 2, found, seen);
     }
     scan(root, 2, found, seen);
@@ -63,10 +63,11 @@ QStringList findLoras(const QString& folder) {
     QStringList found;
     if (folder.isEmpty() || !QFileInfo(folder).isDir()) return found;
     const QDir root(folder);
-    for (const QString& layout : {QStringLiteral("models/loras"), QStringLiteral("loras"), QStringLiteral("models/Lora"),
-                                  QStringLiteral("Lora")}) {
+    for (const QString& layout : {QStringLiteral("models/loras"), QStringLiteral("loras"),
+                                  QStringLiteral("models/Lora"), QStringLiteral("Lora")}) {
         if (!root.exists(layout)) continue;
-        QDirIterator files(root.filePath(layout), {QStringLiteral("*.safetensors")}, QDir::Files, QDirIterator::Subdirectories);
+        QDirIterator files(root.filePath(layout), {QStringLiteral("*.safetensors")}, QDir::Files,
+                           QDirIterator::Subdirectories);
         while (files.hasNext()) found.append(files.next());
     }
     found.removeDuplicates();

@@ -22,6 +22,8 @@ packages=(
   xvfb xauth fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji
   # the offline installer (packaging/build-installer.sh): makeself, and a small Chinese font it carries
   makeself fonts-wqy-microhei
+  # the layout check of the sources (ctest formatting)
+  clang-format
 )
 
 missing=()

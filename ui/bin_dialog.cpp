@@ -18,7 +18,8 @@ BinDialog::BinDialog(const QList<BinnedPicture>& pictures, QWidget* parent) : QD
     setObjectName(QStringLiteral("binDialog"));
     setWindowTitle(tr("The bin"));
     auto* layout = new QVBoxLayout(this);
-    auto* hint = new QLabel(tr("Pictures you moved to the bin. Put one back, or empty the bin to delete them for good."), this);
+    auto* hint =
+        new QLabel(tr("Pictures you moved to the bin. Put one back, or empty the bin to delete them for good."), this);
     hint->setWordWrap(true);
     layout->addWidget(hint);
     m_list = new QListWidget(this);
@@ -29,8 +30,8 @@ BinDialog::BinDialog(const QList<BinnedPicture>& pictures, QWidget* parent) : QD
     m_list->setMovement(QListView::Static);
     m_list->setSpacing(6);
     for (const auto& picture : pictures) {
-        auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(picture.thumbnail.scaled(104, 104, Qt::KeepAspectRatio,
-                                                                                              Qt::SmoothTransformation))),
+        auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(picture.thumbnail.scaled(
+                                             104, 104, Qt::KeepAspectRatio, Qt::SmoothTransformation))),
                                          QString());
         item->setToolTip(picture.prompt);
         item->setData(kFileRole, picture.file);
@@ -44,7 +45,8 @@ BinDialog::BinDialog(const QList<BinnedPicture>& pictures, QWidget* parent) : QD
     layout->addWidget(buttons);
     connect(m_restore, &QPushButton::clicked, this, &BinDialog::restoreSelected);
     connect(m_empty, &QPushButton::clicked, this, [this] {
-        if (QMessageBox::question(this, tr("Empty the bin"), tr("Delete these pictures for good?")) == QMessageBox::Yes) emptyBin();
+        if (QMessageBox::question(this, tr("Empty the bin"), tr("Delete these pictures for good?")) == QMessageBox::Yes)
+            emptyBin();
     });
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(m_list, &QListWidget::itemSelectionChanged, this, &BinDialog::updateButtons);

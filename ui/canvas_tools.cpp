@@ -187,8 +187,9 @@ void CanvasTools::refresh() {
         m_size->setValue(m_canvas->brushSize());
     }
     const CanvasMargins margins = m_canvas->margins();
-    m_bigger->setText(margins.any() ? tr("Page: +%1 px").arg(margins.left + margins.right + margins.top + margins.bottom)
-                                    : tr("Make the page bigger"));
+    m_bigger->setText(margins.any()
+                          ? tr("Page: +%1 px").arg(margins.left + margins.right + margins.top + margins.bottom)
+                          : tr("Make the page bigger"));
     m_zoom->setText(tr("%1 %").arg(qRound(m_canvas->zoom() * 100)));
 }
 

@@ -207,8 +207,10 @@ void CanvasView::fillMask() { maskEdited(m_mask.fill()); }
 
 void CanvasView::extend(Qt::Edge edge, int pixels) {
     CanvasMargins margins = m_margins;
-    int& side = edge == Qt::LeftEdge ? margins.left : edge == Qt::TopEdge ? margins.top
-              : edge == Qt::RightEdge ? margins.right : margins.bottom;
+    int& side = edge == Qt::LeftEdge    ? margins.left
+                : edge == Qt::TopEdge   ? margins.top
+                : edge == Qt::RightEdge ? margins.right
+                                        : margins.bottom;
     side = qBound(0, side + pixels, 2048);
     setMargins(margins);
 }
@@ -248,7 +250,8 @@ void CanvasView::fitToView() {
     const QRectF area = QRectF(rect()).adjusted(kPageInset, kPageInset, -kPageInset, -kPageInset);
     const double scale = std::min({area.width() / whole.width(), area.height() / whole.height(), 4.0});
     m_zoom = std::max(scale, 0.01);
-    const QPointF wholeOrigin(area.center().x() - whole.width() * m_zoom / 2, area.center().y() - whole.height() * m_zoom / 2);
+    const QPointF wholeOrigin(area.center().x() - whole.width() * m_zoom / 2,
+                              area.center().y() - whole.height() * m_zoom / 2);
     m_origin = wholeOrigin + QPointF(m_margins.left, m_margins.top) * m_zoom;
     update();
     Q_EMIT viewChanged();
@@ -415,7 +418,8 @@ void CanvasView::paintEvent(QPaintEvent* event) {
         QSize size = m_preview.size();
         size.scale(area.size(), Qt::KeepAspectRatio);
         if (size.width() > m_preview.width() * 4) size = m_preview.size() * 4;
-        const QRect target(area.center().x() - size.width() / 2, area.center().y() - size.height() / 2, size.width(), size.height());
+        const QRect target(area.center().x() - size.width() / 2, area.center().y() - size.height() / 2, size.width(),
+                           size.height());
         painter.setRenderHint(QPainter::SmoothPixmapTransform);
         painter.drawImage(target, m_preview);
         return;
@@ -435,7 +439,8 @@ void CanvasView::paintEvent(QPaintEvent* event) {
     }
     QPainterPath rounded;
     rounded.addRoundedRect(page, m_fitted ? 8 : 0, m_fitted ? 8 : 0);
-    if (!m_margins.any()) painter.fillPath(rounded.translated(0, 3), QColor(0, 0, 0, 28));  // a soft shadow under the page
+    if (!m_margins.any())
+        painter.fillPath(rounded.translated(0, 3), QColor(0, 0, 0, 28));  // a soft shadow under the page
     painter.save();
     painter.setClipPath(rounded, Qt::IntersectClip);
     // Up close every pixel shows as a crisp square, so a brush edge can be placed exactly.

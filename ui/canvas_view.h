@@ -118,8 +118,8 @@ private:
     CanvasMargins m_margins;
 
     double m_zoom = 1.0;
-    QPointF m_origin;        // where the picture's top-left corner sits in the widget
-    bool m_fitted = true;    // follow the widget's size until the person zooms or pans
+    QPointF m_origin;      // where the picture's top-left corner sits in the widget
+    bool m_fitted = true;  // follow the widget's size until the person zooms or pans
     bool m_panning = false;
     bool m_spaceHeld = false;
     QPointF m_panFrom;

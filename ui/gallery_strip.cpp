@@ -5,9 +5,9 @@
 #include <QtCore/QStandardPaths>
 #include <QtGui/QIcon>
 #include <QtGui/QPixmap>
+#include <QtWidgets/QFileDialog>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
-#include <QtWidgets/QFileDialog>
 #include <QtWidgets/QListWidget>
 #include <QtWidgets/QMenu>
 #include <QtWidgets/QMessageBox>
@@ -61,15 +61,16 @@ GalleryStrip::GalleryStrip(QWidget* parent) : QWidget(parent) {
     connect(m_search, &QLineEdit::textChanged, this, &GalleryStrip::applyFilter);
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_list, &QListWidget::customContextMenuRequested, this, &GalleryStrip::showMenu);
-    connect(m_list, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) {
-        Q_EMIT pictureActivated(pictureOf(item));
-    });
+    connect(m_list, &QListWidget::itemActivated, this,
+            [this](QListWidgetItem* item) { Q_EMIT pictureActivated(pictureOf(item)); });
 }
 
-QListWidgetItem* GalleryStrip::makeItem(const QImage& thumbnail, const QString& prompt, const QString& file, bool favourite) {
-    const QPixmap icon = QPixmap::fromImage(thumbnail.width() > kThumbnail || thumbnail.height() > kThumbnail
-                                                ? thumbnail.scaled(kThumbnail, kThumbnail, Qt::KeepAspectRatio, Qt::SmoothTransformation)
-                                                : thumbnail);
+QListWidgetItem* GalleryStrip::makeItem(const QImage& thumbnail, const QString& prompt, const QString& file,
+                                        bool favourite) {
+    const QPixmap icon =
+        QPixmap::fromImage(thumbnail.width() > kThumbnail || thumbnail.height() > kThumbnail
+                               ? thumbnail.scaled(kThumbnail, kThumbnail, Qt::KeepAspectRatio, Qt::SmoothTransformation)
+                               : thumbnail);
     auto* item = new QListWidgetItem(QIcon(icon), QString());
     item->setToolTip(prompt);
     item->setData(Qt::UserRole, prompt);
@@ -83,7 +84,7 @@ void GalleryStrip::addPicture(const QImage& picture, const QString& prompt, cons
     if (picture.isNull()) return;
     QListWidgetItem* item = makeItem(picture, prompt, file, favourite);
     item->setData(kPictureRole, picture);  // until it is kept in a file
-    m_list->insertItem(0, item);  // newest first
+    m_list->insertItem(0, item);           // newest first
     m_list->show();
     m_emptyHint->hide();
     applyFilter(m_search->text());
@@ -180,10 +181,10 @@ void GalleryStrip::showMenu(const QPoint& position) {
     menu.addAction(favourite ? tr("Not a favourite any more") : tr("A favourite ★"), this,
                    [this, row, favourite] { setFavourite(row, !favourite); });
     menu.addAction(tr("Save a copy…"), this, [this, row] {
-        const QString target = QFileDialog::getSaveFileName(this, tr("Save a copy"),
-                                                            QStandardPaths::writableLocation(QStandardPaths::PicturesLocation) +
-                                                                QStringLiteral("/storybrush.png"),
-                                                            tr("Pictures (*.png)"));
+        const QString target = QFileDialog::getSaveFileName(
+            this, tr("Save a copy"),
+            QStandardPaths::writableLocation(QStandardPaths::PicturesLocation) + QStringLiteral("/storybrush.png"),
+            tr("Pictures (*.png)"));
         if (!target.isEmpty() && !savePictureCopy(row, target)) {
             QMessageBox::warning(this, tr("Save a copy"), tr("The copy could not be saved there. Try another folder."));
         }

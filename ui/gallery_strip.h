@@ -19,7 +19,8 @@ public:
     explicit GalleryStrip(QWidget* parent = nullptr);
 
     // `file`: where the picture is kept, when it is (GalleryStore); the bin and "save a copy" need it.
-    void addPicture(const QImage& picture, const QString& prompt, const QString& file = QString(), bool favourite = false);
+    void addPicture(const QImage& picture, const QString& prompt, const QString& file = QString(),
+                    bool favourite = false);
     // Attaches the kept file to the thumbnail showing `picture` (matched by QImage::cacheKey).
     bool setPictureFile(const QImage& picture, const QString& file);
     // A picture kept in the store: only its thumbnail is held, the picture is read from its file when needed.

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <QtCore/QList>
-#include <QtCore/QPair>
 #include <QtCore/QMetaType>
+#include <QtCore/QPair>
 #include <QtCore/QString>
 #include <QtGui/QImage>
 
@@ -14,7 +14,7 @@ struct JobRequest {
     QString model = QStringLiteral("builtin");
     QString prompt;
     QString negativePrompt;
-    int width = 0;   // 0: the model's own size
+    int width = 0;  // 0: the model's own size
     int height = 0;
     double aspectRatio = 1.0;  // with width and height 0: the model's own pixels in this shape (1.5 wide, 0.667 tall)
     int steps = 25;
@@ -25,7 +25,7 @@ struct JobRequest {
     QString sampler = QStringLiteral("dpmpp2m_karras");
     QImage initImage;  // null: text-to-image
     double strength = 0.75;
-    QImage mask;       // null: no mask; white repaints
+    QImage mask;  // null: no mask; white repaints
     int outpaintLeft = 0, outpaintTop = 0, outpaintRight = 0, outpaintBottom = 0;
     bool kidMode = true;
     QString device = QStringLiteral("auto");  // auto, cpu or cuda (the settings' choice)
@@ -35,9 +35,9 @@ struct JobRequest {
 
 // What a grown-up set as a model's own starting point (model manager); zero/empty fields leave the panel as it is.
 struct ModelDefaults {
-    int side = 0;        // picture size in pixels along the side of a square (0: the model's own)
-    QString sampler;     // one of the sampler names of docs/cli.md
-    double cfgScale = 0; // guidance
+    int side = 0;         // picture size in pixels along the side of a square (0: the model's own)
+    QString sampler;      // one of the sampler names of docs/cli.md
+    double cfgScale = 0;  // guidance
     int steps = 0;
     bool ownSampler = false;  // the model draws with its own sampler (Qwen-Image: flow matching): the choice is moot
     bool isEmpty() const { return side <= 0 && sampler.isEmpty() && cfgScale <= 0 && steps <= 0; }
@@ -45,9 +45,9 @@ struct ModelDefaults {
 
 // One model as the app found it, for the model manager (ui/ never opens model files).
 struct ModelEntry {
-    QString path;     // a .safetensors file or a diffusers folder; "builtin" for the built-in model
+    QString path;  // a .safetensors file or a diffusers folder; "builtin" for the built-in model
     QString name;
-    QString kind;     // "SD 1.x", "SD 2.x", "SDXL", "Built-in"
+    QString kind;  // "SD 1.x", "SD 2.x", "SDXL", "Built-in"
     qint64 bytes = 0;
     bool inpainting = false;
     int nativeSize = 0;  // pixels along a side

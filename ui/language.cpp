@@ -29,8 +29,9 @@ QString installLanguage(QCoreApplication& app, const QString& languageCode) {
         return false;
     };
     load(QStringLiteral("qtbase_zh_CN"), QLibraryInfo::path(QLibraryInfo::TranslationsPath));
-    return load(QStringLiteral("storybrush_zh_CN"), QStringLiteral(":/storybrush/translations")) ? QStringLiteral("zh_CN")
-                                                                                              : QStringLiteral("en");
+    return load(QStringLiteral("storybrush_zh_CN"), QStringLiteral(":/storybrush/translations"))
+               ? QStringLiteral("zh_CN")
+               : QStringLiteral("en");
 }
 
 }  // namespace storybrush

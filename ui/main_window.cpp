@@ -12,12 +12,12 @@
 #include <QtGui/QAction>
 #include <QtWidgets/QFileDialog>
 #include <QtWidgets/QHBoxLayout>
-#include <QtWidgets/QMenu>
-#include <QtWidgets/QToolButton>
 #include <QtWidgets/QLabel>
+#include <QtWidgets/QMenu>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QStatusBar>
 #include <QtWidgets/QStyle>
+#include <QtWidgets/QToolButton>
 #include <QtWidgets/QVBoxLayout>
 
 namespace storybrush {
@@ -69,7 +69,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_progress, &ProgressStrip::stopClicked, this, &MainWindow::stopRequested);
     connect(m_canvas, &CanvasView::exampleChosen, m_promptPanel, &PromptPanel::setPrompt);
     connect(m_gallery, &GalleryStrip::pictureActivated, m_canvas, &CanvasView::setPicture);
-    connect(m_gallery, &GalleryStrip::reuseRequested, this, [this](const QString& prompt) { m_promptPanel->setPrompt(prompt); });
+    connect(m_gallery, &GalleryStrip::reuseRequested, this,
+            [this](const QString& prompt) { m_promptPanel->setPrompt(prompt); });
     connect(m_gallery, &GalleryStrip::editRequested, this, [this](const QImage& picture) {
         m_canvas->setPicture(picture);
         m_canvas->setTool(CanvasTool::Brush);
@@ -213,9 +214,10 @@ void MainWindow::jobFinished(quint64, const JobResult& result) {
     if (result.promptBlocked) {
         // Our own words in the user's language; the matched term goes to the adult log, never here.
         m_progress->finishJob(tr("Ready"));
-        m_canvas->showMessage(result.blockedCategory == QStringLiteral("horror")
-                                  ? tr("That sounds a bit too scary. Let's draw something cosy instead!")
-                                  : tr("Let's try another idea! How about an animal, a place and something fun to do?"));
+        m_canvas->showMessage(
+            result.blockedCategory == QStringLiteral("horror")
+                ? tr("That sounds a bit too scary. Let's draw something cosy instead!")
+                : tr("Let's try another idea! How about an animal, a place and something fun to do?"));
         return;
     }
     int shown = 0;

@@ -16,7 +16,8 @@ QImage copyArea(const QImage& image, const QRect& area) { return image.copy(area
 
 void pasteArea(QImage& image, const QRect& area, const QImage& pixels) {
     for (int y = 0; y < area.height(); ++y) {
-        std::memcpy(image.scanLine(area.y() + y) + area.x(), pixels.constScanLine(y), static_cast<std::size_t>(area.width()));
+        std::memcpy(image.scanLine(area.y() + y) + area.x(), pixels.constScanLine(y),
+                    static_cast<std::size_t>(area.width()));
     }
 }
 }  // namespace

@@ -57,8 +57,8 @@ private:
     bool m_stroking = false;
     bool m_erasing = false;
     QPointF m_last;
-    double m_carry = 0.0;       // distance walked since the last dab
-    QImage m_strokeStart;       // the mask when the stroke began (undo, and no build-up)
+    double m_carry = 0.0;  // distance walked since the last dab
+    QImage m_strokeStart;  // the mask when the stroke began (undo, and no build-up)
     QRect m_strokeArea;
     std::vector<Change> m_history;
     std::size_t m_undoneFrom = 0;  // m_history[m_undoneFrom..] are undone (redo-able)

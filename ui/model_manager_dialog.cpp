@@ -108,7 +108,9 @@ ModelManagerDialog::ModelManagerDialog(QWidget* parent) : QDialog(parent) {
     layout->addWidget(buttons);
 
     connect(m_list, &QTreeWidget::currentItemChanged, this, [this] { showSelected(); });
-    connect(m_list, &QTreeWidget::itemDoubleClicked, this, [this] { if (m_use->isEnabled()) m_use->click(); });
+    connect(m_list, &QTreeWidget::itemDoubleClicked, this, [this] {
+        if (m_use->isEnabled()) m_use->click();
+    });
     connect(m_import, &QPushButton::clicked, this, [this] { chooseFiles(); });
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(m_use, &QPushButton::clicked, this, [this] {
@@ -135,11 +137,13 @@ void ModelManagerDialog::setModels(const QList<ModelEntry>& models, const QStrin
         item->setData(NameColumn, Qt::UserRole, model.path);
         item->setText(KindColumn, model.kind.isEmpty() ? tr("Unknown") : model.kind);
         item->setText(SizeColumn, sizeText(model.bytes));
-        item->setText(RepaintColumn, model.problem.isEmpty() ? (model.inpainting ? tr("Yes, made for it") : tr("Yes")) : QString());
+        item->setText(RepaintColumn,
+                      model.problem.isEmpty() ? (model.inpainting ? tr("Yes, made for it") : tr("Yes")) : QString());
         item->setText(ReadyColumn, model.problem.isEmpty() ? tr("Ready") : tr("Cannot be used"));
         if (!model.problem.isEmpty()) {
             item->setToolTip(ReadyColumn, model.problem);
-            for (int column = NameColumn; column <= ReadyColumn; ++column) item->setForeground(column, QColor(0xa3, 0x3b, 0x2b));
+            for (int column = NameColumn; column <= ReadyColumn; ++column)
+                item->setForeground(column, QColor(0xa3, 0x3b, 0x2b));
         }
         if (model.path == current) selected = item;
     }
@@ -162,8 +166,10 @@ void ModelManagerDialog::showMessage(const QString& text, bool problem) {
 
 void ModelManagerDialog::showOutcomes(const QStringList& done, const QStringList& problems) {
     QStringList lines;
-    for (const QString& line : done) lines.append(QStringLiteral("<span style=\"color:#2e6b3a\">%1</span>").arg(line.toHtmlEscaped()));
-    for (const QString& line : problems) lines.append(QStringLiteral("<span style=\"color:#a33b2b\">%1</span>").arg(line.toHtmlEscaped()));
+    for (const QString& line : done)
+        lines.append(QStringLiteral("<span style=\"color:#2e6b3a\">%1</span>").arg(line.toHtmlEscaped()));
+    for (const QString& line : problems)
+        lines.append(QStringLiteral("<span style=\"color:#a33b2b\">%1</span>").arg(line.toHtmlEscaped()));
     m_message->setStyleSheet(QString());
     m_message->setProperty("problem", !problems.isEmpty());
     m_message->setTextFormat(Qt::RichText);
@@ -204,8 +210,8 @@ void ModelManagerDialog::dropEvent(QDropEvent* event) {
 }
 
 void ModelManagerDialog::chooseFiles() {
-    const QStringList files = QFileDialog::getOpenFileNames(this, tr("Bring in a model"), QString(),
-                                                            tr("Safe model files (*.safetensors)"));
+    const QStringList files =
+        QFileDialog::getOpenFileNames(this, tr("Bring in a model"), QString(), tr("Safe model files (*.safetensors)"));
     if (!files.isEmpty()) Q_EMIT importRequested(files);
 }
 

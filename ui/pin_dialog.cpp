@@ -14,11 +14,12 @@ PinDialog::PinDialog(Mode mode, const QString& why, QWidget* parent) : QDialog(p
     setObjectName(QStringLiteral("pinDialog"));
     setWindowTitle(tr("For grown-ups"));
     auto* layout = new QVBoxLayout(this);
-    auto* explain = new QLabel(mode == Mode::Choose
-                                   ? tr("%1: first choose a PIN of 4 to 12 digits. It will be asked for whenever kid mode "
-                                        "is turned off or the settings are changed.").arg(why)
-                                   : tr("%1: please enter the grown-ups' PIN.").arg(why),
-                               this);
+    auto* explain = new QLabel(
+        mode == Mode::Choose ? tr("%1: first choose a PIN of 4 to 12 digits. It will be asked for whenever kid mode "
+                                  "is turned off or the settings are changed.")
+                                   .arg(why)
+                             : tr("%1: please enter the grown-ups' PIN.").arg(why),
+        this);
     explain->setWordWrap(true);
     layout->addWidget(explain);
     auto* form = new QFormLayout;

@@ -48,10 +48,14 @@ void ProgressStrip::setProgress(int imageIndex, int batchSize, int step, int tot
     const int total = qMax(1, totalSteps * qMax(1, batchSize));
     const int within = qMax(1, layersTotal);  // a step is split into its streamed layers
     m_bar->setRange(0, total * within);
-    m_bar->setValue(qBound(0, (imageIndex * totalSteps + step) * within + (layersTotal > 0 ? layersArrived : 0), total * within));
-    QString text = batchSize > 1 ? tr("Picture %1 of %2 · step %3 of %4").arg(imageIndex + 1).arg(batchSize).arg(step).arg(totalSteps)
-                                 : tr("Step %1 of %2").arg(step).arg(totalSteps);
-    if (layersTotal > 0) text += QStringLiteral(" · ") + tr("model layers %1 of %2").arg(layersArrived).arg(layersTotal);
+    m_bar->setValue(
+        qBound(0, (imageIndex * totalSteps + step) * within + (layersTotal > 0 ? layersArrived : 0), total * within));
+    QString text =
+        batchSize > 1
+            ? tr("Picture %1 of %2 · step %3 of %4").arg(imageIndex + 1).arg(batchSize).arg(step).arg(totalSteps)
+            : tr("Step %1 of %2").arg(step).arg(totalSteps);
+    if (layersTotal > 0)
+        text += QStringLiteral(" · ") + tr("model layers %1 of %2").arg(layersArrived).arg(layersTotal);
     if (secondsLeft >= 0.0) {
         const int seconds = static_cast<int>(std::ceil(secondsLeft));
         const int minutes = (seconds + 59) / 60;

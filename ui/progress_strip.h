@@ -19,8 +19,8 @@ public:
     // secondsLeft < 0: unknown yet.
     // layersArrived/layersTotal: the running step's model layers streamed in so far (small cards), shown as
     // movement within the step; 0 of 0 when the model stays on the card.
-    void setProgress(int imageIndex, int batchSize, int step, int totalSteps, double secondsLeft,
-                     int layersArrived = 0, int layersTotal = 0);
+    void setProgress(int imageIndex, int batchSize, int step, int totalSteps, double secondsLeft, int layersArrived = 0,
+                     int layersTotal = 0);
     void finishJob(const QString& summary);
     void setDeviceText(const QString& text);
 

@@ -1,10 +1,10 @@
 // The prompt panel: calm by default, with the parameters behind an "Advanced" fold.
 #include "ui/prompt_panel.h"
 
+#include <QtCore/QFileInfo>
 #include <QtGui/QKeySequence>
 #include <QtGui/QShortcut>
 #include <QtWidgets/QCheckBox>
-#include <QtCore/QFileInfo>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QDoubleSpinBox>
 #include <QtWidgets/QFormLayout>
@@ -42,7 +42,8 @@ const Style kStyles[] = {
     {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Watercolour"), "watercolor painting, soft washes, paper texture"},
     {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Crayon"), "crayon drawing, waxy strokes, naive children's art"},
     {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Soft pastel"), "soft pastel colors, chalk pastel drawing"},
-    {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Flat cartoon"), "flat cartoon illustration, clean outlines, bright colors"},
+    {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Flat cartoon"),
+     "flat cartoon illustration, clean outlines, bright colors"},
     {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Paper cut"), "paper cut-out collage, layered colored paper"},
     {QT_TRANSLATE_NOOP("storybrush::PromptPanel", "Coloured pencil"), "colored pencil drawing, gentle shading"},
 };
@@ -83,7 +84,6 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     m_counter->hide();
     layout->addWidget(m_counter);
     connect(m_prompt, &QPlainTextEdit::textChanged, this, &PromptPanel::updateCounter);
-
 
     auto* ideasLabel = new QLabel(tr("Or pick an idea:"), this);
     ideasLabel->setObjectName(QStringLiteral("sectionLabel"));
@@ -128,14 +128,20 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
         layout->addLayout(grid);
     };
     chipRow(tr("Doing what?"),
-            {{tr("🎾 Playing"), tr("playing with a ball")}, {tr("📖 Reading"), tr("reading a book")},
-             {tr("🪁 Flying a kite"), tr("flying a kite")}, {tr("🧺 Picnic"), tr("having a picnic")},
-             {tr("😴 Sleeping"), tr("sleeping peacefully")}, {tr("💃 Dancing"), tr("dancing happily")}},
+            {{tr("🎾 Playing"), tr("playing with a ball")},
+             {tr("📖 Reading"), tr("reading a book")},
+             {tr("🪁 Flying a kite"), tr("flying a kite")},
+             {tr("🧺 Picnic"), tr("having a picnic")},
+             {tr("😴 Sleeping"), tr("sleeping peacefully")},
+             {tr("💃 Dancing"), tr("dancing happily")}},
             false);
     chipRow(tr("Where?"),
-            {{tr("🌼 Meadow"), tr("on a sunny meadow")}, {tr("🌊 Sea"), tr("in the blue sea")},
-             {tr("❄️ Snow"), tr("in the snow")}, {tr("🌸 Garden"), tr("in a flower garden")},
-             {tr("☁️ Sky"), tr("in a blue sky with clouds")}, {tr("🌙 Night"), tr("under a starry night sky")}},
+            {{tr("🌼 Meadow"), tr("on a sunny meadow")},
+             {tr("🌊 Sea"), tr("in the blue sea")},
+             {tr("❄️ Snow"), tr("in the snow")},
+             {tr("🌸 Garden"), tr("in a flower garden")},
+             {tr("☁️ Sky"), tr("in a blue sky with clouds")},
+             {tr("🌙 Night"), tr("under a starry night sky")}},
             true);
     // Picture-book styles: one at a time; what a style adds is shown, never hidden in the request.
     auto* stylesLabel = new QLabel(tr("Style:"), this);
@@ -433,8 +439,9 @@ void PromptPanel::applySettings(const JobRequest& settings) {
 }
 
 QStringList PromptPanel::samplerNames() {
-    return {QStringLiteral("dpmpp2m_karras"), QStringLiteral("dpmpp2m"), QStringLiteral("euler"), QStringLiteral("euler_a"),
-            QStringLiteral("ddim"), QStringLiteral("lcm"), QStringLiteral("pndm")};
+    return {
+        QStringLiteral("dpmpp2m_karras"), QStringLiteral("dpmpp2m"), QStringLiteral("euler"), QStringLiteral("euler_a"),
+        QStringLiteral("ddim"),           QStringLiteral("lcm"),     QStringLiteral("pndm")};
 }
 
 void PromptPanel::applyModelDefaults(const ModelDefaults& defaults) {
@@ -467,7 +474,8 @@ JobRequest PromptPanel::request() const {
     job.randomSeed = !(seedOk && m_lockSeed->isChecked());
     job.seed = seedOk ? seed : 0;
     job.sampler = m_sampler->currentText();
-    if (const QString lora = m_lora->currentData().toString(); !lora.isEmpty()) job.loras.append({lora, m_loraWeight->value()});
+    if (const QString lora = m_lora->currentData().toString(); !lora.isEmpty())
+        job.loras.append({lora, m_loraWeight->value()});
     return job;
 }
 

@@ -57,7 +57,8 @@ Q_SIGNALS:
     void stopClicked();
 
 private:
-    void addIdea(QLayout* layout, const QString& emoji, const QString& label, const QString& subject, const QString& place);
+    void addIdea(QLayout* layout, const QString& emoji, const QString& label, const QString& subject,
+                 const QString& place);
     void pickPart(bool place, QToolButton* chosen);
     QString composedPrompt() const;
     void composePrompt();

@@ -40,8 +40,9 @@ SettingsDialog::SettingsDialog(const StudioSettings& settings, QWidget* parent) 
 
     m_models = new QLineEdit(settings.modelsFolder, this);
     m_models->setObjectName(QStringLiteral("modelsFolder"));
-    form->addRow(tr("Models folder"), folderRow(m_models, tr("A folder with .safetensors models, or a ComfyUI or A1111 folder"),
-                                                 tr("Choose the models folder"), this));
+    form->addRow(tr("Models folder"),
+                 folderRow(m_models, tr("A folder with .safetensors models, or a ComfyUI or A1111 folder"),
+                           tr("Choose the models folder"), this));
     m_device = new QComboBox(this);
     m_device->setObjectName(QStringLiteral("deviceChoice"));
     m_device->addItem(tr("Automatic (the graphics card when there is one)"), QStringLiteral("auto"));
@@ -70,7 +71,7 @@ SettingsDialog::SettingsDialog(const StudioSettings& settings, QWidget* parent) 
     m_pictures = new QLineEdit(settings.picturesFolder, this);
     m_pictures->setObjectName(QStringLiteral("picturesFolder"));
     form->addRow(tr("Keep pictures in"), folderRow(m_pictures, tr("The usual place in your home folder"),
-                                                    tr("Choose where pictures are kept"), this));
+                                                   tr("Choose where pictures are kept"), this));
     layout->addLayout(form);
     auto* note = new QLabel(tr("A new language or pictures folder is used from the next start."), this);
     note->setObjectName(QStringLiteral("hint"));

@@ -11,11 +11,11 @@ class QLineEdit;
 namespace storybrush {
 
 struct StudioSettings {
-    QString modelsFolder;       // a folder of models, or a ComfyUI/A1111 folder (its checkpoints are found)
+    QString modelsFolder;  // a folder of models, or a ComfyUI/A1111 folder (its checkpoints are found)
     QString device = QStringLiteral("auto");  // auto, cuda, cpu
-    QString language;           // "" follows the system, or en / zh_CN
-    double previewsPerSecond = 4.0;  // 0: no previews while drawing
-    QString picturesFolder;     // "" is the user's data folder
+    QString language;                         // "" follows the system, or en / zh_CN
+    double previewsPerSecond = 4.0;           // 0: no previews while drawing
+    QString picturesFolder;                   // "" is the user's data folder
 };
 
 class SettingsDialog : public QDialog {

@@ -57,7 +57,8 @@ double parseDouble(const std::string& flag, const std::string& text, double min,
             out << x;
             return out.str();
         };
-        throw UsageError{flag + " expects a number from " + shortest(min) + " to " + shortest(max) + ", got '" + text + "'"};
+        throw UsageError{flag + " expects a number from " + shortest(min) + " to " + shortest(max) + ", got '" + text +
+                         "'"};
     }
     return value;
 }
@@ -91,7 +92,8 @@ std::string NamedOptions::required(const std::string& name) const {
 
 double NamedOptions::number(const std::string& name, double fallback) const {
     if (!has(name)) return fallback;
-    return parseDouble("--" + name, text(name), -std::numeric_limits<double>::max(), std::numeric_limits<double>::max());
+    return parseDouble("--" + name, text(name), -std::numeric_limits<double>::max(),
+                       std::numeric_limits<double>::max());
 }
 
 int NamedOptions::integer(const std::string& name, int fallback) const {

@@ -23,9 +23,11 @@ int runCheckImage(int argc, char** argv) {
     while (!args.done()) {
         if (args.peek() == "--help" || args.peek() == "-h") {
             std::cout << "Usage: storybrush-cli check-image [--json] [--device cpu|cuda|auto] PICTURE...\n\n"
-                         "Runs the kid-safe picture filter (nsfwjs's MobileNetV2) on PNG, JPEG or WebP files and prints\n"
+                         "Runs the kid-safe picture filter (nsfwjs's MobileNetV2) on PNG, JPEG or WebP files and "
+                         "prints\n"
                          "its five scores and the verdict Storybrush would give. --json prints one line per picture:\n"
-                         "  {\"file\": ..., \"allowed\": true|false, \"scores\": {\"drawing\": ..., \"hentai\": ..., \"neutral\": ...,\n"
+                         "  {\"file\": ..., \"allowed\": true|false, \"scores\": {\"drawing\": ..., \"hentai\": ..., "
+                         "\"neutral\": ...,\n"
                          "   \"porn\": ..., \"sexy\": ...}}  (or \"error\": ... for a file that cannot be read)\n"
                          "--device: where the filter runs (default cpu; generate runs it where it drew the picture).\n"
                          "Exit codes: 0 all allowed, 1 a file could not be read, 3 a picture would be held back.\n";
@@ -58,7 +60,8 @@ int runCheckImage(int argc, char** argv) {
             std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         } else {
             std::printf("%-8s", verdict.allowed ? "allowed" : "blocked");
-            for (int i = 0; i < 5; ++i) std::printf("  %s %.3f", kNames[i], static_cast<double>(scores[static_cast<std::size_t>(i)]));
+            for (int i = 0; i < 5; ++i)
+                std::printf("  %s %.3f", kNames[i], static_cast<double>(scores[static_cast<std::size_t>(i)]));
             std::printf("  %s\n", file.c_str());
         }
     }

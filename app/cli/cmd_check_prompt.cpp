@@ -35,7 +35,8 @@ int runCheckPrompt(int argc, char** argv) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         const SafetyVerdict verdict = policy.check(line);
         if (json) {
-            nlohmann::json out = {{"prompt", line}, {"allowed", verdict.allowed}, {"category", nullptr}, {"term", nullptr}};
+            nlohmann::json out = {
+                {"prompt", line}, {"allowed", verdict.allowed}, {"category", nullptr}, {"term", nullptr}};
             if (!verdict.allowed) {
                 out["category"] = std::string(safetyCategoryName(verdict.category));
                 out["term"] = verdict.matchedTerm;

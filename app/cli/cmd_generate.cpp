@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <random>
 #include <string>
@@ -72,7 +72,8 @@ OutpaintMargins parseOutpaint(const std::string& text) {
         if ((i < 3) == (comma == std::string::npos)) {
             throw UsageError{"--outpaint expects four numbers LEFT,TOP,RIGHT,BOTTOM (pixels), got '" + text + "'"};
         }
-        *sides[i] = parseInt("--outpaint", text.substr(start, comma == std::string::npos ? std::string::npos : comma - start), 0, 4096);
+        *sides[i] = parseInt(
+            "--outpaint", text.substr(start, comma == std::string::npos ? std::string::npos : comma - start), 0, 4096);
         start = comma + 1;
     }
     if (!margins.any()) throw UsageError{"--outpaint: at least one side must grow (e.g. 0,0,256,0)"};
@@ -118,7 +119,9 @@ int runGenerate(int argc, char** argv) {
         } else if (auto b = args.value("--batch")) request.batchSize = parseInt("--batch", *b, 1, 64);
         else if (auto name = args.value("--sampler")) {
             const auto sampler = samplerFromName(*name);
-            if (!sampler) throw UsageError{"--sampler: unknown sampler '" + *name + "' (euler, euler_a, ddim, dpmpp2m, dpmpp2m_karras, lcm, pndm)"};
+            if (!sampler)
+                throw UsageError{"--sampler: unknown sampler '" + *name +
+                                 "' (euler, euler_a, ddim, dpmpp2m, dpmpp2m_karras, lcm, pndm)"};
             request.sampler = *sampler;
         } else if (auto init = args.value("--init")) initPath = *init;
         else if (auto strength = args.value("--strength")) {
@@ -132,10 +135,13 @@ int runGenerate(int argc, char** argv) {
         else if (args.flag("--kid-mode")) request.kidMode = true;
         else if (args.flag("--no-safety-check")) request.safetyCheck = false;
         else if (auto mask = args.value("--mask")) maskPath = *mask;
-        else if (auto blur = args.value("--mask-blur")) request.maskOptions.blurPixels = parseInt("--mask-blur", *blur, 0, 256);
-        else if (auto grow = args.value("--mask-grow")) request.maskOptions.growPixels = parseInt("--mask-grow", *grow, -256, 256);
+        else if (auto blur = args.value("--mask-blur"))
+            request.maskOptions.blurPixels = parseInt("--mask-blur", *blur, 0, 256);
+        else if (auto grow = args.value("--mask-grow"))
+            request.maskOptions.growPixels = parseInt("--mask-grow", *grow, -256, 256);
         else if (args.flag("--only-masked")) request.maskOptions.onlyMasked = true;
-        else if (auto padding = args.value("--padding")) request.maskOptions.paddingPixels = parseInt("--padding", *padding, 0, 4096);
+        else if (auto padding = args.value("--padding"))
+            request.maskOptions.paddingPixels = parseInt("--padding", *padding, 0, 4096);
         else if (args.flag("--color-match")) request.maskOptions.colorMatch = true;
         else if (auto outpaint = args.value("--outpaint")) {
             const OutpaintMargins margins = parseOutpaint(*outpaint);
@@ -145,7 +151,8 @@ int runGenerate(int argc, char** argv) {
             if (*fill == "telea") request.outpaint.fill = OutpaintFill::Telea;
             else if (*fill == "edge") request.outpaint.fill = OutpaintFill::EdgeExtend;
             else throw UsageError{"--outpaint-fill expects telea or edge, got '" + *fill + "'"};
-        } else if (auto band = args.value("--outpaint-blend")) request.outpaint.blendPixels = parseInt("--outpaint-blend", *band, 0, 256);
+        } else if (auto band = args.value("--outpaint-blend"))
+            request.outpaint.blendPixels = parseInt("--outpaint-blend", *band, 0, 256);
         else if (auto lora = args.value("--lora")) {
             // FILE or FILE:WEIGHT (the weight after the last colon, when it is a number).
             LoraRef ref{*lora, 1.0f};
@@ -157,7 +164,8 @@ int runGenerate(int argc, char** argv) {
                 } catch (const std::exception&) {
                 }
             }
-            if (ref.weight < -4.0f || ref.weight > 4.0f) throw UsageError{"--lora weight must be between -4 and 4 (usually 0.5 to 1)"};
+            if (ref.weight < -4.0f || ref.weight > 4.0f)
+                throw UsageError{"--lora weight must be between -4 and 4 (usually 0.5 to 1)"};
             request.loras.push_back(ref);
         } else if (auto vae = args.value("--vae")) {
             request.vaePath = *vae;
@@ -181,8 +189,9 @@ int runGenerate(int argc, char** argv) {
         const auto folder = std::filesystem::u8path(output).parent_path();
         const auto dir = folder.empty() ? std::filesystem::path(".") : folder;
         if (!std::filesystem::is_directory(dir) || access(dir.c_str(), W_OK) != 0) {
-            throw Error(ErrorKind::Io, "Cannot write pictures into " + dir.u8string() +
-                                           ": the folder does not exist or is not writable. Create it or choose another --output.");
+            throw Error(ErrorKind::Io,
+                        "Cannot write pictures into " + dir.u8string() +
+                            ": the folder does not exist or is not writable. Create it or choose another --output.");
         }
     }
     if (!initPath.empty()) request.initImage = readPicture(initPath);
@@ -204,7 +213,8 @@ int runGenerate(int argc, char** argv) {
         if (interactive || last || progress.step == 1) {
             std::fprintf(stderr, "%spicture %d/%d  step %d/%d%s", interactive ? "\r" : "", progress.imageIndex + 1,
                          progress.batchSize, progress.step, progress.totalSteps, interactive && !last ? "" : "\n");
-            if (progress.secondsLeft >= 0 && interactive && !last) std::fprintf(stderr, "  (%.1f s left)  ", progress.secondsLeft);
+            if (progress.secondsLeft >= 0 && interactive && !last)
+                std::fprintf(stderr, "  (%.1f s left)  ", progress.secondsLeft);
         }
         return true;
     };

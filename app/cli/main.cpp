@@ -44,7 +44,8 @@ void printHelp(std::ostream& out) {
 }
 
 // Everything the command made is written and closed by now; what is left is libtorch's teardown (its CUDA handles,
-// allocator and context, several tenths of a second on a GPU: docs/performance.md), which the system does faster at exit.
+// allocator and context, several tenths of a second on a GPU: docs/performance.md), which the system does faster at
+// exit.
 int exitNow(int code) {
     std::cout.flush();
     std::cerr.flush();

@@ -83,7 +83,8 @@ void useBundledFontIfNeeded(QApplication& app) {
     if (!QFontDatabase::families(QFontDatabase::SimplifiedChinese).isEmpty()) return;
     const QDir fonts(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/storybrush/fonts"));
     QString family;
-    for (const QFileInfo& file : fonts.entryInfoList({QStringLiteral("*.ttf"), QStringLiteral("*.ttc"), QStringLiteral("*.otf")})) {
+    for (const QFileInfo& file :
+         fonts.entryInfoList({QStringLiteral("*.ttf"), QStringLiteral("*.ttc"), QStringLiteral("*.otf")})) {
         const int id = QFontDatabase::addApplicationFont(file.absoluteFilePath());
         if (id >= 0 && family.isEmpty() && !QFontDatabase::applicationFontFamilies(id).isEmpty()) {
             family = QFontDatabase::applicationFontFamilies(id).first();
@@ -130,7 +131,8 @@ int main(int argc, char** argv) {
     storybrush::applyTheme(app);
     QSettings settings;
     // STORYBRUSH_LANG (e.g. zh_CN, en) overrides the saved choice, which overrides the system locale.
-    const QString language = qEnvironmentVariable("STORYBRUSH_LANG", settings.value(QStringLiteral("ui/language")).toString());
+    const QString language =
+        qEnvironmentVariable("STORYBRUSH_LANG", settings.value(QStringLiteral("ui/language")).toString());
     storybrush::installLanguage(app, language);
 
     storybrush::EngineThread engineThread(std::make_unique<storybrush::RealEngineBackend>());
@@ -139,13 +141,15 @@ int main(int argc, char** argv) {
     // Pictures are kept in the user's data folder (or the one chosen in the settings); without it the studio
     // still draws, and says so.
     const QString picturesFolder = settings.value(QStringLiteral("gallery/folder")).toString();
-    storybrush::GalleryStore gallery(picturesFolder.isEmpty() ? storybrush::GalleryStore::defaultFolder() : picturesFolder);
+    storybrush::GalleryStore gallery(picturesFolder.isEmpty() ? storybrush::GalleryStore::defaultFolder()
+                                                              : picturesFolder);
     QString galleryError;
     const bool galleryOpen = gallery.open(&galleryError);
     storybrush::connectStudio(window, *engineThread.worker(), galleryOpen ? &gallery : nullptr);
     if (!galleryOpen) {
-        window.canvas()->showMessage(QCoreApplication::translate("storybrush::Studio", "Pictures cannot be kept this time: %1")
-                                         .arg(galleryError));
+        window.canvas()->showMessage(
+            QCoreApplication::translate("storybrush::Studio", "Pictures cannot be kept this time: %1")
+                .arg(galleryError));
     }
     window.setModel(settings.value(QStringLiteral("engine/model"), QStringLiteral("builtin")).toString());
     QObject::connect(&window, &storybrush::MainWindow::modelChanged, &window,
@@ -189,7 +193,8 @@ int main(int argc, char** argv) {
     QObject::connect(&window, &storybrush::MainWindow::settingsRequested, &window, [&] {
         // In kid mode the settings (models folder, device, the log) are for grown-ups only.
         if (window.isKidMode() &&
-            !storybrush::askGrownUp(&window, adultLock, QCoreApplication::translate("storybrush::Studio", "Change the settings"))) {
+            !storybrush::askGrownUp(&window, adultLock,
+                                    QCoreApplication::translate("storybrush::Studio", "Change the settings"))) {
             return;
         }
         storybrush::SettingsDialog dialog(readSettings(), &window);

@@ -3,17 +3,17 @@
 
 #include "app/adult_lock.h"
 #include "app/engine_worker.h"
-#include "app/safety_log.h"
 #include "app/gallery_store.h"
 #include "app/model_catalog.h"
+#include "app/safety_log.h"
 #include "ui/bin_dialog.h"
 #include "ui/canvas_view.h"
 #include "ui/gallery_strip.h"
 #include "ui/main_window.h"
 #include "ui/model_manager_dialog.h"
 #include "ui/pin_dialog.h"
-#include "ui/safety_log_dialog.h"
 #include "ui/prompt_panel.h"
+#include "ui/safety_log_dialog.h"
 
 #include <storybrush/image_io.h>
 #include <storybrush/safety.h>
@@ -56,7 +56,8 @@ void keepPictures(MainWindow& window, EngineWorker& worker, GalleryStore& store)
     loader->start(0);
     QObject::connect(window.gallery(), &GalleryStrip::trashRequested, &window,
                      [&store](const QString& file) { store.moveToTrash(file); });
-    QObject::connect(window.gallery(), &GalleryStrip::binRequested, &window, [&window, &store] { showBin(window, store); });
+    QObject::connect(window.gallery(), &GalleryStrip::binRequested, &window,
+                     [&window, &store] { showBin(window, store); });
     QObject::connect(window.gallery(), &GalleryStrip::favouriteChanged, &window,
                      [&store](const QString& file, bool favourite) { store.setFavourite(file, favourite); });
     QObject::connect(&worker, &EngineWorker::finished, &window, [&window, &store](quint64, const JobResult& result) {
@@ -66,8 +67,8 @@ void keepPictures(MainWindow& window, EngineWorker& worker, GalleryStore& store)
             if (const auto kept = store.add(image.image, image.parameters, &error)) {
                 window.gallery()->setPictureFile(image.image, kept->file);
             } else {
-                window.canvas()->showMessage(QCoreApplication::translate("storybrush::Studio",
-                                                                         "This picture could not be kept: %1").arg(error));
+                window.canvas()->showMessage(
+                    QCoreApplication::translate("storybrush::Studio", "This picture could not be kept: %1").arg(error));
             }
         }
     });
@@ -96,10 +97,11 @@ void connectModelManager(MainWindow& window, const ModelManagerHooks& hooks) {
                          [&window](const QString& path) { window.setModel(path); });
         QObject::connect(dialog, &ModelManagerDialog::defaultsSaved, &window,
                          [&window, settings](const QString& path, const ModelDefaults& defaults) {
-                             writeModelDefaults(*settings, path, defaults);
-                             if (path == window.model()) window.promptPanel()->applyModelDefaults(startingPoint(*settings, path));
-                         });
-        QObject::connect(dialog, &ModelManagerDialog::importRequested, dialog, [dialog, hooks, refresh](const QStringList& paths) {
+            writeModelDefaults(*settings, path, defaults);
+            if (path == window.model()) window.promptPanel()->applyModelDefaults(startingPoint(*settings, path));
+        });
+        QObject::connect(dialog, &ModelManagerDialog::importRequested, dialog,
+                         [dialog, hooks, refresh](const QStringList& paths) {
             // Copying a model of several GB and checking it takes a while: off the GUI thread.
             const QString folder = hooks.modelsFolder();
             auto outcomes = std::make_shared<QList<ImportOutcome>>();
@@ -189,28 +191,30 @@ bool askGrownUp(QWidget* parent, AdultLock& lock, const QString& why) {
     const bool choosing = !lock.hasPin();
     PinDialog dialog(choosing ? PinDialog::Mode::Choose : PinDialog::Mode::Enter, why, parent);
     if (const int wait = lock.secondsUntilNextTry(); wait > 0) {
-        dialog.showProblem(QCoreApplication::translate("storybrush::Studio", "Too many wrong tries: please wait %n second(s).",
-                                                       nullptr, wait));
+        dialog.showProblem(QCoreApplication::translate(
+            "storybrush::Studio", "Too many wrong tries: please wait %n second(s).", nullptr, wait));
     }
     while (dialog.exec() == QDialog::Accepted) {
         if (choosing) {
             QString error;
             if (lock.setPin(dialog.pin(), &error)) return true;
-            dialog.showProblem(QCoreApplication::translate("storybrush::Studio", "That PIN cannot be used: it needs 4 to 12 digits."));
+            dialog.showProblem(
+                QCoreApplication::translate("storybrush::Studio", "That PIN cannot be used: it needs 4 to 12 digits."));
             continue;
         }
         int wait = 0;
         switch (lock.check(dialog.pin(), &wait)) {
         case AdultLock::Check::Accepted: return true;
         case AdultLock::Check::Wrong:
-            dialog.showProblem(wait > 0 ? QCoreApplication::translate("storybrush::Studio",
-                                                                      "That is not the PIN. Please wait %n second(s) before the next try.",
-                                                                      nullptr, wait)
+            dialog.showProblem(wait > 0 ? QCoreApplication::translate(
+                                              "storybrush::Studio",
+                                              "That is not the PIN. Please wait %n second(s) before the next try.",
+                                              nullptr, wait)
                                         : QCoreApplication::translate("storybrush::Studio", "That is not the PIN."));
             break;
         case AdultLock::Check::WaitFirst:
-            dialog.showProblem(QCoreApplication::translate("storybrush::Studio", "Too many wrong tries: please wait %n second(s).",
-                                                           nullptr, wait));
+            dialog.showProblem(QCoreApplication::translate(
+                "storybrush::Studio", "Too many wrong tries: please wait %n second(s).", nullptr, wait));
             break;
         }
     }
@@ -223,8 +227,9 @@ void showSafetyLog(QWidget* parent, SafetyLog& log) {
         const QString kind = entry.kind == QStringLiteral("picture")
                                  ? QCoreApplication::translate("storybrush::Studio", "picture")
                                  : QCoreApplication::translate("storybrush::Studio", "words");
-        lines << QStringLiteral("%1 · %2 · %3").arg(QLocale().toString(entry.when.toLocalTime(), QLocale::ShortFormat), kind,
-                                                    entry.category.isEmpty() ? QStringLiteral("?") : entry.category);
+        lines << QStringLiteral("%1 · %2 · %3")
+                     .arg(QLocale().toString(entry.when.toLocalTime(), QLocale::ShortFormat), kind,
+                          entry.category.isEmpty() ? QStringLiteral("?") : entry.category);
     }
     SafetyLogDialog dialog(lines, parent);
     QObject::connect(&dialog, &SafetyLogDialog::clearRequested, &dialog, [&log] { log.clear(); });
@@ -254,7 +259,8 @@ void connectSafety(MainWindow& window, EngineWorker& worker, AdultLock& lock, Sa
 
 void connectStudio(MainWindow& window, EngineWorker& worker, GalleryStore* store) {
     EngineWorker* engine = &worker;
-    QObject::connect(&window, &MainWindow::drawRequested, &window, [engine](const JobRequest& request) { engine->submit(request); });
+    QObject::connect(&window, &MainWindow::drawRequested, &window,
+                     [engine](const JobRequest& request) { engine->submit(request); });
     QObject::connect(&window, &MainWindow::stopRequested, &window, [engine] { engine->cancelAll(); });
     QObject::connect(engine, &EngineWorker::started, &window, &MainWindow::jobStarted);
     QObject::connect(engine, &EngineWorker::progress, &window, &MainWindow::jobProgress);

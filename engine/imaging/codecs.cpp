@@ -68,15 +68,17 @@ Image decodeJpeg(const std::vector<unsigned char>& bytes, const std::string& pat
 
 Image decodeWebP(const std::vector<unsigned char>& bytes, const std::string& path) {
     WebPBitstreamFeatures features{};
-    if (WebPGetFeatures(bytes.data(), bytes.size(), &features) != VP8_STATUS_OK || features.width <= 0 || features.height <= 0) {
+    if (WebPGetFeatures(bytes.data(), bytes.size(), &features) != VP8_STATUS_OK || features.width <= 0 ||
+        features.height <= 0) {
         throw Error(ErrorKind::Io, "Cannot read " + path + ": the WebP picture is damaged.");
     }
     const int channels = features.has_alpha ? 4 : 3;
     Image image(features.width, features.height, channels);
     const int stride = features.width * channels;
-    const auto* decoded = features.has_alpha
-                              ? WebPDecodeRGBAInto(bytes.data(), bytes.size(), image.pixels.data(), image.pixels.size(), stride)
-                              : WebPDecodeRGBInto(bytes.data(), bytes.size(), image.pixels.data(), image.pixels.size(), stride);
+    const auto* decoded =
+        features.has_alpha
+            ? WebPDecodeRGBAInto(bytes.data(), bytes.size(), image.pixels.data(), image.pixels.size(), stride)
+            : WebPDecodeRGBInto(bytes.data(), bytes.size(), image.pixels.data(), image.pixels.size(), stride);
     if (!decoded) throw Error(ErrorKind::Io, "Cannot read " + path + ": the WebP picture is damaged.");
     return image;
 }
@@ -115,11 +117,13 @@ std::vector<unsigned char> encodeJpeg(const Image& image, int quality) {
 }
 
 std::vector<unsigned char> encodeWebPLossless(const Image& image) {
-    if (image.channels != 3 && image.channels != 4) throw Error(ErrorKind::Internal, "encodeWebPLossless: RGB or RGBA only");
+    if (image.channels != 3 && image.channels != 4)
+        throw Error(ErrorKind::Internal, "encodeWebPLossless: RGB or RGBA only");
     std::uint8_t* output = nullptr;
-    const std::size_t size = image.channels == 4
-                                 ? WebPEncodeLosslessRGBA(image.pixels.data(), image.width, image.height, image.width * 4, &output)
-                                 : WebPEncodeLosslessRGB(image.pixels.data(), image.width, image.height, image.width * 3, &output);
+    const std::size_t size =
+        image.channels == 4
+            ? WebPEncodeLosslessRGBA(image.pixels.data(), image.width, image.height, image.width * 4, &output)
+            : WebPEncodeLosslessRGB(image.pixels.data(), image.width, image.height, image.width * 3, &output);
     if (size == 0 || !output) throw Error(ErrorKind::Internal, "WebP encoding failed");
     std::vector<unsigned char> bytes(output, output + size);
     WebPFree(output);

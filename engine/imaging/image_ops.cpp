@@ -2,8 +2,8 @@
 // resampling through OpenCV.
 #include "imaging/image_ops.h"
 
-#include "imaging/cv_image.h"
 #include "imaging/codecs.h"
+#include "imaging/cv_image.h"
 #include "imaging/png_io.h"
 
 #include <storybrush/error.h>
@@ -24,7 +24,8 @@ namespace {
 
 std::string lowerExtension(const std::string& path) {
     std::string extension = std::filesystem::u8path(path).extension().u8string();
-    std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(extension.begin(), extension.end(), extension.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return extension;
 }
 
@@ -33,7 +34,8 @@ std::string lowerExtension(const std::string& path) {
 Image readImage(const std::string& path) {
     const auto file = std::filesystem::u8path(path);
     std::error_code error;
-    if (!std::filesystem::is_regular_file(file, error)) throw Error(ErrorKind::Io, "The picture " + path + " does not exist.");
+    if (!std::filesystem::is_regular_file(file, error))
+        throw Error(ErrorKind::Io, "The picture " + path + " does not exist.");
     std::ifstream in(file, std::ios::binary);
     std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (!in.good() && !in.eof()) throw Error(ErrorKind::Io, "Cannot read " + path + ": the file could not be read.");
@@ -82,14 +84,17 @@ void writeImage(const std::string& path, const Image& image) {
 }
 
 Size gridSize(int width, int height, int minSide) {
-    if (width <= 0 || height <= 0) throw Error(ErrorKind::InvalidRequest, "A picture needs a width and height above 0.");
+    if (width <= 0 || height <= 0)
+        throw Error(ErrorKind::InvalidRequest, "A picture needs a width and height above 0.");
     double w = width, h = height;
     const double smallest = std::min(w, h);
     if (smallest < minSide) {
         w *= minSide / smallest;
         h *= minSide / smallest;
     }
-    const auto snap = [minSide](double side) { return std::max(minSide, static_cast<int>(std::lround(side / 8.0)) * 8); };
+    const auto snap = [minSide](double side) {
+        return std::max(minSide, static_cast<int>(std::lround(side / 8.0)) * 8);
+    };
     return {snap(w), snap(h)};
 }
 

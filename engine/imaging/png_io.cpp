@@ -38,7 +38,7 @@ bool writeRows(FILE* file, const Image& image, png_text* texts, int textCount, P
         return false;
     }
     png_init_io(png, file);
-    const int colour = image.channels == 1 ? PNG_COLOR_TYPE_GRAY
+    const int colour = image.channels == 1   ? PNG_COLOR_TYPE_GRAY
                        : image.channels == 4 ? PNG_COLOR_TYPE_RGBA
                                              : PNG_COLOR_TYPE_RGB;
     png_set_IHDR(png, info, static_cast<png_uint_32>(image.width), static_cast<png_uint_32>(image.height), 8, colour,
@@ -124,7 +124,8 @@ Image readWithText(const std::string& path, std::map<std::string, std::string>* 
         (*static_cast<std::map<std::string, std::string>*>(target))[key] = value;
     };
     std::map<std::string, std::string> ignored;
-    const bool ok = readFile(file, &header, image.pixels.data(), image.pixels.size(), sink, text ? text : &ignored, &error);
+    const bool ok =
+        readFile(file, &header, image.pixels.data(), image.pixels.size(), sink, text ? text : &ignored, &error);
     std::fclose(file);
     if (!ok) fail(path, std::string("read the picture: ") + error.message);
     return image;

@@ -50,8 +50,10 @@ Image prepareMask(const Image& mask, int grow, int blur) {
         // full strength (from 2 pixels of blur on), and the fade ends exactly `blur` pixels outside the edge.
         const int radius = std::max(1, blur / 2);
         const int widen = blur - radius;
-        if (widen > 0) cv::dilate(m, m, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * widen + 1, 2 * widen + 1)));
-        cv::GaussianBlur(m, m, cv::Size(2 * radius + 1, 2 * radius + 1), std::max(0.5, radius / 2.0), 0, cv::BORDER_REPLICATE);
+        if (widen > 0)
+            cv::dilate(m, m, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * widen + 1, 2 * widen + 1)));
+        cv::GaussianBlur(m, m, cv::Size(2 * radius + 1, 2 * radius + 1), std::max(0.5, radius / 2.0), 0,
+                         cv::BORDER_REPLICATE);
     }
     return fromMat(m);
 }
@@ -121,7 +123,8 @@ Image matchColours(const Image& drawn, const Image& original, const Image& mask,
     cv::Mat inside = maskBox > 0;
     const int ringWidth = std::max(4, std::min(box.width, box.height) / 16);
     cv::Mat ring;
-    cv::dilate(inside, ring, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * ringWidth + 1, 2 * ringWidth + 1)));
+    cv::dilate(inside, ring,
+               cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * ringWidth + 1, 2 * ringWidth + 1)));
     ring &= ~inside;
     if (cv::countNonZero(ring) < 16) return drawn;
 
@@ -140,7 +143,8 @@ Image matchColours(const Image& drawn, const Image& original, const Image& mask,
     for (int c = 0; c < 3; ++c) {
         // The spread is only nudged: the repainted part may rightly hold something of new contrast.
         const double ratio = drawnSpread[c] > 1e-3 ? std::clamp(originalSpread[c] / drawnSpread[c], 0.8, 1.25) : 1.0;
-        planes[static_cast<std::size_t>(c)] = (planes[static_cast<std::size_t>(c)] - drawnMean[c]) * ratio + originalMean[c];
+        planes[static_cast<std::size_t>(c)] =
+            (planes[static_cast<std::size_t>(c)] - drawnMean[c]) * ratio + originalMean[c];
     }
     cv::merge(planes, drawnLab);
     cv::cvtColor(drawnLab, drawnLab, cv::COLOR_Lab2RGB);
@@ -160,7 +164,8 @@ ExtendedCanvas extendCanvas(const Image& image, const OutpaintMargins& margins) 
     newArea(rect(canvas.original)).setTo(0);
 
     cv::Mat extended;
-    cv::copyMakeBorder(view(rgb), extended, margins.top, margins.bottom, margins.left, margins.right, cv::BORDER_REPLICATE);
+    cv::copyMakeBorder(view(rgb), extended, margins.top, margins.bottom, margins.left, margins.right,
+                       cv::BORDER_REPLICATE);
     cv::Mat fill;
     if (margins.fill == OutpaintFill::EdgeExtend) {
         const int widest = std::max({margins.left, margins.top, margins.right, margins.bottom});
@@ -223,7 +228,8 @@ RepaintPlan planRepaint(const GenerationRequest& request, int nativeSize) {
                     request.mask && request.maskOptions.growPixels < 0
                         ? "Nothing is left to repaint: shrinking the mask by " + std::to_string(-options.growPixels) +
                               " pixels removed all of it. Paint a larger area or shrink less."
-                        : "The mask is empty: nothing is marked to repaint. Paint over the part to change (white in a mask file).");
+                        : "The mask is empty: nothing is marked to repaint. Paint over the part to change (white in a "
+                          "mask file).");
     }
     const int canvasWidth = plan.canvas.width, canvasHeight = plan.canvas.height;
     if (options.onlyMasked) {
@@ -233,7 +239,8 @@ RepaintPlan planRepaint(const GenerationRequest& request, int nativeSize) {
                                                                     : double(nativeSize) * nativeSize;
         const double aspect = double(plan.box.width) / plan.box.height;
         const double drawWidth = std::sqrt(area * aspect);
-        plan.drawSize = gridSize(static_cast<int>(std::lround(drawWidth)), static_cast<int>(std::lround(area / drawWidth)));
+        plan.drawSize =
+            gridSize(static_cast<int>(std::lround(drawWidth)), static_cast<int>(std::lround(area / drawWidth)));
     } else {
         plan.box = {0, 0, canvasWidth, canvasHeight};
         plan.drawSize = gridSize(canvasWidth, canvasHeight);

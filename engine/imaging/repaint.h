@@ -45,9 +45,9 @@ Image pasteBack(const Image& original, const Image& drawn, const Image& mask, co
 Image matchColours(const Image& drawn, const Image& original, const Image& mask, const Box& box);
 
 struct ExtendedCanvas {
-    Image image;  // RGB: the old picture at (margins.left, margins.top), the new area pre-filled
-    Image mask;   // 255 on the new area, fading to 0 across the blend band inside the old picture
-    Box original; // where the old picture sits
+    Image image;   // RGB: the old picture at (margins.left, margins.top), the new area pre-filled
+    Image mask;    // 255 on the new area, fading to 0 across the blend band inside the old picture
+    Box original;  // where the old picture sits
 };
 
 // Outpainting's canvas. Old pixels farther than `blendPixels` from the new area have mask 0 exactly.
@@ -55,10 +55,10 @@ ExtendedCanvas extendCanvas(const Image& image, const OutpaintMargins& margins);
 
 // Everything decided before drawing a repaint: what to draw, at which size, and how to put it back.
 struct RepaintPlan {
-    Image canvas;     // RGB picture being repainted (the extended canvas for outpaint)
-    Image mask;       // canvas-sized, prepared (grown, feathered, outpaint band), 255 = repaint
-    Box box;          // the region the model draws: the whole canvas, or the padded crop for onlyMasked
-    Size drawSize;    // the size the model draws `box` at (multiples of 8)
+    Image canvas;   // RGB picture being repainted (the extended canvas for outpaint)
+    Image mask;     // canvas-sized, prepared (grown, feathered, outpaint band), 255 = repaint
+    Box box;        // the region the model draws: the whole canvas, or the padded crop for onlyMasked
+    Size drawSize;  // the size the model draws `box` at (multiples of 8)
 };
 
 // Throws Error(InvalidRequest) with a message for the person when the mask is empty after preparation.

@@ -32,8 +32,9 @@ using nlohmann::json;
 // aesthetic score); Storybrush draws whole pictures, so it is refused rather than drawn badly.
 [[noreturn]] void refuseSdxlRefiner(const std::string& path) {
     throw Error(ErrorKind::UnsupportedModel,
-                "model " + path + " is an SDXL refiner. A refiner only finishes pictures that an SDXL base model "
-                                  "started; choose the SDXL base model (or an SDXL fine-tune) instead.");
+                "model " + path +
+                    " is an SDXL refiner. A refiner only finishes pictures that an SDXL base model "
+                    "started; choose the SDXL base model (or an SDXL fine-tune) instead.");
 }
 
 json readJson(const fs::path& file, const std::string& modelPath) {
@@ -52,8 +53,9 @@ json readJson(const fs::path& file, const std::string& modelPath) {
 StateDict loadFolderComponent(const fs::path& folder, const std::string& stem, const std::string& modelPath) {
     const std::string component = folder.filename().string();
     if (!fs::is_directory(folder))
-        fail(modelPath, "has no " + component + "/ folder. A diffusers model folder holds model_index.json, unet/, "
-                        "vae/, text_encoder/, tokenizer/ and scheduler/: download the whole folder again.");
+        fail(modelPath, "has no " + component +
+                            "/ folder. A diffusers model folder holds model_index.json, unet/, "
+                            "vae/, text_encoder/, tokenizer/ and scheduler/: download the whole folder again.");
     StateDict dict;
     dict.source = folder.string();
     std::vector<fs::path> files;
@@ -101,8 +103,9 @@ StateDict loadFolderComponent(const fs::path& folder, const std::string& stem, c
 void openFolder(Checkpoint& checkpoint) {
     const fs::path root = checkpoint.path;
     if (!fs::is_regular_file(root / "model_index.json"))
-        fail(checkpoint.path, "is a folder but not a diffusers model (no model_index.json). Pick a diffusers folder "
-                              "(model_index.json, unet/, vae/, text_encoder/, tokenizer/) or a single .safetensors file.");
+        fail(checkpoint.path,
+             "is a folder but not a diffusers model (no model_index.json). Pick a diffusers folder "
+             "(model_index.json, unet/, vae/, text_encoder/, tokenizer/) or a single .safetensors file.");
     const json index = readJson(root / "model_index.json", checkpoint.path);
     const auto hasComponent = [&](const char* name) {
         return index.contains(name) && index[name].is_array() && !index[name].empty() && !index[name][0].is_null();
@@ -163,8 +166,7 @@ void openFolder(Checkpoint& checkpoint) {
 torch::Tensor applyTransform(const torch::Tensor& tensor, Transform transform, const std::string& key,
                              const std::string& path) {
     switch (transform) {
-    case Transform::None:
-        return tensor;
+    case Transform::None: return tensor;
     case Transform::SqueezeConv1x1:
         if (tensor.dim() == 2) return tensor;  // some converters already stored Linear weights
         if (tensor.dim() != 4 || tensor.size(2) != 1 || tensor.size(3) != 1)
@@ -228,7 +230,8 @@ void openSingleFile(Checkpoint& checkpoint) {
         // SDXL (Stability's SGM layout): the conditioner holds both text encoders; its UNet has a label_emb
         // (the added size/crop embedding). The refiner's conditioner holds OpenCLIP alone.
         if (key.rfind("conditioner.embedders.0.model.", 0) == 0) refuseSdxlRefiner(checkpoint.path);
-        sdxl = sdxl || key.rfind("conditioner.embedders.", 0) == 0 || key.rfind("model.diffusion_model.label_emb.", 0) == 0;
+        sdxl = sdxl || key.rfind("conditioner.embedders.", 0) == 0 ||
+               key.rfind("model.diffusion_model.label_emb.", 0) == 0;
         hasUnet = hasUnet || key.rfind("model.diffusion_model.", 0) == 0;
         hasClip = hasClip || key.rfind("cond_stage_model.transformer.", 0) == 0;
         hasOpenClip = hasOpenClip || key.rfind("cond_stage_model.model.", 0) == 0;
@@ -275,7 +278,7 @@ void openSingleFile(Checkpoint& checkpoint) {
     } else {
         const auto it = checkpoint.unet.tensors.find("down_blocks.0.attentions.0.proj_in.weight");
         checkpoint.family = it != checkpoint.unet.tensors.end() && it->second.dim() == 2 ? ModelFamily::SD2
-                                                                                          : ModelFamily::SD1;
+                                                                                         : ModelFamily::SD1;
     }
     const auto convIn = checkpoint.unet.tensors.find("conv_in.weight");
     if (convIn == checkpoint.unet.tensors.end() || convIn->second.dim() != 4)
@@ -293,7 +296,8 @@ void openSingleFile(Checkpoint& checkpoint) {
     checkpoint.schedulerConfig = defaultSchedulerConfig(checkpoint.family, checkpoint.prediction);
     checkpoint.tokenizerDir = bundledClipTokenizerDir();
     if (checkpoint.family == ModelFamily::SDXL) {
-        checkpoint.textEncoder2Config = inferTextEncoderConfig(checkpoint.textEncoder2, TextTower::OpenClipWithProjection);
+        checkpoint.textEncoder2Config =
+            inferTextEncoderConfig(checkpoint.textEncoder2, TextTower::OpenClipWithProjection);
         // The same CLIP vocabulary; SDXL's tokenizer_2 pads with "!" (ref: stable-diffusion-xl-base-1.0
         // tokenizer_2/special_tokens_map.json).
         checkpoint.tokenizer2Dir = checkpoint.tokenizerDir;
@@ -314,21 +318,23 @@ void applyConfigFolder(Checkpoint& checkpoint, const std::string& folder) {
     replace(checkpoint.textEncoderConfig, fs::path("text_encoder") / "config.json");
     if (checkpoint.family == ModelFamily::SDXL) {
         replace(checkpoint.textEncoder2Config, fs::path("text_encoder_2") / "config.json");
-        if (fs::is_regular_file(root / "tokenizer_2" / "vocab.json") && fs::is_regular_file(root / "tokenizer_2" / "merges.txt")) {
+        if (fs::is_regular_file(root / "tokenizer_2" / "vocab.json") &&
+            fs::is_regular_file(root / "tokenizer_2" / "merges.txt")) {
             checkpoint.tokenizer2Dir = (root / "tokenizer_2").string();
             checkpoint.tokenizer2PadToken.clear();
         }
         if (fs::is_regular_file(root / "model_index.json"))
-            checkpoint.zeroEmptyNegative = readJson(root / "model_index.json", folder).value("force_zeros_for_empty_prompt", true);
+            checkpoint.zeroEmptyNegative =
+                readJson(root / "model_index.json", folder).value("force_zeros_for_empty_prompt", true);
     }
     replace(checkpoint.schedulerConfig, fs::path("scheduler") / "scheduler_config.json");
     checkpoint.prediction = checkpoint.schedulerConfig.value("prediction_type", std::string()) == "v_prediction"
                                 ? Prediction::VPrediction
                                 : Prediction::Epsilon;
-    if (fs::is_regular_file(root / "tokenizer" / "vocab.json") && fs::is_regular_file(root / "tokenizer" / "merges.txt"))
+    if (fs::is_regular_file(root / "tokenizer" / "vocab.json") &&
+        fs::is_regular_file(root / "tokenizer" / "merges.txt"))
         checkpoint.tokenizerDir = (root / "tokenizer").string();
 }
-
 
 }  // namespace
 
@@ -354,8 +360,10 @@ std::string bundledClipTokenizerDir() {
     const fs::path dir = runtime::findResource(fs::path("tokenizers") / "clip" / "vocab.json", &tried).parent_path();
     if (dir.empty() || !fs::is_regular_file(dir / "merges.txt")) {
         throw Error(ErrorKind::Internal, "The bundled CLIP tokenizer (tokenizers/clip/vocab.json and merges.txt) is "
-                                         "missing; looked in:" + tried + "\nReinstall Storybrush or set "
-                                         "STORYBRUSH_RESOURCES to its resources folder.");
+                                         "missing; looked in:" +
+                                             tried +
+                                             "\nReinstall Storybrush or set "
+                                             "STORYBRUSH_RESOURCES to its resources folder.");
     }
     return fs::weakly_canonical(dir).string();
 }

@@ -22,10 +22,10 @@ struct Checkpoint {
     Layout layout = Layout::SingleFile;
     ModelFamily family = ModelFamily::Unknown;
     Prediction prediction = Prediction::Epsilon;
-    int unetInChannels = 4;  // 4, or 9 for inpainting
+    int unetInChannels = 4;                                                    // 4, or 9 for inpainting
     nlohmann::json unetConfig, vaeConfig, textEncoderConfig, schedulerConfig;  // diffusers config.json shapes
-    std::string tokenizerDir;                                                   // folder with vocab.json + merges.txt
-    StateDict unet, vae, textEncoder;          // diffusers names (see io/state_dict.h); empty when the file lacks it
+    std::string tokenizerDir;                                                  // folder with vocab.json + merges.txt
+    StateDict unet, vae, textEncoder;  // diffusers names (see io/state_dict.h); empty when the file lacks it
     // SDXL's second text encoder (CLIPTextModelWithProjection) and its tokenizer; empty for other families.
     StateDict textEncoder2;
     nlohmann::json textEncoder2Config;
@@ -33,8 +33,8 @@ struct Checkpoint {
     std::string tokenizer2PadToken;  // "" = the tokenizer's own; SDXL single files pad with "!"
     // ref: StableDiffusionXLPipeline force_zeros_for_empty_prompt: no negative prompt means zero embeddings.
     bool zeroEmptyNegative = false;
-    std::vector<std::string> ignoredKeys;      // known training leftovers (noted by inspect)
-    std::vector<std::string> unknownKeys;      // reported by inspect
+    std::vector<std::string> ignoredKeys;  // known training leftovers (noted by inspect)
+    std::vector<std::string> unknownKeys;  // reported by inspect
 };
 
 struct OpenOptions {
@@ -44,8 +44,9 @@ struct OpenOptions {
     std::string configFrom;
 };
 
-// A diffusers folder or a single .safetensors file; "builtin" is the built-in model. Throws Error(ModelFile) naming the path and the problem
-// (missing, not a model, a component folder missing, pickle files), Error(UnsupportedModel) for the SDXL refiner.
+// A diffusers folder or a single .safetensors file; "builtin" is the built-in model. Throws Error(ModelFile) naming the
+// path and the problem (missing, not a model, a component folder missing, pickle files), Error(UnsupportedModel) for
+// the SDXL refiner.
 Checkpoint openCheckpoint(const std::string& path, const OpenOptions& options = {});
 
 std::string_view familyName(ModelFamily family);  // "sd1", "sd2", "sdxl", "builtin", "qwenimage", "unknown"

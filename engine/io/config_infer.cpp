@@ -71,7 +71,7 @@ json inferUnetConfig(const StateDict& unet, ModelFamily family, Prediction predi
         channels.push_back(shapeOf(unet, down + "resnets.0.conv1.weight")[0]);
         downTypes.push_back(hasPrefix(unet, down + "attentions.") ? "CrossAttnDownBlock2D" : "DownBlock2D");
         upTypes.push_back(hasPrefix(unet, "up_blocks." + std::to_string(i) + ".attentions.") ? "CrossAttnUpBlock2D"
-                                                                                              : "UpBlock2D");
+                                                                                             : "UpBlock2D");
     }
     config["block_out_channels"] = channels;
     config["down_block_types"] = downTypes;
@@ -176,7 +176,8 @@ json inferTextEncoderConfig(const StateDict& text, TextTower tower) {
     const std::int64_t hidden = tokens[1];
     const bool openClip = tower != TextTower::ClipL;
     json config;
-    config["architectures"] = {tower == TextTower::OpenClipWithProjection ? "CLIPTextModelWithProjection" : "CLIPTextModel"};
+    config["architectures"] = {tower == TextTower::OpenClipWithProjection ? "CLIPTextModelWithProjection"
+                                                                          : "CLIPTextModel"};
     config["model_type"] = "clip_text_model";
     config["hidden_size"] = hidden;
     config["vocab_size"] = tokens[0];
@@ -203,7 +204,7 @@ json defaultSchedulerConfig(ModelFamily family, Prediction prediction) {
     json config;
     // ref: the SD 1.5 / 2.1 / SDXL base repos' scheduler_config.json (PNDM / DDIM / Euler over the same
     // training schedule).
-    config["_class_name"] = family == ModelFamily::SDXL ? "EulerDiscreteScheduler"
+    config["_class_name"] = family == ModelFamily::SDXL  ? "EulerDiscreteScheduler"
                             : family == ModelFamily::SD2 ? "DDIMScheduler"
                                                          : "PNDMScheduler";
     config["beta_start"] = 0.00085;

@@ -19,27 +19,36 @@ struct Rename {
 // ref: renew_resnet_paths (UNet ResBlock: in_layers = GroupNorm, SiLU, Conv; out_layers = GroupNorm, SiLU,
 // Dropout, Conv; emb_layers = SiLU, Linear).
 constexpr Rename kUnetResnet[] = {
-    {"in_layers.0.", "norm1."},       {"in_layers.2.", "conv1."},          {"emb_layers.1.", "time_emb_proj."},
-    {"out_layers.0.", "norm2."},      {"out_layers.3.", "conv2."},         {"skip_connection.", "conv_shortcut."},
+    {"in_layers.0.", "norm1."},  {"in_layers.2.", "conv1."},  {"emb_layers.1.", "time_emb_proj."},
+    {"out_layers.0.", "norm2."}, {"out_layers.3.", "conv2."}, {"skip_connection.", "conv_shortcut."},
 };
 
 // ref: renew_attention_paths: the SpatialTransformer keeps its names (norm, proj_in, transformer_blocks, proj_out).
 constexpr Rename kUnetAttention[] = {
-    {"norm.", "norm."}, {"proj_in.", "proj_in."}, {"proj_out.", "proj_out."}, {"transformer_blocks.", "transformer_blocks."},
+    {"norm.", "norm."},
+    {"proj_in.", "proj_in."},
+    {"proj_out.", "proj_out."},
+    {"transformer_blocks.", "transformer_blocks."},
 };
 
 // ref: convert_ldm_unet_checkpoint, the top-level layers outside the blocks.
 constexpr Rename kUnetTop[] = {
-    {"time_embed.0.", "time_embedding.linear_1."}, {"time_embed.2.", "time_embedding.linear_2."},
-    {"input_blocks.0.0.", "conv_in."},             {"out.0.", "conv_norm_out."},
+    {"time_embed.0.", "time_embedding.linear_1."},
+    {"time_embed.2.", "time_embedding.linear_2."},
+    {"input_blocks.0.0.", "conv_in."},
+    {"out.0.", "conv_norm_out."},
     {"out.2.", "conv_out."},
     // SDXL: the added (text_time) embedding, an MLP like time_embed (ref: convert_ldm_unet_checkpoint, label_emb).
-    {"label_emb.0.0.", "add_embedding.linear_1."}, {"label_emb.0.2.", "add_embedding.linear_2."},
+    {"label_emb.0.0.", "add_embedding.linear_1."},
+    {"label_emb.0.2.", "add_embedding.linear_2."},
 };
 
 // ref: renew_vae_resnet_paths (nin_shortcut -> conv_shortcut; norm1/conv1/norm2/conv2 keep their names).
 constexpr Rename kVaeResnet[] = {
-    {"norm1.", "norm1."}, {"conv1.", "conv1."}, {"norm2.", "norm2."}, {"conv2.", "conv2."},
+    {"norm1.", "norm1."},
+    {"conv1.", "conv1."},
+    {"norm2.", "norm2."},
+    {"conv2.", "conv2."},
     {"nin_shortcut.", "conv_shortcut."},
 };
 
@@ -47,16 +56,23 @@ constexpr Rename kVaeResnet[] = {
 // 1x1 convolutions in LDM files and Linear layers in diffusers (same numbers, trailing 1x1 dropped).
 constexpr Rename kVaeAttention[] = {
     {"norm.", "group_norm."},
-    {"q.weight", "to_q.weight", Transform::SqueezeConv1x1}, {"q.bias", "to_q.bias"},
-    {"k.weight", "to_k.weight", Transform::SqueezeConv1x1}, {"k.bias", "to_k.bias"},
-    {"v.weight", "to_v.weight", Transform::SqueezeConv1x1}, {"v.bias", "to_v.bias"},
-    {"proj_out.weight", "to_out.0.weight", Transform::SqueezeConv1x1}, {"proj_out.bias", "to_out.0.bias"},
+    {"q.weight", "to_q.weight", Transform::SqueezeConv1x1},
+    {"q.bias", "to_q.bias"},
+    {"k.weight", "to_k.weight", Transform::SqueezeConv1x1},
+    {"k.bias", "to_k.bias"},
+    {"v.weight", "to_v.weight", Transform::SqueezeConv1x1},
+    {"v.bias", "to_v.bias"},
+    {"proj_out.weight", "to_out.0.weight", Transform::SqueezeConv1x1},
+    {"proj_out.bias", "to_out.0.bias"},
 };
 
 // ref: convert_ldm_vae_checkpoint, layers outside the blocks (encoder.* and decoder.* alike).
 constexpr Rename kVaeTop[] = {
-    {"conv_in.", "conv_in."}, {"conv_out.", "conv_out."}, {"norm_out.", "conv_norm_out."},
-    {"mid.block_1.", "mid_block.resnets.0."}, {"mid.block_2.", "mid_block.resnets.1."},
+    {"conv_in.", "conv_in."},
+    {"conv_out.", "conv_out."},
+    {"norm_out.", "conv_norm_out."},
+    {"mid.block_1.", "mid_block.resnets.0."},
+    {"mid.block_2.", "mid_block.resnets.1."},
 };
 
 // ref: convert_open_clip_checkpoint (textenc_conversion_lst / textenc_pattern): OpenCLIP -> CLIPTextModel.
@@ -66,15 +82,17 @@ constexpr Rename kOpenClipTop[] = {
     {"ln_final.", "text_model.final_layer_norm."},
 };
 constexpr Rename kOpenClipLayer[] = {
-    {"ln_1.", "layer_norm1."},           {"ln_2.", "layer_norm2."},
-    {"mlp.c_fc.", "mlp.fc1."},           {"mlp.c_proj.", "mlp.fc2."},
+    {"ln_1.", "layer_norm1."},
+    {"ln_2.", "layer_norm2."},
+    {"mlp.c_fc.", "mlp.fc1."},
+    {"mlp.c_proj.", "mlp.fc2."},
     {"attn.out_proj.", "self_attn.out_proj."},
 };
 
 constexpr std::string_view kUnetPrefix = "model.diffusion_model.";
 constexpr std::string_view kVaePrefix = "first_stage_model.";
 constexpr std::string_view kClipPrefix = "cond_stage_model.transformer.";  // SD 1.x: HF CLIPTextModel inside
-constexpr std::string_view kOpenClipPrefix = "cond_stage_model.model.";   // SD 2.x: OpenCLIP ViT-H text tower
+constexpr std::string_view kOpenClipPrefix = "cond_stage_model.model.";    // SD 2.x: OpenCLIP ViT-H text tower
 // SDXL (Stability's SGM layout): the conditioner's first embedder is HF CLIP-L, the second OpenCLIP ViT-bigG.
 constexpr std::string_view kSdxlClipPrefix = "conditioner.embedders.0.transformer.";
 constexpr std::string_view kSdxlOpenClipPrefix = "conditioner.embedders.1.model.";
@@ -126,7 +144,8 @@ std::vector<MappedName> mapUnet(std::string_view rest, const LdmLayout& layout) 
             return {};
         }
         if (sub == 0) return applyRenames(kUnetResnet, rest, kUnet, down + "resnets." + std::to_string(layer) + ".");
-        if (sub == 1) return applyRenames(kUnetAttention, rest, kUnet, down + "attentions." + std::to_string(layer) + ".");
+        if (sub == 1)
+            return applyRenames(kUnetAttention, rest, kUnet, down + "attentions." + std::to_string(layer) + ".");
         return {};
     }
     if (consume(rest, "middle_block.")) {
@@ -148,7 +167,8 @@ std::vector<MappedName> mapUnet(std::string_view rest, const LdmLayout& layout) 
             if (layer != layout.unetLayersPerBlock) return {};  // only the last layer of a level upsamples
             return {{kUnet, up + "upsamplers.0.conv." + std::string(rest)}};
         }
-        if (sub == 1) return applyRenames(kUnetAttention, rest, kUnet, up + "attentions." + std::to_string(layer) + ".");
+        if (sub == 1)
+            return applyRenames(kUnetAttention, rest, kUnet, up + "attentions." + std::to_string(layer) + ".");
         return {};
     }
     return {};
@@ -212,7 +232,8 @@ std::vector<MappedName> mapOpenClip(std::string_view rest, int layersKept, Compo
     return applyRenames(kOpenClipLayer, rest, kText, target);
 }
 
-// The allow-list of known leftovers, one comment each (see docs/environment.md, Fixtures: the leftovers real files carry).
+// The allow-list of known leftovers, one comment each (see docs/environment.md, Fixtures: the leftovers real files
+// carry).
 struct Leftover {
     enum Match { Exact, Prefix, Suffix, Contains } match;
     std::string_view text;

@@ -33,10 +33,9 @@ struct DTypeEntry {
 };
 
 constexpr DTypeEntry kDTypes[] = {
-    {DType::F16, "F16", 2},         {DType::BF16, "BF16", 2}, {DType::F32, "F32", 4},
-    {DType::F64, "F64", 8},         {DType::I64, "I64", 8},   {DType::I32, "I32", 4},
-    {DType::I16, "I16", 2},         {DType::I8, "I8", 1},     {DType::U8, "U8", 1},
-    {DType::Bool, "BOOL", 1},       {DType::F8_E4M3, "F8_E4M3", 1}, {DType::F8_E5M2, "F8_E5M2", 1},
+    {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2}, {DType::F32, "F32", 4},         {DType::F64, "F64", 8},
+    {DType::I64, "I64", 8}, {DType::I32, "I32", 4},   {DType::I16, "I16", 2},         {DType::I8, "I8", 1},
+    {DType::U8, "U8", 1},   {DType::Bool, "BOOL", 1}, {DType::F8_E4M3, "F8_E4M3", 1}, {DType::F8_E5M2, "F8_E5M2", 1},
 };
 
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
@@ -63,7 +62,8 @@ std::string pickleRefusal(const std::string& path, const std::string& why) {
     return "model file " + path + " " + why +
            ": pickle files can run any code hidden in them, so Storybrush never opens them. Convert it once "
            "to .safetensors with Python (torch and safetensors installed):\n  python -c \"import torch; "
-           "from safetensors.torch import save_file; sd = torch.load('" + path +
+           "from safetensors.torch import save_file; sd = torch.load('" +
+           path +
            "', map_location='cpu', weights_only=True); sd = sd.get('state_dict', sd); "
            "save_file({k: v.clone().contiguous() for k, v in sd.items() if isinstance(v, torch.Tensor)}, '" +
            path + ".safetensors')\"\nthen open the .safetensors file.";
@@ -253,7 +253,8 @@ void SafetensorsFile::Impl::checkLayout() {
     for (std::size_t i = 1; i < byOffset.size(); ++i) {
         const TensorInfo& previous = *byOffset[i - 1];
         if (byOffset[i]->dataOffset < previous.dataOffset + previous.byteSize)
-            failCorrupt(path, "tensors \"" + previous.name + "\" and \"" + byOffset[i]->name + "\" overlap in the file");
+            failCorrupt(path,
+                        "tensors \"" + previous.name + "\" and \"" + byOffset[i]->name + "\" overlap in the file");
     }
 }
 

@@ -16,13 +16,13 @@ namespace {
 
 const char* fileDtype(torch::ScalarType type) {
     switch (type) {
-        case torch::kFloat32: return "F32";
-        case torch::kFloat16: return "F16";
-        case torch::kBFloat16: return "BF16";
-        case torch::kInt64: return "I64";
-        case torch::kInt32: return "I32";
-        case torch::kUInt8: return "U8";
-        default: return nullptr;
+    case torch::kFloat32: return "F32";
+    case torch::kFloat16: return "F16";
+    case torch::kBFloat16: return "BF16";
+    case torch::kInt64: return "I64";
+    case torch::kInt32: return "I32";
+    case torch::kUInt8: return "U8";
+    default: return nullptr;
     }
 }
 
@@ -37,7 +37,9 @@ void writeSafetensors(const std::string& path, const std::vector<std::pair<std::
     std::int64_t offset = 0;
     for (const auto& [name, tensor] : tensors) {
         const char* dtype = fileDtype(tensor.scalar_type());
-        if (!dtype) throw Error(ErrorKind::InvalidRequest, "safetensors: tensor " + name + " has a dtype this writer does not store");
+        if (!dtype)
+            throw Error(ErrorKind::InvalidRequest,
+                        "safetensors: tensor " + name + " has a dtype this writer does not store");
         auto blob = tensor.detach().to(torch::kCPU).contiguous();
         const std::int64_t bytes = blob.numel() * static_cast<std::int64_t>(blob.element_size());
         header[name] = {{"dtype", dtype}, {"shape", blob.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};

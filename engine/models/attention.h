@@ -29,7 +29,8 @@ struct CrossAttentionKeys {
 
 // The context as the attention layers take it: the text tokens and, if made, their keys and values.
 struct CrossContext {
-    CrossContext(const torch::Tensor& tokensValue = {}, const CrossAttentionKeys* keysValue = nullptr)  // NOLINT: implicit
+    CrossContext(const torch::Tensor& tokensValue = {},
+                 const CrossAttentionKeys* keysValue = nullptr)  // NOLINT: implicit
         : tokens(tokensValue), keys(keysValue) {}
     torch::Tensor tokens;
     const CrossAttentionKeys* keys;
@@ -40,8 +41,8 @@ struct AttentionOptions {
     std::optional<std::int64_t> crossAttentionDim;  // none: self-attention (keys from the query input)
     std::int64_t heads = 8;
     std::int64_t headDim = 64;
-    bool bias = false;     // to_q/to_k/to_v biases
-    bool outBias = true;   // to_out.0 bias
+    bool bias = false;    // to_q/to_k/to_v biases
+    bool outBias = true;  // to_out.0 bias
     // The VAE's mid-block attention (diffusers' _from_deprecated_attn_block): a group_norm on the input,
     // a [B, C, H, W] input flattened to tokens, and the residual added back.
     std::optional<std::int64_t> groupNormGroups;

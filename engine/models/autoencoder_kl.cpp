@@ -208,8 +208,8 @@ AutoencoderKLImpl::AutoencoderKLImpl(const AutoencoderKLConfig& cfg, const torch
     encoder = register_module("encoder", VaeEncoder(cfg, options));
     decoder = register_module("decoder", VaeDecoder(cfg, options));
     if (cfg.useQuantConv) {
-        quant_conv = register_module("quant_conv",
-                                     Conv2d(2 * cfg.latentChannels, 2 * cfg.latentChannels, 1, 1, 0, options));
+        quant_conv =
+            register_module("quant_conv", Conv2d(2 * cfg.latentChannels, 2 * cfg.latentChannels, 1, 1, 0, options));
     }
     if (cfg.usePostQuantConv) {
         post_quant_conv =

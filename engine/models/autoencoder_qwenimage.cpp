@@ -41,8 +41,8 @@ QwenImageVaeConfig parse(const JsonConfig& json) {
     c.latentsMean = numbers(json, "latents_mean", {});
     c.latentsStd = numbers(json, "latents_std", {});
     if (!json.has("latents_mean") && c.zDim == 16)  // diffusers' defaults are Qwen-Image's statistics
-        c.latentsMean = {-0.7571, -0.7089, -0.9113, 0.1075, -0.1745, 0.9653, -0.1517, 1.5508,
-                         0.4134,  -0.0715, 0.5517,  -0.3632, -0.1922, -0.9497, 0.2503, -0.2921};
+        c.latentsMean = {-0.7571, -0.7089, -0.9113, 0.1075,  -0.1745, 0.9653,  -0.1517, 1.5508,
+                         0.4134,  -0.0715, 0.5517,  -0.3632, -0.1922, -0.9497, 0.2503,  -0.2921};
     if (!json.has("latents_std") && c.zDim == 16)
         c.latentsStd = {2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708, 2.6052, 2.0743,
                         3.2687, 2.1526, 2.8652, 1.5579, 1.6382, 1.1253, 2.8251, 1.9160};
@@ -170,7 +170,8 @@ AutoencoderQwenImageImpl::AutoencoderQwenImageImpl(const QwenImageVaeConfig& c, 
         }
         if (i + 1 != levels) {
             downBlocks->push_back(QwenVaeResample(
-                out, c.temporalDownsample[i] ? QwenResampleMode::Downsample3d : QwenResampleMode::Downsample2d, options));
+                out, c.temporalDownsample[i] ? QwenResampleMode::Downsample3d : QwenResampleMode::Downsample2d,
+                options));
             scale /= 2.0;
         }
     }
@@ -198,10 +199,10 @@ AutoencoderQwenImageImpl::AutoencoderQwenImageImpl(const QwenImageVaeConfig& c, 
         }
         if (i + 1 != levels) {
             const bool temporal = c.temporalDownsample[levels - 2 - i];
-            block->register_module("upsamplers",
-                                   torch::nn::ModuleList(QwenVaeResample(
-                                       out, temporal ? QwenResampleMode::Upsample3d : QwenResampleMode::Upsample2d,
-                                       options)));
+            block->register_module(
+                "upsamplers",
+                torch::nn::ModuleList(QwenVaeResample(
+                    out, temporal ? QwenResampleMode::Upsample3d : QwenResampleMode::Upsample2d, options)));
         }
         upBlocks->push_back(block);
     }
@@ -257,12 +258,9 @@ io::StateDict qwenImageVaeSingleFrame(const io::StateDict& file) {
     for (const auto& [key, tensor] : file.tensors) {
         const bool timeConv = key.find(".time_conv.") != std::string::npos;
         const bool gamma = key.size() > 6 && key.compare(key.size() - 6, 6, ".gamma") == 0;
-        if (!timeConv && tensor.dim() == 5)
-            out.tensors[key] = tensor.select(2, tensor.size(2) - 1);
-        else if (gamma && tensor.dim() >= 1)
-            out.tensors[key] = tensor.reshape({tensor.size(0), 1, 1});
-        else
-            out.tensors[key] = tensor;
+        if (!timeConv && tensor.dim() == 5) out.tensors[key] = tensor.select(2, tensor.size(2) - 1);
+        else if (gamma && tensor.dim() >= 1) out.tensors[key] = tensor.reshape({tensor.size(0), 1, 1});
+        else out.tensors[key] = tensor;
     }
     return out;
 }

@@ -48,7 +48,8 @@ struct TinyDecoder::Impl {
     }
     torch::Tensor conv(const torch::Tensor& x, const std::string& name, int padding) const {
         const auto bias = weights.find(name + ".bias");
-        return torch::conv2d(x, w(name + ".weight"), bias == weights.end() ? torch::Tensor() : bias->second, 1, padding);
+        return torch::conv2d(x, w(name + ".weight"), bias == weights.end() ? torch::Tensor() : bias->second, 1,
+                             padding);
     }
 };
 
@@ -59,8 +60,10 @@ std::string TinyDecoder::findFor(const std::string& modelPath) {
     const fs::path model = fs::u8path(modelPath);
     std::error_code error;
     const fs::path base = fs::is_directory(model, error) ? model : model.parent_path();
-    for (const fs::path& candidate : {base / "vae_approx", base / "taesd", base.parent_path() / "vae_approx", base.parent_path() / "taesd"}) {
-        if (fs::exists(candidate / "config.json", error) && fs::exists(candidate / "diffusion_pytorch_model.safetensors", error)) {
+    for (const fs::path& candidate :
+         {base / "vae_approx", base / "taesd", base.parent_path() / "vae_approx", base.parent_path() / "taesd"}) {
+        if (fs::exists(candidate / "config.json", error) &&
+            fs::exists(candidate / "diffusion_pytorch_model.safetensors", error)) {
             return candidate.u8string();
         }
     }
@@ -76,11 +79,14 @@ std::shared_ptr<TinyDecoder> TinyDecoder::load(const std::string& folderPath, co
     try {
         config = nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception& error) {
-        throw Error(ErrorKind::ModelFile, "The preview decoder's config.json in " + folderPath + " is damaged: " + error.what());
+        throw Error(ErrorKind::ModelFile,
+                    "The preview decoder's config.json in " + folderPath + " is damaged: " + error.what());
     }
-    if (config.value("_class_name", std::string()) != "AutoencoderTiny" || config.value("act_fn", std::string("relu")) != "relu" ||
+    if (config.value("_class_name", std::string()) != "AutoencoderTiny" ||
+        config.value("act_fn", std::string("relu")) != "relu" ||
         config.value("upsample_fn", std::string("nearest")) != "nearest") {
-        throw Error(ErrorKind::UnsupportedModel, "The preview decoder in " + folderPath + " is not a TAESD (AutoencoderTiny with ReLU).");
+        throw Error(ErrorKind::UnsupportedModel,
+                    "The preview decoder in " + folderPath + " is not a TAESD (AutoencoderTiny with ReLU).");
     }
     std::shared_ptr<TinyDecoder> decoder(new TinyDecoder());
     Impl& impl = *decoder->m_impl;
@@ -105,7 +111,8 @@ std::shared_ptr<TinyDecoder> TinyDecoder::makeRandom(const torch::Device& device
     torch::manual_seed(seed);
     const auto options = torch::TensorOptions().device(device).dtype(torch::kFloat32);
     const auto conv = [&](const std::string& name, std::int64_t in, std::int64_t out, bool bias) {
-        impl.weights[name + ".weight"] = (torch::randn({out, in, 3, 3}, options) / std::sqrt(9.0 * double(in))).to(dtype);
+        impl.weights[name + ".weight"] =
+            (torch::randn({out, in, 3, 3}, options) / std::sqrt(9.0 * double(in))).to(dtype);
         if (bias) impl.weights[name + ".bias"] = torch::zeros({out}, options).to(dtype);
     };
     for (std::size_t i = 0; i < impl.steps.size(); ++i) {

@@ -19,7 +19,8 @@ public:
                                              torch::ScalarType dtype = torch::kFloat32);
     // The full-size TAESD (64 channels, blocks 3-3-3-1) with random weights: the same work as the real one, for
     // `bench` on machines without the file.
-    static std::shared_ptr<TinyDecoder> makeRandom(const torch::Device& device, torch::ScalarType dtype, std::uint64_t seed);
+    static std::shared_ptr<TinyDecoder> makeRandom(const torch::Device& device, torch::ScalarType dtype,
+                                                   std::uint64_t seed);
     // Looks for one in `vae_approx/` or `taesd/` inside or beside the model; "" when there is none.
     static std::string findFor(const std::string& modelPath);
 

@@ -135,9 +135,9 @@ ClipTextModelImpl::ClipTextModelImpl(const ClipTextConfig& cfg, const torch::Ten
 
 ClipTextOutput ClipTextModelImpl::forward(const torch::Tensor& inputIdsIn, const torch::Tensor& attentionMask) {
     if (inputIdsIn.dim() != 2 || inputIdsIn.size(1) == 0 || inputIdsIn.size(1) > config.maxPositionEmbeddings) {
-        throw Error(ErrorKind::InvalidRequest, "text encoder input ids have shape " + shapeString(inputIdsIn.sizes()) +
-                                                   "; expected [B, T] with 1 <= T <= " +
-                                                   std::to_string(config.maxPositionEmbeddings));
+        throw Error(ErrorKind::InvalidRequest,
+                    "text encoder input ids have shape " + shapeString(inputIdsIn.sizes()) +
+                        "; expected [B, T] with 1 <= T <= " + std::to_string(config.maxPositionEmbeddings));
     }
     const auto device = text_model->final_layer_norm->weight.device();
     const auto inputIds = inputIdsIn.to(device, torch::kLong);

@@ -158,8 +158,8 @@ std::vector<std::int64_t> JsonConfig::perBlock(const std::string& field, std::si
     }
     auto out = integers(field, {});
     if (out.size() != blocks) {
-        fail(field, "has " + std::to_string(out.size()) + " entries, expected one per block (" +
-                        std::to_string(blocks) + ")");
+        fail(field,
+             "has " + std::to_string(out.size()) + " entries, expected one per block (" + std::to_string(blocks) + ")");
     }
     return out;
 }

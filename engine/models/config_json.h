@@ -21,7 +21,7 @@ public:
 
     const std::string& source() const { return m_source; }
     const nlohmann::json& raw() const { return m_json; }
-    bool has(const std::string& field) const;  // present and not null
+    bool has(const std::string& field) const;     // present and not null
     bool isNull(const std::string& field) const;  // present and explicitly null
 
     std::int64_t integer(const std::string& field, std::int64_t fallback) const;

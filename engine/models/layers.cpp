@@ -30,9 +30,8 @@ torch::Tensor addOverPixels(torch::Tensor y, const torch::Tensor& offset, const 
 
 }  // namespace
 
-Conv2dImpl::Conv2dImpl(std::int64_t inChannels, std::int64_t outChannels, std::int64_t kernel,
-                       std::int64_t strideValue, std::int64_t paddingValue, const torch::TensorOptions& options,
-                       bool withBias)
+Conv2dImpl::Conv2dImpl(std::int64_t inChannels, std::int64_t outChannels, std::int64_t kernel, std::int64_t strideValue,
+                       std::int64_t paddingValue, const torch::TensorOptions& options, bool withBias)
     : stride(strideValue), padding(paddingValue) {
     weight = param(*this, "weight", {outChannels, inChannels, kernel, kernel}, options);
     if (withBias) {
@@ -55,7 +54,8 @@ torch::Tensor Conv2dImpl::forwardThenAdd(const torch::Tensor& x, const torch::Te
 }
 
 torch::Tensor Conv2dImpl::convolve(const torch::Tensor& x, const torch::Tensor& withBias) {
-    if (runtime::speedLevers().pointwiseConvGemm && x.is_cuda() && pointwiseConvAsGemmServes(x, weight, stride, padding))
+    if (runtime::speedLevers().pointwiseConvGemm && x.is_cuda() &&
+        pointwiseConvAsGemmServes(x, weight, stride, padding))
         return pointwiseConvAsGemm(x, weight, withBias);
     // cuDNN's output and then PyTorch's broadcasting bias add, or our vectorised one (`fused_channel_add`).
     if (withBias.defined() && runtime::speedLevers().fusedChannelAdd && x.is_cuda()) {
@@ -109,8 +109,8 @@ GroupNormImpl::GroupNormImpl(std::int64_t groupCount, std::int64_t channels, dou
                              const torch::TensorOptions& options)
     : groups(groupCount), eps(epsValue) {
     if (groupCount <= 0 || channels % groupCount != 0) {
-        throw Error(ErrorKind::ModelFile, "GroupNorm: " + std::to_string(channels) +
-                                              " channels do not split into " + std::to_string(groupCount) +
+        throw Error(ErrorKind::ModelFile, "GroupNorm: " + std::to_string(channels) + " channels do not split into " +
+                                              std::to_string(groupCount) +
                                               " groups; check norm_num_groups and block_out_channels in the config");
     }
     weight = param(*this, "weight", {channels}, options);
@@ -130,7 +130,8 @@ torch::Tensor GroupNormImpl::normalize(const torch::Tensor& x) {
     // element, do the same maths (statistics in FP32), in NCHW and NHWC alike. Small groups (SD 1.5's UNet: at most
     // 40,960 values) stay with PyTorch's kernel, which is faster there (the `group_norm` lever, docs/performance.md).
     constexpr std::int64_t kLargeGroup = 1 << 17;
-    if (!x.is_cuda() || x.dim() != 4 || !runtime::speedLevers().spreadGroupNorm || x.numel() / (x.size(0) * groups) < kLargeGroup) {
+    if (!x.is_cuda() || x.dim() != 4 || !runtime::speedLevers().spreadGroupNorm ||
+        x.numel() / (x.size(0) * groups) < kLargeGroup) {
         return torch::group_norm(x, groups, weight, bias, eps);
     }
     const auto n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
@@ -145,12 +146,14 @@ torch::Tensor GroupNormImpl::normalize(const torch::Tensor& x) {
     }
     const double count = static_cast<double>(c / groups * h * w);
     const auto mean = grouped.sum(dims, /*keepdim=*/false, torch::kFloat32) / count;  // [n, groups]
-    const auto meanSquare = at::linalg_vector_norm(grouped, 2, dims, /*keepdim=*/false, torch::kFloat32).square() / count;
+    const auto meanSquare =
+        at::linalg_vector_norm(grouped, 2, dims, /*keepdim=*/false, torch::kFloat32).square() / count;
     const auto rstd = (meanSquare - mean.square()).clamp_min(0.0).add(eps).rsqrt();
     const auto perChannel = [&](const torch::Tensor& g) { return g.repeat_interleave(c / groups, 1); };  // [n, c]
     const auto scale = perChannel(rstd) * weight.to(torch::kFloat32);
     const auto shift = bias.to(torch::kFloat32) - perChannel(mean) * scale;
-    return torch::addcmul(shift.to(x.scalar_type()).view({n, c, 1, 1}), x, scale.to(x.scalar_type()).view({n, c, 1, 1}));
+    return torch::addcmul(shift.to(x.scalar_type()).view({n, c, 1, 1}), x,
+                          scale.to(x.scalar_type()).view({n, c, 1, 1}));
 }
 
 LayerNormImpl::LayerNormImpl(std::int64_t features, double epsValue, const torch::TensorOptions& options)
@@ -163,8 +166,7 @@ torch::Tensor LayerNormImpl::forward(const torch::Tensor& x) {
     return torch::layer_norm(x, {weight.size(0)}, weight, bias, eps);
 }
 
-RmsNormImpl::RmsNormImpl(std::int64_t features, double epsValue, const torch::TensorOptions& options)
-    : eps(epsValue) {
+RmsNormImpl::RmsNormImpl(std::int64_t features, double epsValue, const torch::TensorOptions& options) : eps(epsValue) {
     weight = param(*this, "weight", {features}, options);
 }
 
@@ -212,14 +214,10 @@ Activation parseActivation(const std::string& name, const std::string& field, co
 
 torch::Tensor activate(Activation activation, const torch::Tensor& x) {
     switch (activation) {
-    case Activation::Silu:
-        return torch::silu(x);
-    case Activation::Gelu:
-        return torch::gelu(x);  // exact (erf) form, as transformers' "gelu" and diffusers' GELU
-    case Activation::QuickGelu:
-        return x * torch::sigmoid(1.702 * x);  // ref: transformers QuickGELUActivation
-    case Activation::Relu:
-        return torch::relu(x);
+    case Activation::Silu: return torch::silu(x);
+    case Activation::Gelu: return torch::gelu(x);  // exact (erf) form, as transformers' "gelu" and diffusers' GELU
+    case Activation::QuickGelu: return x * torch::sigmoid(1.702 * x);  // ref: transformers QuickGELUActivation
+    case Activation::Relu: return torch::relu(x);
     }
     return x;
 }

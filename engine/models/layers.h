@@ -39,7 +39,8 @@ TORCH_MODULE(Conv2d);
 // A 1x1 convolution (stride 1, no padding) over a channels-last input is a GEMM over its pixels. cuDNN runs it as a
 // convolution and PyTorch then adds the bias in a separate kernel; as a GEMM (`pointwise_conv_gemm` lever) the bias
 // is part of the GEMM. The UNet's attention blocks have two such layers each.
-bool pointwiseConvAsGemmServes(const torch::Tensor& x, const torch::Tensor& weight, std::int64_t stride, std::int64_t padding);
+bool pointwiseConvAsGemmServes(const torch::Tensor& x, const torch::Tensor& weight, std::int64_t stride,
+                               std::int64_t padding);
 torch::Tensor pointwiseConvAsGemm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
 struct LinearImpl : torch::nn::Module {

@@ -36,9 +36,11 @@ std::map<std::string, std::string> kohyaNames(const LoraTargets& targets, bool s
                 names["lora_unet_" + flat] = target;
             } else if (prefix == "te") {
                 // The text encoder's keys start after "text_model_" in kohya files.
-                // kohya writes the whole module path ("lora_te_text_model_encoder_..."); some converters drop "text_model_".
+                // kohya writes the whole module path ("lora_te_text_model_encoder_..."); some converters drop
+                // "text_model_".
                 const std::string inner = flat.rfind("text_model_", 0) == 0 ? flat.substr(11) : flat;
-                for (const std::string& head : {std::string(sdxl ? "lora_te1_" : "lora_te_"), std::string("lora_te_")}) {
+                for (const std::string& head :
+                     {std::string(sdxl ? "lora_te1_" : "lora_te_"), std::string("lora_te_")}) {
                     names[head + "text_model_" + inner] = target;
                     names[head + inner] = target;
                 }
@@ -68,17 +70,22 @@ std::map<std::string, std::string> kohyaNames(const LoraTargets& targets, bool s
 // ("lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q"), or "" when it is not such a name.
 // The block is translated by the single-file name table (io/name_map); the leaf inside a resnet by its renames.
 std::string kohyaLdmToDiffusers(const std::string& module) {
-    static const std::regex blockName(R"(lora_unet_(input_blocks|output_blocks)_(\d+)_(\d+)_(.+)|lora_unet_middle_block_(\d+)_(.+))");
+    static const std::regex blockName(
+        R"(lora_unet_(input_blocks|output_blocks)_(\d+)_(\d+)_(.+)|lora_unet_middle_block_(\d+)_(.+))");
     std::smatch match;
     if (!std::regex_match(module, match, blockName)) return {};
     const std::string block = match[1].matched ? match[1].str() + "." + match[2].str() + "." + match[3].str() + "."
                                                : "middle_block." + match[5].str() + ".";
     const std::string rest = match[1].matched ? match[4].str() : match[6].str();
     // Leaves of LDM resnets and samplers (dots flattened) and a probe name that the table maps to the diffusers leaf.
-    static const std::pair<const char*, const char*> kLeaves[] = {
-        {"in_layers_0", "in_layers.0"}, {"in_layers_2", "in_layers.2"},   {"emb_layers_1", "emb_layers.1"},
-        {"out_layers_0", "out_layers.0"}, {"out_layers_3", "out_layers.3"}, {"skip_connection", "skip_connection"},
-        {"op", "op"},                   {"conv", "conv"}};
+    static const std::pair<const char*, const char*> kLeaves[] = {{"in_layers_0", "in_layers.0"},
+                                                                  {"in_layers_2", "in_layers.2"},
+                                                                  {"emb_layers_1", "emb_layers.1"},
+                                                                  {"out_layers_0", "out_layers.0"},
+                                                                  {"out_layers_3", "out_layers.3"},
+                                                                  {"skip_connection", "skip_connection"},
+                                                                  {"op", "op"},
+                                                                  {"conv", "conv"}};
     std::string probe;
     std::string tail;
     for (const auto& [flat, dotted] : kLeaves) {
@@ -96,14 +103,16 @@ std::string kohyaLdmToDiffusers(const std::string& module) {
     if (mapped.size() != 1) return {};
     std::string name = mapped.front().name;
     name = name.substr(0, name.size() - 7);  // ".weight"
-    if (!tail.empty()) name = name.substr(0, name.size() - 4) + tail;  // "...attentions.0.norm" -> "...attentions.0." + tail
+    if (!tail.empty())
+        name = name.substr(0, name.size() - 4) + tail;  // "...attentions.0.norm" -> "...attentions.0." + tail
     std::replace(name.begin(), name.end(), '.', '_');
     return "lora_unet_" + name;
 }
 
 }  // namespace
 
-LoraFile readLora(const std::string& path, const LoraTargets& targets, bool modelIsSdxl, const std::string& modelFamily) {
+LoraFile readLora(const std::string& path, const LoraTargets& targets, bool modelIsSdxl,
+                  const std::string& modelFamily) {
     const auto file = io::SafetensorsFile::open(path);
     std::map<std::string, Part> parts;
     bool sdxlNames = false;
@@ -112,9 +121,13 @@ LoraFile readLora(const std::string& path, const LoraTargets& targets, bool mode
         const std::string& key = info.name;
         std::string module;
         char role = 0;  // d(own), u(p), a(lpha)
-        for (const auto& [suffix, which] : {std::pair<const char*, char>{".lora_down.weight", 'd'}, {".lora_up.weight", 'u'},
-                                            {".lora_A.weight", 'd'}, {".lora_B.weight", 'u'}, {".lora.down.weight", 'd'},
-                                            {".lora.up.weight", 'u'}, {".alpha", 'a'}}) {
+        for (const auto& [suffix, which] : {std::pair<const char*, char>{".lora_down.weight", 'd'},
+                                            {".lora_up.weight", 'u'},
+                                            {".lora_A.weight", 'd'},
+                                            {".lora_B.weight", 'u'},
+                                            {".lora.down.weight", 'd'},
+                                            {".lora.up.weight", 'u'},
+                                            {".alpha", 'a'}}) {
             const std::string s(suffix);
             if (key.size() > s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0) {
                 module = key.substr(0, key.size() - s.size());
@@ -123,8 +136,9 @@ LoraFile readLora(const std::string& path, const LoraTargets& targets, bool mode
             }
         }
         if (!role) continue;
-        if (module.rfind("lora_te1_", 0) == 0 || module.rfind("lora_te2_", 0) == 0 || module.find("text_encoder_2") != std::string::npos ||
-            module.find("input_blocks_") != std::string::npos || module.find("transformer_blocks.1.") != std::string::npos ||
+        if (module.rfind("lora_te1_", 0) == 0 || module.rfind("lora_te2_", 0) == 0 ||
+            module.find("text_encoder_2") != std::string::npos || module.find("input_blocks_") != std::string::npos ||
+            module.find("transformer_blocks.1.") != std::string::npos ||
             module.find("transformer_blocks_1_") != std::string::npos) {
             // SD 1.x/2.x transformers are one block deep; SDXL's are 2 and 10 deep.
             sdxlNames = true;
@@ -137,13 +151,15 @@ LoraFile readLora(const std::string& path, const LoraTargets& targets, bool mode
         (role == 'd' ? part.down : role == 'u' ? part.up : part.alpha) = value;
     }
     if (parts.empty()) {
-        throw Error(ErrorKind::ModelFile, path + " is not a LoRA file: it has no lora_down/lora_up or lora_A/lora_B weights.");
+        throw Error(ErrorKind::ModelFile,
+                    path + " is not a LoRA file: it has no lora_down/lora_up or lora_A/lora_B weights.");
     }
     const bool modelIsMmdit = targets.count("transformer") > 0;
     const std::string madeFor = mmditNames ? "Qwen-Image" : sdxlNames ? "SDXL" : "SD 1.x/2.x";
     if (mmditNames != modelIsMmdit || (!mmditNames && sdxlNames != modelIsSdxl)) {
         throw Error(ErrorKind::UnsupportedModel, "The style add-on " + path + " was made for " + madeFor +
-                                                     " models, but the chosen model is " + modelFamily + ": use a LoRA made for it.");
+                                                     " models, but the chosen model is " + modelFamily +
+                                                     ": use a LoRA made for it.");
     }
     const auto names = kohyaNames(targets, modelIsSdxl);
     LoraFile lora;
@@ -172,10 +188,10 @@ LoraFile readLora(const std::string& path, const LoraTargets& targets, bool mode
         lora.deltas.push_back(std::move(delta));
     }
     if (lora.deltas.empty() || unknown.size() * 2 > parts.size()) {
-        throw Error(ErrorKind::UnsupportedModel, "The style add-on " + path + " does not fit the chosen " + modelFamily +
-                                                     " model (" + std::to_string(unknown.size()) + " of its " +
-                                                     std::to_string(parts.size()) + " layers are not in it, e.g. " +
-                                                     (unknown.empty() ? std::string() : unknown.front()) + ").");
+        throw Error(ErrorKind::UnsupportedModel,
+                    "The style add-on " + path + " does not fit the chosen " + modelFamily + " model (" +
+                        std::to_string(unknown.size()) + " of its " + std::to_string(parts.size()) +
+                        " layers are not in it, e.g. " + (unknown.empty() ? std::string() : unknown.front()) + ").");
     }
     return lora;
 }
@@ -212,8 +228,10 @@ void LoraMerger::apply(const LoraTargets& targets, const std::vector<std::pair<L
             torch::Tensor parameter = findParameter(targets, delta.target);
             if (!parameter.defined()) continue;
             if (parameter.element_size() == 1)
-                throw Error(ErrorKind::UnsupportedModel, "The style add-on " + lora.path + " cannot be merged into 8-bit "
-                                                         "(FP8) weights yet; load the model in BF16 or FP16 to use it.");
+                throw Error(ErrorKind::UnsupportedModel,
+                            "The style add-on " + lora.path +
+                                " cannot be merged into 8-bit "
+                                "(FP8) weights yet; load the model in BF16 or FP16 to use it.");
             if (!m_originals.count(delta.target)) m_originals[delta.target] = parameter.clone();
             // up @ down in float32, shaped as the weight: linear [out, in], 1x1 or kxk convolution [out, in, kh, kw].
             torch::Tensor update;
@@ -223,7 +241,8 @@ void LoraMerger::apply(const LoraTargets& targets, const std::vector<std::pair<L
                 update = torch::matmul(delta.up.flatten(1), delta.down.flatten(1));
             }
             if (update.numel() != parameter.numel()) {
-                throw Error(ErrorKind::UnsupportedModel, "The style add-on " + lora.path + " has a layer of another size than the model's " +
+                throw Error(ErrorKind::UnsupportedModel, "The style add-on " + lora.path +
+                                                             " has a layer of another size than the model's " +
                                                              delta.target + ": it was made for another model.");
             }
             update = update.reshape(parameter.sizes()) * (delta.scale * static_cast<double>(strength));

@@ -34,7 +34,8 @@ using LoraTargets = std::map<std::string, torch::nn::Module*>;
 // Reads a LoRA file and resolves every update to a parameter of `targets`. Throws Error(ModelFile) for a file
 // that is no LoRA, and Error(UnsupportedModel) naming both families when it was made for another kind of model
 // (modelFamily is what the message calls the loaded model: "SD 1.x", "SD 2.x", ...).
-LoraFile readLora(const std::string& path, const LoraTargets& targets, bool modelIsSdxl, const std::string& modelFamily);
+LoraFile readLora(const std::string& path, const LoraTargets& targets, bool modelIsSdxl,
+                  const std::string& modelFamily);
 
 // The merged state of a model: which LoRAs (path, strength) are in, and the original weights they replaced.
 class LoraMerger {

@@ -92,7 +92,9 @@ Qwen2MlpImpl::Qwen2MlpImpl(const Qwen2TextConfig& c, const torch::TensorOptions&
     down_proj = register_module("down_proj", Linear(c.intermediateSize, c.hiddenSize, options, false));
 }
 
-torch::Tensor Qwen2MlpImpl::forward(const torch::Tensor& x) { return down_proj(torch::silu(gate_proj(x)) * up_proj(x)); }
+torch::Tensor Qwen2MlpImpl::forward(const torch::Tensor& x) {
+    return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
+}
 
 Qwen2DecoderLayerImpl::Qwen2DecoderLayerImpl(const Qwen2TextConfig& c, const torch::TensorOptions& options) {
     self_attn = register_module("self_attn", Qwen2Attention(c, options));
@@ -142,9 +144,9 @@ torch::Tensor Qwen2TextModelImpl::forward(const torch::Tensor& ids, const torch:
     const auto headDim = config.headDim();
     const auto floatOptions = torch::TensorOptions().dtype(torch::kFloat32).device(device);
     const auto positions = torch::arange(tokens, floatOptions).expand({batch, tokens});  // [B, T]
-    const auto inverse = torch::pow(config.ropeTheta, -torch::arange(0, headDim, 2, floatOptions) /
-                                                          static_cast<double>(headDim));
-    const auto angles = positions.unsqueeze(-1) * inverse;      // [B, T, D/2]
+    const auto inverse =
+        torch::pow(config.ropeTheta, -torch::arange(0, headDim, 2, floatOptions) / static_cast<double>(headDim));
+    const auto angles = positions.unsqueeze(-1) * inverse;               // [B, T, D/2]
     const auto doubled = torch::cat({angles, angles}, -1).unsqueeze(1);  // [B, 1, T, D]
     const auto cos = doubled.cos().to(x.scalar_type());
     const auto sin = doubled.sin().to(x.scalar_type());
@@ -155,7 +157,8 @@ torch::Tensor Qwen2TextModelImpl::forward(const torch::Tensor& ids, const torch:
         auto* run = layer->as<Qwen2DecoderLayerImpl>();
         if (m_staging) {  // queued on the compute stream, as the Qwen-Image transformer streams its blocks
             auto staged = m_staging->named_parameters();
-            for (const auto& item : run->named_parameters()) staged[item.key()].copy_(item.value(), /*non_blocking=*/true);
+            for (const auto& item : run->named_parameters())
+                staged[item.key()].copy_(item.value(), /*non_blocking=*/true);
             run = m_staging.get();
         }
         x = run->forward(x, cos, sin, keep);
@@ -170,10 +173,8 @@ io::StateDict qwen2TextWeights(const io::StateDict& file) {
         if (key.rfind("visual.", 0) == 0 || key.rfind("model.visual.", 0) == 0 || key.rfind("lm_head.", 0) == 0)
             continue;
         static const std::string kNested = "model.language_model.";
-        if (key.rfind(kNested, 0) == 0)
-            out.tensors["model." + key.substr(kNested.size())] = tensor;
-        else
-            out.tensors[key] = tensor;
+        if (key.rfind(kNested, 0) == 0) out.tensors["model." + key.substr(kNested.size())] = tensor;
+        else out.tensors[key] = tensor;
     }
     return out;
 }

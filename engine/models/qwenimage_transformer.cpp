@@ -107,9 +107,9 @@ QwenRope qwenImageRope(const QwenImageTransformerConfig& config, std::int64_t gr
     const auto& axes = config.axesDimsRope;
     const auto rows = torch::arange(-(gridHeight - gridHeight / 2), gridHeight / 2, options);
     const auto columns = torch::arange(-(gridWidth - gridWidth / 2), gridWidth / 2, options);
-    const auto frameAngles = axisAngles(torch::zeros({1}, options), axes[0]);   // [1, a0/2]
-    const auto rowAngles = axisAngles(rows, axes[1]);                           // [H, a1/2]
-    const auto columnAngles = axisAngles(columns, axes[2]);                     // [W, a2/2]
+    const auto frameAngles = axisAngles(torch::zeros({1}, options), axes[0]);  // [1, a0/2]
+    const auto rowAngles = axisAngles(rows, axes[1]);                          // [H, a1/2]
+    const auto columnAngles = axisAngles(columns, axes[2]);                    // [W, a2/2]
     const auto image = torch::cat({frameAngles.view({1, 1, -1}).expand({gridHeight, gridWidth, -1}),
                                    rowAngles.view({gridHeight, 1, -1}).expand({gridHeight, gridWidth, -1}),
                                    columnAngles.view({1, gridWidth, -1}).expand({gridHeight, gridWidth, -1})},
@@ -117,16 +117,17 @@ QwenRope qwenImageRope(const QwenImageTransformerConfig& config, std::int64_t gr
                            .reshape({gridHeight * gridWidth, -1});
     const auto start = static_cast<double>(std::max(gridHeight / 2, gridWidth / 2));
     const auto textPositions = torch::arange(start, start + static_cast<double>(textTokens), options);
-    const auto text = torch::cat({axisAngles(textPositions, axes[0]), axisAngles(textPositions, axes[1]),
-                                  axisAngles(textPositions, axes[2])},
-                                 -1);
+    const auto text = torch::cat(
+        {axisAngles(textPositions, axes[0]), axisAngles(textPositions, axes[1]), axisAngles(textPositions, axes[2])},
+        -1);
     return {image.cos(), image.sin(), text.cos(), text.sin()};
 }
 
 torch::Tensor linearIntoStream(const Linear& layer, const torch::Tensor& x, const torch::Tensor& scale) {
     if (!scale.defined()) return torch::linear(x, layer->weightFor(x.scalar_type()), layer->bias);
     const auto s = scale.to(x.scalar_type());
-    const auto bias = layer->bias.defined() ? (layer->bias.to(torch::kFloat32) * scale).to(x.scalar_type()) : torch::Tensor();
+    const auto bias = layer->bias.defined() ? (layer->bias.to(torch::kFloat32) * scale).to(x.scalar_type())
+                                            : torch::Tensor();
     return torch::linear(x * s, layer->weightFor(x.scalar_type()), bias);
 }
 
@@ -150,12 +151,9 @@ QwenJointAttentionImpl::QwenJointAttentionImpl(std::int64_t dim, std::int64_t he
     to_add_out = register_module("to_add_out", Linear(inner, dim, options));
 }
 
-std::pair<torch::Tensor, torch::Tensor> QwenJointAttentionImpl::forward(const torch::Tensor& image,
-                                                                        const torch::Tensor& text,
-                                                                        const torch::Tensor& textMask,
-                                                                        const QwenRope& rope,
-                                                                        const torch::Tensor& imageScale,
-                                                                        const torch::Tensor& textScale) {
+std::pair<torch::Tensor, torch::Tensor>
+QwenJointAttentionImpl::forward(const torch::Tensor& image, const torch::Tensor& text, const torch::Tensor& textMask,
+                                const QwenRope& rope, const torch::Tensor& imageScale, const torch::Tensor& textScale) {
     auto heads4 = [&](const torch::Tensor& t) { return t.unflatten(-1, {heads, headDim}); };  // [B, S, H, D]
     auto imageQ = applyRope(norm_q(heads4(to_q(image))), rope.imageCos, rope.imageSin);
     auto imageK = applyRope(norm_k(heads4(to_k(image))), rope.imageCos, rope.imageSin);
@@ -166,10 +164,10 @@ std::pair<torch::Tensor, torch::Tensor> QwenJointAttentionImpl::forward(const to
     const auto v = torch::cat({heads4(add_v_proj(text)), heads4(to_v(image))}, 1).transpose(1, 2);
     torch::Tensor mask;
     if (textMask.defined()) {
-        const auto keep = torch::cat({textMask.to(torch::kBool),
-                                      torch::ones({image.size(0), image.size(1)},
-                                                  torch::TensorOptions().dtype(torch::kBool).device(image.device()))},
-                                     1);
+        const auto keep = torch::cat(
+            {textMask.to(torch::kBool), torch::ones({image.size(0), image.size(1)},
+                                                    torch::TensorOptions().dtype(torch::kBool).device(image.device()))},
+            1);
         mask = keep.view({keep.size(0), 1, 1, keep.size(1)});
     }
     const auto joint = runtime::scaledDotProductAttention(q, k, v, mask).transpose(1, 2).flatten(2);
@@ -211,16 +209,18 @@ void QwenImageTransformerBlockImpl::forward(QwenStream& image, QwenStream& text,
     const auto imageMod = imageModulation(activated).chunk(6, -1);  // shift, scale, gate for attention, then MLP
     const auto textMod = textModulation(activated).chunk(6, -1);
 
-    const auto [imageAttention, textAttention] =
-        attn->forward(modulate(layerNorm(image.hidden), imageMod[0], imageMod[1]),
-                      modulate(layerNorm(text.hidden), textMod[0], textMod[1]), textMask, rope, image.scale, text.scale);
+    const auto [imageAttention, textAttention] = attn->forward(
+        modulate(layerNorm(image.hidden), imageMod[0], imageMod[1]),
+        modulate(layerNorm(text.hidden), textMod[0], textMod[1]), textMask, rope, image.scale, text.scale);
     image.hidden = image.hidden + imageMod[2].unsqueeze(1) * imageAttention;
     text.hidden = text.hidden + textMod[2].unsqueeze(1) * textAttention;
 
-    image.hidden = image.hidden + imageMod[5].unsqueeze(1) *
-                                      img_mlp->forward(modulate(layerNorm(image.hidden), imageMod[3], imageMod[4]), image.scale);
-    text.hidden = text.hidden + textMod[5].unsqueeze(1) *
-                                    txt_mlp->forward(modulate(layerNorm(text.hidden), textMod[3], textMod[4]), text.scale);
+    image.hidden =
+        image.hidden + imageMod[5].unsqueeze(1) *
+                           img_mlp->forward(modulate(layerNorm(image.hidden), imageMod[3], imageMod[4]), image.scale);
+    text.hidden =
+        text.hidden + textMod[5].unsqueeze(1) *
+                          txt_mlp->forward(modulate(layerNorm(text.hidden), textMod[3], textMod[4]), text.scale);
     if (image.scale.defined()) {
         renewScale(image);
         renewScale(text);
@@ -235,7 +235,8 @@ QwenImageTransformer2DModelImpl::QwenImageTransformer2DModelImpl(const QwenImage
     : config(c) {
     const auto dim = c.innerDim();
     time_text_embed = register_module("time_text_embed", std::make_shared<torch::nn::Module>());
-    auto timestepEmbedder = time_text_embed->register_module("timestep_embedder", std::make_shared<torch::nn::Module>());
+    auto timestepEmbedder =
+        time_text_embed->register_module("timestep_embedder", std::make_shared<torch::nn::Module>());
     timestepLinear1 = timestepEmbedder->register_module("linear_1", Linear(256, dim, options));
     timestepLinear2 = timestepEmbedder->register_module("linear_2", Linear(dim, dim, options));
     txt_norm = register_module("txt_norm", RmsNorm(c.jointAttentionDim, kEps, options));
@@ -248,20 +249,20 @@ QwenImageTransformer2DModelImpl::QwenImageTransformer2DModelImpl(const QwenImage
     proj_out = register_module("proj_out", Linear(dim, c.patchSize * c.patchSize * c.outChannels, options));
 }
 
-torch::Tensor QwenImageTransformer2DModelImpl::forward(const torch::Tensor& imageTokens, const torch::Tensor& textStates,
-                                                       const torch::Tensor& textMask, const torch::Tensor& timestep,
-                                                       std::int64_t gridHeight, std::int64_t gridWidth) {
+torch::Tensor QwenImageTransformer2DModelImpl::forward(const torch::Tensor& imageTokens,
+                                                       const torch::Tensor& textStates, const torch::Tensor& textMask,
+                                                       const torch::Tensor& timestep, std::int64_t gridHeight,
+                                                       std::int64_t gridWidth) {
     if (imageTokens.dim() != 3 || imageTokens.size(2) != config.inChannels ||
         imageTokens.size(1) != gridHeight * gridWidth)
-        throw Error(ErrorKind::InvalidRequest, "Qwen-Image transformer: expected packed latents [B, " +
-                                                   std::to_string(gridHeight * gridWidth) + ", " +
-                                                   std::to_string(config.inChannels) + "], got " +
-                                                   shapeString(imageTokens.sizes()));
+        throw Error(ErrorKind::InvalidRequest,
+                    "Qwen-Image transformer: expected packed latents [B, " + std::to_string(gridHeight * gridWidth) +
+                        ", " + std::to_string(config.inChannels) + "], got " + shapeString(imageTokens.sizes()));
     if (textStates.dim() != 3 || textStates.size(2) != config.jointAttentionDim)
-        throw Error(ErrorKind::InvalidRequest, "Qwen-Image transformer: the text encoder gives " +
-                                                   std::to_string(textStates.size(-1)) + "-wide states, this model takes " +
-                                                   std::to_string(config.jointAttentionDim) +
-                                                   "; the text encoder and transformer come from different models");
+        throw Error(ErrorKind::InvalidRequest,
+                    "Qwen-Image transformer: the text encoder gives " + std::to_string(textStates.size(-1)) +
+                        "-wide states, this model takes " + std::to_string(config.jointAttentionDim) +
+                        "; the text encoder and transformer come from different models");
     const auto dtype = imageTokens.scalar_type();
     QwenStream image{img_in(imageTokens), {}};
     QwenStream text{txt_in(txt_norm(textStates)), {}};

@@ -31,7 +31,7 @@ struct QwenImageTransformerConfig {
     std::int64_t numLayers = 60;
     std::int64_t headDim = 128;
     std::int64_t heads = 24;
-    std::int64_t jointAttentionDim = 3584;  // the text encoder's width
+    std::int64_t jointAttentionDim = 3584;                 // the text encoder's width
     std::array<std::int64_t, 3> axesDimsRope{16, 56, 56};  // frame, height, width; sums to headDim
 
     std::int64_t innerDim() const { return heads * headDim; }

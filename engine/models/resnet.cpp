@@ -26,7 +26,8 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetOptions& options, const torch::
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Tensor& temb) {
     // Norm then activation, as one step so that SiLU can ride in the norm's kernel.
     const auto normActivated = [this](GroupNorm& norm, const torch::Tensor& input) {
-        return opts.activation == Activation::Silu ? norm->forwardThenSilu(input) : activateTemporary(opts.activation, norm(input));
+        return opts.activation == Activation::Silu ? norm->forwardThenSilu(input)
+                                                   : activateTemporary(opts.activation, norm(input));
     };
     const auto activated = normActivated(norm1, x);
     torch::Tensor h;
@@ -46,7 +47,7 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& x, const torch::Te
         h = conv1(activated);
     }
     if (scale.defined()) {
-        h = norm2(h) * (1 + scale) + shift;  // ref: ResnetBlock2D time_embedding_norm == "scale_shift"
+        h = norm2(h) * (1 + scale) + shift;         // ref: ResnetBlock2D time_embedding_norm == "scale_shift"
         h = activateTemporary(opts.activation, h);  // h: made from norm2's output
     } else {
         h = normActivated(norm2, h);
@@ -78,7 +79,7 @@ Upsample2DImpl::Upsample2DImpl(std::int64_t channels, const torch::TensorOptions
 }
 
 torch::Tensor Upsample2DImpl::forward(const torch::Tensor& x,
-                                     std::optional<std::pair<std::int64_t, std::int64_t>> size) {
+                                      std::optional<std::pair<std::int64_t, std::int64_t>> size) {
     const std::int64_t height = size ? size->first : 2 * x.size(2);
     const std::int64_t width = size ? size->second : 2 * x.size(3);
     // Nearest to an explicit size picks the same pixels as scale_factor=2 when the size is exactly double.
@@ -90,8 +91,8 @@ torch::Tensor timestepEmbedding(const torch::Tensor& timesteps, std::int64_t dim
                                 double downscaleFreqShift) {
     const auto halfDim = dim / 2;
     const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(timesteps.device());
-    auto exponent = -std::log(10000.0) * torch::arange(0, halfDim, options) /
-                    (static_cast<double>(halfDim) - downscaleFreqShift);
+    auto exponent =
+        -std::log(10000.0) * torch::arange(0, halfDim, options) / (static_cast<double>(halfDim) - downscaleFreqShift);
     auto emb = timesteps.to(torch::kFloat32).unsqueeze(1) * torch::exp(exponent).unsqueeze(0);
     emb = flipSinToCos ? torch::cat({torch::cos(emb), torch::sin(emb)}, -1)
                        : torch::cat({torch::sin(emb), torch::cos(emb)}, -1);

@@ -36,8 +36,8 @@ UNetConfig parse(const JsonConfig& json) {
     c.outChannels = json.integer("out_channels", c.outChannels);
     c.blockOutChannels = json.integers("block_out_channels", c.blockOutChannels);
     const auto blocks = c.blockOutChannels.size();
-    if (blocks == 0 || std::any_of(c.blockOutChannels.begin(), c.blockOutChannels.end(),
-                                   [](std::int64_t v) { return v <= 0; })) {
+    if (blocks == 0 ||
+        std::any_of(c.blockOutChannels.begin(), c.blockOutChannels.end(), [](std::int64_t v) { return v <= 0; })) {
         json.fail("block_out_channels", "expected a non-empty list of positive channel counts");
     }
     c.downBlockTypes = json.strings("down_block_types", c.downBlockTypes);
@@ -166,9 +166,9 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNetConfig& cfg, const 
         "time_embedding", TimestepEmbedding(channels[0], tembDim, cfg.activation, cfg.timeCondProjDim, options));
     if (cfg.textTimeEmbedding) {
         // ref: UNet2DConditionModel._set_add_embedding, addition_embed_type "text_time".
-        add_embedding = register_module(
-            "add_embedding",
-            TimestepEmbedding(cfg.projectionClassEmbeddingsInputDim, tembDim, cfg.activation, std::nullopt, options));
+        add_embedding =
+            register_module("add_embedding", TimestepEmbedding(cfg.projectionClassEmbeddingsInputDim, tembDim,
+                                                               cfg.activation, std::nullopt, options));
     }
 
     down_blocks = register_module("down_blocks", torch::nn::ModuleList());
@@ -204,8 +204,8 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNetConfig& cfg, const 
     }
 
     conv_norm_out = register_module("conv_norm_out", GroupNorm(cfg.normNumGroups, channels[0], cfg.normEps, options));
-    conv_out = register_module("conv_out", Conv2d(channels[0], cfg.outChannels, cfg.convOutKernel, 1,
-                                                  (cfg.convOutKernel - 1) / 2, options));
+    conv_out = register_module(
+        "conv_out", Conv2d(channels[0], cfg.outChannels, cfg.convOutKernel, 1, (cfg.convOutKernel - 1) / 2, options));
 }
 
 CrossAttentionKeys UNet2DConditionModelImpl::crossAttentionKeys(const torch::Tensor& context) {
@@ -215,7 +215,8 @@ CrossAttentionKeys UNet2DConditionModelImpl::crossAttentionKeys(const torch::Ten
     const auto tokens = context.to(conv_in->weight.options());
     for (const auto& module : modules(/*include_self=*/false)) {
         auto* attention = dynamic_cast<AttentionImpl*>(module.get());
-        if (attention && attention->opts.crossAttentionDim) keys.byLayer.emplace(attention, attention->keysAndValues(tokens));
+        if (attention && attention->opts.crossAttentionDim)
+            keys.byLayer.emplace(attention, attention->keysAndValues(tokens));
     }
     return keys;
 }
@@ -237,13 +238,13 @@ torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, con
     if (t.size(0) == 1) {
         t = t.expand({batch});  // ref: "timesteps = timesteps.expand(sample.shape[0])"
     } else if (t.size(0) != batch) {
-        throw Error(ErrorKind::InvalidRequest, "UNet got " + std::to_string(t.size(0)) + " timesteps for a batch of " +
-                                                   std::to_string(batch));
+        throw Error(ErrorKind::InvalidRequest,
+                    "UNet got " + std::to_string(t.size(0)) + " timesteps for a batch of " + std::to_string(batch));
     }
     const auto dtype = sample.scalar_type();
     auto tEmb = timestepEmbedding(t, config.blockOutChannels[0], config.flipSinToCos, config.freqShift).to(dtype);
-    auto emb = time_embedding(tEmb, extra.timestepCond.defined() ? extra.timestepCond.to(sample.options())
-                                                                 : torch::Tensor());
+    auto emb =
+        time_embedding(tEmb, extra.timestepCond.defined() ? extra.timestepCond.to(sample.options()) : torch::Tensor());
     if (add_embedding) {
         if (!extra.textEmbeds.defined() || !extra.timeIds.defined()) {
             throw Error(ErrorKind::InvalidRequest, "this UNet (SDXL) needs the pooled text embedding and time ids");

@@ -32,7 +32,7 @@ struct UNetConfig {
                                             "DownBlock2D"};
     std::vector<std::string> upBlockTypes{"UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D",
                                           "CrossAttnUpBlock2D"};
-    bool hasMidBlock = true;  // mid_block_type "UNetMidBlock2DCrossAttn" (null: none)
+    bool hasMidBlock = true;                              // mid_block_type "UNetMidBlock2DCrossAttn" (null: none)
     std::vector<std::int64_t> layersPerBlock;             // default 2 per block
     std::vector<std::int64_t> transformerLayersPerBlock;  // default 1 per block
     // Heads per block. diffusers reads `num_attention_heads or attention_head_dim`: the field called

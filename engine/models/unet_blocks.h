@@ -29,7 +29,7 @@ struct UNetBlockOptions {
     bool hasAttention = false;
     std::int64_t heads = 8;
     std::int64_t crossAttentionDim = 768;
-    std::int64_t transformerLayers = 1;  // per resnet; diffusers allows a list, one per layer
+    std::int64_t transformerLayers = 1;                   // per resnet; diffusers allows a list, one per layer
     std::vector<std::int64_t> transformerLayersPerLayer;  // empty: transformerLayers for every layer
     bool useLinearProjection = false;
     bool onlyCrossAttention = false;

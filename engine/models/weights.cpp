@@ -49,7 +49,8 @@ namespace {
 
 // Tensor by tensor, just before its copy: a whole file populated at once could outgrow main memory.
 void populateIfOnCpu(const torch::Tensor& source) {
-    if (runtime::speedLevers().populatePages && source.device().is_cpu()) io::populateForReading(source.data_ptr(), source.nbytes());
+    if (runtime::speedLevers().populatePages && source.device().is_cpu())
+        io::populateForReading(source.data_ptr(), source.nbytes());
 }
 
 using WeightCopies = std::vector<std::pair<torch::Tensor, const torch::Tensor*>>;

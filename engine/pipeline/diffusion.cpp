@@ -32,9 +32,11 @@ UNetContext unetContext(StableDiffusionModel& model, const TextConditioning& con
         // ref: StableDiffusionXLPipeline._get_add_time_ids: original size, crop top-left, target size; the
         // pipeline's defaults are the drawing size for both and no crop, on both sides of the guidance.
         const double height = double(latentHeight * 8), width = double(latentWidth * 8);
-        const auto timeIds =
-            torch::tensor({height, width, 0.0, 0.0, height, width}, torch::kFloat32).view({1, 6}).to(model.target.device);
-        out.added.textEmbeds = guided ? torch::cat({conditioning.uncondPooled, conditioning.pooled}, 0) : conditioning.pooled;
+        const auto timeIds = torch::tensor({height, width, 0.0, 0.0, height, width}, torch::kFloat32)
+                                 .view({1, 6})
+                                 .to(model.target.device);
+        out.added.textEmbeds = guided ? torch::cat({conditioning.uncondPooled, conditioning.pooled}, 0)
+                                      : conditioning.pooled;
         out.added.timeIds = timeIds.expand({guided ? 2 : 1, 6});
     }
     if (runtime::speedLevers().crossAttentionKeys) out.keys = model.unet->crossAttentionKeys(out.context);
@@ -44,8 +46,8 @@ UNetContext unetContext(StableDiffusionModel& model, const TextConditioning& con
 }  // namespace
 
 torch::Tensor denoise(StableDiffusionModel& model, sampling::Scheduler& scheduler, torch::Tensor latents,
-                      const TextConditioning& conditioning, double cfgScale, int startIndex,
-                      const StepCallback& onStep, bool* stopped, const LatentInpaint* inpaint) {
+                      const TextConditioning& conditioning, double cfgScale, int startIndex, const StepCallback& onStep,
+                      bool* stopped, const LatentInpaint* inpaint) {
     const auto device = model.target.device;
     const auto dtype = model.target.dtype;
     const bool guided = conditioning.uncond.defined();
@@ -62,7 +64,8 @@ torch::Tensor denoise(StableDiffusionModel& model, sampling::Scheduler& schedule
         const auto batch = guided ? torch::cat({input, input}, 0) : input;
         const auto timestep = torch::full({batch.size(0)}, scheduler.timesteps()[static_cast<std::size_t>(i)],
                                           torch::TensorOptions().dtype(torch::kFloat32).device(device));
-        auto output = model.unetRunner->forward(model.unet, batch, timestep, shared.context, shared.added, shared.keysOrNull());
+        auto output =
+            model.unetRunner->forward(model.unet, batch, timestep, shared.context, shared.added, shared.keysOrNull());
         if (guided) {
             const auto halves = output.chunk(2, 0);
             output = sampling::applyCfg(halves[0].to(torch::kFloat32), halves[1].to(torch::kFloat32), cfgScale);
@@ -70,7 +73,8 @@ torch::Tensor denoise(StableDiffusionModel& model, sampling::Scheduler& schedule
         latents = scheduler.step(output, i, latents);
         if (blends) {
             const bool last = i + 1 == scheduler.numSteps();
-            const torch::Tensor kept = last ? inpaint->imageLatents : scheduler.addNoise(inpaint->imageLatents, inpaint->noise, i + 1);
+            const torch::Tensor kept = last ? inpaint->imageLatents
+                                            : scheduler.addNoise(inpaint->imageLatents, inpaint->noise, i + 1);
             const double freedShare = 1.0 - double(i - startIndex + 1) / total;
             const torch::Tensor repaint = (inpaint->blendMask > freedShare).to(torch::kFloat32);
             latents = (1 - repaint) * kept + repaint * latents;
@@ -83,7 +87,8 @@ torch::Tensor denoise(StableDiffusionModel& model, sampling::Scheduler& schedule
     return latents;
 }
 
-double timeUNetCalls(StableDiffusionModel& model, const TextConditioning& conditioning, int width, int height, int calls) {
+double timeUNetCalls(StableDiffusionModel& model, const TextConditioning& conditioning, int width, int height,
+                     int calls) {
     const auto device = model.target.device;
     const auto shared = unetContext(model, conditioning, height / 8, width / 8);
     const auto batch = shared.context.size(0);
@@ -91,7 +96,8 @@ double timeUNetCalls(StableDiffusionModel& model, const TextConditioning& condit
     const auto sample = torch::randn({batch, model.unet->config.inChannels, height / 8, width / 8}, options);
     const auto timestep = torch::full({batch}, 500.0, torch::TensorOptions().dtype(torch::kFloat32).device(device));
     const auto call = [&] {
-        return model.unetRunner->forward(model.unet, sample, timestep, shared.context, shared.added, shared.keysOrNull());
+        return model.unetRunner->forward(model.unet, sample, timestep, shared.context, shared.added,
+                                         shared.keysOrNull());
     };
     call();  // captured here unless it already was
     runtime::synchronize(device);
@@ -108,9 +114,11 @@ torch::Tensor decodeLatents(StableDiffusionModel& model, const torch::Tensor& la
     return model.vae->decode(z).to(torch::kFloat32);
 }
 
-torch::Tensor encodeImageLatents(StableDiffusionModel& model, const torch::Tensor& image, sampling::NoiseSource& generator) {
+torch::Tensor encodeImageLatents(StableDiffusionModel& model, const torch::Tensor& image,
+                                 sampling::NoiseSource& generator) {
     const auto distribution = model.vae->encode(image.to(model.vaeTarget.device, model.vaeTarget.dtype));
-    const auto noise = generator.next(distribution.mean.sizes()).to(distribution.mean.device(), distribution.mean.dtype());
+    const auto noise =
+        generator.next(distribution.mean.sizes()).to(distribution.mean.device(), distribution.mean.dtype());
     auto latents = distribution.mean + distribution.std * noise;
     if (model.vae->config.shiftFactor) latents = latents - *model.vae->config.shiftFactor;
     return (latents * model.vae->config.scalingFactor).to(torch::kFloat32);
@@ -146,7 +154,8 @@ torch::Tensor maskToTensor(const Image& mask) {
     if (!mask.isConsistent() || mask.channels != 1) {
         throw Error(ErrorKind::InvalidRequest, "The mask must be a complete one-channel (grey) picture.");
     }
-    auto pixels = torch::from_blob(const_cast<std::uint8_t*>(mask.pixels.data()), {1, 1, mask.height, mask.width}, torch::kUInt8);
+    auto pixels =
+        torch::from_blob(const_cast<std::uint8_t*>(mask.pixels.data()), {1, 1, mask.height, mask.width}, torch::kUInt8);
     return (pixels.to(torch::kFloat32) / 255.0).contiguous();
 }
 

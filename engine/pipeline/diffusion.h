@@ -31,20 +31,22 @@ struct LatentInpaint {
 // one batched UNet call on [uncond, cond], then uncond + cfg * (cond - uncond)). Returns float32 latents;
 // stopped early, it returns the latents reached so far and sets *stopped.
 torch::Tensor denoise(StableDiffusionModel& model, sampling::Scheduler& scheduler, torch::Tensor latents,
-                      const TextConditioning& conditioning, double cfgScale, int startIndex,
-                      const StepCallback& onStep, bool* stopped = nullptr, const LatentInpaint* inpaint = nullptr);
+                      const TextConditioning& conditioning, double cfgScale, int startIndex, const StepCallback& onStep,
+                      bool* stopped = nullptr, const LatentInpaint* inpaint = nullptr);
 
 // The UNet alone as the denoise loop calls it, `calls` times back to back (one picture's context, a width x height
 // picture, a mid-schedule timestep), after one call that captures its CUDA graph: milliseconds a call. What a
 // step costs without the sampler's own arithmetic and without waiting for each step to finish.
-double timeUNetCalls(StableDiffusionModel& model, const TextConditioning& conditioning, int width, int height, int calls);
+double timeUNetCalls(StableDiffusionModel& model, const TextConditioning& conditioning, int width, int height,
+                     int calls);
 
 // The VAE decoder on scaled latents: decode(latents / scaling_factor), float32 [B, 3, H, W] about [-1, 1].
 torch::Tensor decodeLatents(StableDiffusionModel& model, const torch::Tensor& latents);
 
 // Image-to-image start latents: (mean + std * noise) * scaling_factor, the noise drawn from `generator`
 // (ref: DiagonalGaussianDistribution.sample(generator) in StableDiffusionImg2ImgPipeline.prepare_latents).
-torch::Tensor encodeImageLatents(StableDiffusionModel& model, const torch::Tensor& image, sampling::NoiseSource& generator);
+torch::Tensor encodeImageLatents(StableDiffusionModel& model, const torch::Tensor& image,
+                                 sampling::NoiseSource& generator);
 
 // [1, 3, H, W] in [-1, 1] <-> 8-bit RGB (ref: VaeImageProcessor: (x / 2 + 0.5).clamp(0, 1), * 255, round).
 Image tensorToImage(const torch::Tensor& image);

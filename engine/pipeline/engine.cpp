@@ -27,8 +27,10 @@ struct Engine::Impl {
     }
 
     // The model stays loaded while requests ask for the same file, device, precision and VAE.
-    pipeline::LoadedModel& load(const std::string& path, const runtime::ComputeTarget& target, const std::string& vaePath) {
-        const std::string key = path + "|" + target.device.str() + "|" + runtime::dtypeName(target.dtype) + "|" + vaePath;
+    pipeline::LoadedModel& load(const std::string& path, const runtime::ComputeTarget& target,
+                                const std::string& vaePath) {
+        const std::string key =
+            path + "|" + target.device.str() + "|" + runtime::dtypeName(target.dtype) + "|" + vaePath;
         if (!model || key != modelKey) {
             model.reset();  // free the old networks before the new ones take memory
             loras = {};
@@ -84,7 +86,8 @@ struct Engine::Impl {
             GeneratedImage generated;
             generated.image = pipeline::finishPicture(plan, std::move(picture.image), asked.maskOptions.colorMatch);
             generated.seed = seed;
-            generated.parameters = parametersText(recorded, seed, generated.image.width, generated.image.height, loaded.name);
+            generated.parameters =
+                parametersText(recorded, seed, generated.image.width, generated.image.height, loaded.name);
             if (asked.safetyCheck) {
                 // Every final picture is judged before anyone sees it; a held-back one never leaves the engine.
                 generated.verdict = judge.judge(generated.image, target.device);

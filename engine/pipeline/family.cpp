@@ -22,7 +22,8 @@ void LoadedModel::replaceVae(const std::string& vaePath) {
 
 std::string Family::samplerLabel(Sampler asked) const { return std::string(samplerName(asked)); }
 
-Family::Probe::Probe(std::string path, io::OpenOptions options) : m_path(std::move(path)), m_options(std::move(options)) {}
+Family::Probe::Probe(std::string path, io::OpenOptions options)
+    : m_path(std::move(path)), m_options(std::move(options)) {}
 
 io::Checkpoint& Family::Probe::checkpoint() {
     if (!m_checkpoint) m_checkpoint = io::openCheckpoint(m_path, m_options);
@@ -45,8 +46,9 @@ const Family& detectFamily(Family::Probe& probe) {
         if (family->id() == "builtin") continue;
         known += (known.empty() ? "" : ", ") + std::string(family->displayName());
     }
-    throw Error(ErrorKind::UnsupportedModel,
-                "The model " + probe.path() + " is of a kind Storybrush does not know; it draws with " + known + " models.");
+    throw Error(ErrorKind::UnsupportedModel, "The model " + probe.path() +
+                                                 " is of a kind Storybrush does not know; it draws with " + known +
+                                                 " models.");
 }
 
 ModelSummary checkModel(const std::string& path) {

@@ -46,7 +46,7 @@ struct PictureOverrides {
 struct Picture {
     torch::Tensor latents;  // the sampler's final latents, float32
     Image image;
-    bool stopped = false;   // the step callback asked to stop; latents/image are empty then
+    bool stopped = false;  // the step callback asked to stop; latents/image are empty then
 };
 
 // Where the weights of a model too big for the card live: TextEncoder keeps the text encoder in main memory and

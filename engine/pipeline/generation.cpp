@@ -12,8 +12,9 @@ namespace {
 // ref: prepare_mask_latents: F.interpolate(mask, size=latent size), nearest.
 torch::Tensor latentMask(const torch::Tensor& mask, int height, int width) {
     namespace F = torch::nn::functional;
-    return F::interpolate(mask.to(torch::kFloat32),
-                          F::InterpolateFuncOptions().size(std::vector<std::int64_t>{height / 8, width / 8}).mode(torch::kNearest));
+    return F::interpolate(
+        mask.to(torch::kFloat32),
+        F::InterpolateFuncOptions().size(std::vector<std::int64_t>{height / 8, width / 8}).mode(torch::kNearest));
 }
 
 void checkInputs(const PictureInputs& inputs, int width, int height) {
@@ -24,7 +25,8 @@ void checkInputs(const PictureInputs& inputs, int width, int height) {
         throw Error(ErrorKind::Internal, "drawPicture: the starting picture must be [1, 3, height, width]");
     }
     if (inputs.mask.defined() && (!inputs.image.defined() || !fits(inputs.mask, 1))) {
-        throw Error(ErrorKind::Internal, "drawPicture: a mask needs a starting picture and must be [1, 1, height, width]");
+        throw Error(ErrorKind::Internal,
+                    "drawPicture: a mask needs a starting picture and must be [1, 1, height, width]");
     }
 }
 
@@ -61,8 +63,8 @@ Picture drawStableDiffusion(StableDiffusionModel& model, PromptCache& prompts, c
     int startIndex = 0;
     Picture picture;
     if (mask.defined()) {
-        const auto start = sampling::img2imgStart(request.steps, sampling::strengthFromFloat(request.strength),
-                                                  scheduler->numSteps());
+        const auto start =
+            sampling::img2imgStart(request.steps, sampling::strengthFromFloat(request.strength), scheduler->numSteps());
         startIndex = start.startIndex;
         const bool fromNoise = request.strength >= 1.0f;  // ref: is_strength_max
         LatentInpaint inpaint;
@@ -101,8 +103,8 @@ Picture drawStableDiffusion(StableDiffusionModel& model, PromptCache& prompts, c
         } else {
             latents = startNoise() * scheduler->initNoiseSigma();
         }
-        picture.latents = denoise(model, *scheduler, latents, conditioning, request.cfgScale, startIndex, onStep,
-                                  &picture.stopped);
+        picture.latents =
+            denoise(model, *scheduler, latents, conditioning, request.cfgScale, startIndex, onStep, &picture.stopped);
     }
     if (picture.stopped) return picture;
     picture.image = tensorToImage(decodeLatents(model, picture.latents));

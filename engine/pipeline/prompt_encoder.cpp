@@ -40,8 +40,9 @@ EncodedSide encodeSide(StableDiffusionModel& model, const std::string& prompt, i
     EncodedSide side;
     if (!model.textEncoder2) {
         for (const auto& chunk : encoded.chunks)
-            side.chunks.push_back(applyWeights(model.textEncoder->promptEmbeddings(idTensor(chunk, device), std::max(0, clipSkip - 1)),
-                                               chunk.weights));
+            side.chunks.push_back(
+                applyWeights(model.textEncoder->promptEmbeddings(idTensor(chunk, device), std::max(0, clipSkip - 1)),
+                             chunk.weights));
         return side;
     }
     // ref: StableDiffusionXLPipeline.encode_prompt: each encoder's hidden_states[-(clip_skip + 2)] (no final
@@ -51,7 +52,8 @@ EncodedSide encodeSide(StableDiffusionModel& model, const std::string& prompt, i
     const auto layerFromEnd = static_cast<std::size_t>(2 + std::max(0, clipSkip - 1));
     const auto hidden = [&](const models::ClipTextOutput& out) {
         if (layerFromEnd > out.hiddenStates.size())
-            throw Error(ErrorKind::InvalidRequest, "clip skip " + std::to_string(clipSkip) + " is more than the text encoder's layers");
+            throw Error(ErrorKind::InvalidRequest,
+                        "clip skip " + std::to_string(clipSkip) + " is more than the text encoder's layers");
         return out.hiddenStates[out.hiddenStates.size() - layerFromEnd];
     };
     for (std::size_t i = 0; i < encoded.chunks.size(); ++i) {

@@ -27,8 +27,8 @@ TextConditioning encodePrompts(StableDiffusionModel& model, const std::string& p
 // Remembers the last prompt pair of one model, so "draw again" skips the text encoder.
 class PromptCache {
 public:
-    TextConditioning get(StableDiffusionModel& model, const std::string& prompt, const std::string& negative, int clipSkip,
-                         bool withUncond);
+    TextConditioning get(StableDiffusionModel& model, const std::string& prompt, const std::string& negative,
+                         int clipSkip, bool withUncond);
 
 private:
     const StableDiffusionModel* m_model = nullptr;

@@ -70,7 +70,8 @@ struct PictureFilter::Impl {
 
 PictureFilter::PictureFilter(DevicePreference device) : m_impl(std::make_unique<Impl>()) {
     const std::string model = safety::PictureClassifier::defaultPath();
-    if (model.empty()) throw Error(ErrorKind::ModelFile, "The picture filter is missing (resources/safety/classifier).");
+    if (model.empty())
+        throw Error(ErrorKind::ModelFile, "The picture filter is missing (resources/safety/classifier).");
     m_impl->classifier = safety::PictureClassifier::load(model, runtime::chooseTarget(device, Precision::Auto).device);
 }
 PictureFilter::~PictureFilter() = default;
@@ -84,7 +85,8 @@ struct TokenCounter::Impl {
     text::ClipTokenizer tokenizer;
 };
 
-TokenCounter::TokenCounter() : m_impl(std::make_shared<const Impl>(Impl{text::ClipTokenizer(io::bundledClipTokenizerDir())})) {}
+TokenCounter::TokenCounter()
+    : m_impl(std::make_shared<const Impl>(Impl{text::ClipTokenizer(io::bundledClipTokenizerDir())})) {}
 TokenCounter::~TokenCounter() = default;
 
 TokenCount TokenCounter::count(const std::string& prompt) const {

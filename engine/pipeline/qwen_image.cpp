@@ -101,7 +101,8 @@ std::optional<fs::path> companionFolder(const fs::path& file) {
         if (isQwenImageFolder(level.u8string())) return level;
         std::vector<fs::path> candidates;
         for (const auto& entry : fs::directory_iterator(level, ec))
-            if (entry.is_directory(ec) && isQwenImageFolder(entry.path().u8string())) candidates.push_back(entry.path());
+            if (entry.is_directory(ec) && isQwenImageFolder(entry.path().u8string()))
+                candidates.push_back(entry.path());
         std::sort(candidates.begin(), candidates.end());
         if (!candidates.empty()) return candidates.front();
         if (level == level.parent_path()) break;
@@ -127,7 +128,8 @@ models::QwenImageTransformerConfig inferTransformerConfig(const io::StateDict& w
     c.heads = imageIn[0] / c.headDim;
     c.outChannels = shape("proj_out.weight")[0] / (c.patchSize * c.patchSize);
     c.numLayers = 0;
-    while (weights.tensors.count("transformer_blocks." + std::to_string(c.numLayers) + ".img_mod.1.weight")) ++c.numLayers;
+    while (weights.tensors.count("transformer_blocks." + std::to_string(c.numLayers) + ".img_mod.1.weight"))
+        ++c.numLayers;
     std::error_code ec;
     const fs::path companionConfig = companion / "transformer" / "config.json";
     if (fs::is_regular_file(companionConfig, ec)) {
@@ -139,7 +141,8 @@ models::QwenImageTransformerConfig inferTransformerConfig(const io::StateDict& w
     }
     if (c.headDim != 128)
         throw Error(ErrorKind::UnsupportedModel, "The Qwen-Image transformer " + weights.source + " has heads " +
-                                                     std::to_string(c.headDim) + " wide; only Qwen-Image's own 128 "
+                                                     std::to_string(c.headDim) +
+                                                     " wide; only Qwen-Image's own 128 "
                                                      "can be read from a lone file. Use the diffusers folder.");
     return c;
 }
@@ -161,9 +164,10 @@ QwenSource openSource(const std::string& path) {
         const auto folder = companionFolder(given);
         if (!folder)
             throw Error(ErrorKind::ModelFile,
-                        "The file " + path + " is a Qwen-Image transformer on its own. It needs the rest of the model "
-                        "(tokenizer, text encoder, VAE): put the Qwen-Image diffusers folder beside it, or choose "
-                        "that folder instead.");
+                        "The file " + path +
+                            " is a Qwen-Image transformer on its own. It needs the rest of the model "
+                            "(tokenizer, text encoder, VAE): put the Qwen-Image diffusers folder beside it, or choose "
+                            "that folder instead.");
         source.folder = *folder;
         io::StateDict file;
         file.source = path;
@@ -194,8 +198,8 @@ QwenSource openSource(const std::string& path) {
                                               ": they come from different models.");
     const auto& t = source.transformerConfig;
     if (t.outChannels != source.vaeConfig.zDim || t.inChannels != source.vaeConfig.zDim * t.patchSize * t.patchSize)
-        throw Error(ErrorKind::ModelFile, "The Qwen-Image model " + path +
-                                              " has a transformer and a VAE with different latent channels.");
+        throw Error(ErrorKind::ModelFile,
+                    "The Qwen-Image model " + path + " has a transformer and a VAE with different latent channels.");
     return source;
 }
 
@@ -213,7 +217,8 @@ int checkQwenImage(const std::string& path) {
     text::QwenTokenizer tokenizer((source.folder / "tokenizer").u8string());
     const auto meta = torch::TensorOptions().device(torch::Device(torch::kMeta)).dtype(torch::kBFloat16);
     models::Qwen2TextModel text(source.textConfig, meta);
-    models::checkStrict(*text, models::qwen2TextWeights(readFolderWeights(source.folder / "text_encoder", "text encoder")));
+    models::checkStrict(*text,
+                        models::qwen2TextWeights(readFolderWeights(source.folder / "text_encoder", "text encoder")));
     models::QwenImageTransformer2DModel transformer(source.transformerConfig, meta);
     models::checkStrict(*transformer, source.transformerWeights);
     models::AutoencoderQwenImage vae(source.vaeConfig, meta);
@@ -233,15 +238,11 @@ void placeQwenParts(QwenImageParts& parts, Offload offload, bool fp8Blocks) {
     const auto device = parts.target.device;
     parts.offload = offload;
     if (fp8Blocks) parts.transformer->storeBlockWeightsAsFloat8(device);
-    if (offload == Offload::Blocks)
-        parts.transformer->streamBlocksFrom(device);
-    else
-        parts.transformer->moveTo(device);
+    if (offload == Offload::Blocks) parts.transformer->streamBlocksFrom(device);
+    else parts.transformer->moveTo(device);
     parts.vae->to(device);
-    if (offload == Offload::None)
-        parts.textEncoder->to(device);
-    else
-        parts.textEncoder->streamLayersTo(parts.textTarget.device);
+    if (offload == Offload::None) parts.textEncoder->to(device);
+    else parts.textEncoder->streamLayersTo(parts.textTarget.device);
 }
 
 namespace {
@@ -265,9 +266,10 @@ std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, cons
     parts->tokenizer = std::make_unique<text::QwenTokenizer>((dir / "tokenizer").u8string());
     const fs::path schedulerConfig = dir / "scheduler" / "scheduler_config.json";
     std::error_code ec;
-    const fs::path schedulerFile =
-        fs::is_regular_file(schedulerConfig, ec) ? schedulerConfig : dir / "scheduler_config.json";
-    if (fs::is_regular_file(schedulerFile, ec)) parts->scheduler = sampling::FlowMatchConfig::fromFile(schedulerFile.u8string());
+    const fs::path schedulerFile = fs::is_regular_file(schedulerConfig, ec) ? schedulerConfig
+                                                                            : dir / "scheduler_config.json";
+    if (fs::is_regular_file(schedulerFile, ec))
+        parts->scheduler = sampling::FlowMatchConfig::fromFile(schedulerFile.u8string());
     const auto textWeights = models::qwen2TextWeights(readFolderWeights(dir / "text_encoder", "text encoder"));
     const auto vaeWeights = readFolderWeights(dir / "vae", "VAE");
     Offload offload = options.offload.value_or(Offload::None);
@@ -281,9 +283,9 @@ std::unique_ptr<QwenImageParts> loadQwenImageParts(const std::string& path, cons
     // What will not stay on the card, or must pass through FP8 first, is loaded into main memory.
     const bool stageInMemory = offload != Offload::None || options.fp8Weights;
     const runtime::ComputeTarget host{torch::kCPU, target.dtype};
-    parts->textEncoder = models::loadQwen2TextModel(source.textConfig, textWeights,
-                                                    stageInMemory ? runtime::ComputeTarget{torch::kCPU, parts->textTarget.dtype}
-                                                                  : parts->textTarget);
+    parts->textEncoder = models::loadQwen2TextModel(
+        source.textConfig, textWeights,
+        stageInMemory ? runtime::ComputeTarget{torch::kCPU, parts->textTarget.dtype} : parts->textTarget);
     parts->transformer = models::loadQwenImageTransformer(source.transformerConfig, source.transformerWeights,
                                                           stageInMemory ? host : target);
     parts->vae = models::loadQwenImageVae(source.vaeConfig, vaeWeights, parts->vaeTarget);
@@ -349,8 +351,9 @@ torch::Tensor denoiseQwen(QwenImageParts& parts, const sampling::FlowMatchSchedu
         const auto input = latents.to(dtype);
         torch::Tensor velocity, unconditional;
         if (pair.text.defined()) {
-            const auto both = parts.transformer->forward(torch::cat({input, input}), pair.text, pair.mask,
-                                                         torch::cat({t, t}), gridHeight, gridWidth)
+            const auto both = parts.transformer
+                                  ->forward(torch::cat({input, input}), pair.text, pair.mask, torch::cat({t, t}),
+                                            gridHeight, gridWidth)
                                   .to(torch::kFloat32);
             velocity = both.slice(0, 0, 1);
             unconditional = both.slice(0, 1, 2);
@@ -424,7 +427,8 @@ Picture drawQwenPicture(QwenImageParts& parts, const GenerationRequest& request,
     torch::Tensor latents = startNoise;
     std::optional<QwenLatentBlend> blend;
     if (inputs.image.defined()) {
-        const auto picture = torch::upsample_bilinear2d(inputs.image, {latentHeight * factor, latentWidth * factor}, false);
+        const auto picture =
+            torch::upsample_bilinear2d(inputs.image, {latentHeight * factor, latentWidth * factor}, false);
         const auto clean = models::packQwenLatents(
             parts.vae->encode(picture.to(parts.vaeTarget.device, parts.vaeTarget.dtype)).to(device, torch::kFloat32));
         startIndex = sampling::img2imgStart(request.steps, sampling::strengthFromFloat(request.strength), request.steps)

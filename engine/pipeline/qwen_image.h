@@ -17,8 +17,8 @@
 
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace storybrush::pipeline {

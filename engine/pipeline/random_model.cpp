@@ -24,30 +24,49 @@ using nlohmann::json;
 
 // ref: stabilityai/stable-diffusion-xl-base-1.0 unet/config.json.
 json sdxlUnetConfig() {
-    return {{"in_channels", 4}, {"out_channels", 4}, {"sample_size", 128},
-            {"block_out_channels", {320, 640, 1280}}, {"layers_per_block", 2},
+    return {{"in_channels", 4},
+            {"out_channels", 4},
+            {"sample_size", 128},
+            {"block_out_channels", {320, 640, 1280}},
+            {"layers_per_block", 2},
             {"down_block_types", {"DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"}},
             {"up_block_types", {"CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"}},
-            {"transformer_layers_per_block", {1, 2, 10}}, {"attention_head_dim", {5, 10, 20}},
-            {"cross_attention_dim", 2048}, {"use_linear_projection", true}, {"norm_num_groups", 32},
-            {"addition_embed_type", "text_time"}, {"addition_time_embed_dim", 256},
+            {"transformer_layers_per_block", {1, 2, 10}},
+            {"attention_head_dim", {5, 10, 20}},
+            {"cross_attention_dim", 2048},
+            {"use_linear_projection", true},
+            {"norm_num_groups", 32},
+            {"addition_embed_type", "text_time"},
+            {"addition_time_embed_dim", 256},
             {"projection_class_embeddings_input_dim", 2816}};
 }
 
 // ref: stable-diffusion-xl-base-1.0 text_encoder_2/config.json (OpenCLIP ViT-bigG).
 json sdxlText2Config() {
-    return {{"architectures", {"CLIPTextModelWithProjection"}}, {"hidden_size", 1280}, {"num_hidden_layers", 32},
-            {"num_attention_heads", 20}, {"intermediate_size", 5120}, {"hidden_act", "gelu"}, {"projection_dim", 1280},
-            {"max_position_embeddings", 77}, {"vocab_size", 49408}, {"eos_token_id", 49407}, {"pad_token_id", 0}};
+    return {{"architectures", {"CLIPTextModelWithProjection"}},
+            {"hidden_size", 1280},
+            {"num_hidden_layers", 32},
+            {"num_attention_heads", 20},
+            {"intermediate_size", 5120},
+            {"hidden_act", "gelu"},
+            {"projection_dim", 1280},
+            {"max_position_embeddings", 77},
+            {"vocab_size", 49408},
+            {"eos_token_id", 49407},
+            {"pad_token_id", 0}};
 }
 
 json unetConfig(bool sd2) {
     json config = {
-        {"in_channels", 4}, {"out_channels", 4}, {"sample_size", sd2 ? 96 : 64},
-        {"block_out_channels", {320, 640, 1280, 1280}}, {"layers_per_block", 2},
+        {"in_channels", 4},
+        {"out_channels", 4},
+        {"sample_size", sd2 ? 96 : 64},
+        {"block_out_channels", {320, 640, 1280, 1280}},
+        {"layers_per_block", 2},
         {"down_block_types", {"CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"}},
         {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"}},
-        {"cross_attention_dim", sd2 ? 1024 : 768}, {"norm_num_groups", 32},
+        {"cross_attention_dim", sd2 ? 1024 : 768},
+        {"norm_num_groups", 32},
     };
     if (sd2) {
         config["attention_head_dim"] = {5, 10, 20, 20};  // diffusers' SD 2 name for the head counts (64 wide)
@@ -59,25 +78,37 @@ json unetConfig(bool sd2) {
 }
 
 json vaeConfig() {
-    return {{"in_channels", 3}, {"out_channels", 3}, {"latent_channels", 4},
-            {"block_out_channels", {128, 256, 512, 512}}, {"layers_per_block", 2}, {"norm_num_groups", 32},
-            {"down_block_types", {"DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"}},
-            {"up_block_types", {"UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D"}},
-            {"sample_size", 512}, {"scaling_factor", 0.18215}};
+    return {
+        {"in_channels", 3},
+        {"out_channels", 3},
+        {"latent_channels", 4},
+        {"block_out_channels", {128, 256, 512, 512}},
+        {"layers_per_block", 2},
+        {"norm_num_groups", 32},
+        {"down_block_types", {"DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"}},
+        {"up_block_types", {"UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D"}},
+        {"sample_size", 512},
+        {"scaling_factor", 0.18215}};
 }
 
 json textConfig(bool sd2) {
-    return {{"hidden_size", sd2 ? 1024 : 768}, {"num_hidden_layers", sd2 ? 23 : 12},
-            {"num_attention_heads", sd2 ? 16 : 12}, {"intermediate_size", sd2 ? 4096 : 3072},
-            {"hidden_act", sd2 ? "gelu" : "quick_gelu"}, {"max_position_embeddings", 77}, {"vocab_size", 49408},
-            {"eos_token_id", 49407}, {"pad_token_id", sd2 ? 0 : 49407}};
+    return {{"hidden_size", sd2 ? 1024 : 768},
+            {"num_hidden_layers", sd2 ? 23 : 12},
+            {"num_attention_heads", sd2 ? 16 : 12},
+            {"intermediate_size", sd2 ? 4096 : 3072},
+            {"hidden_act", sd2 ? "gelu" : "quick_gelu"},
+            {"max_position_embeddings", 77},
+            {"vocab_size", 49408},
+            {"eos_token_id", 49407},
+            {"pad_token_id", sd2 ? 0 : 49407}};
 }
 
 json schedulerConfig(bool sd2) {
-    return {{"num_train_timesteps", 1000}, {"beta_start", 0.00085}, {"beta_end", 0.012},
-            {"beta_schedule", "scaled_linear"}, {"steps_offset", 1}, {"timestep_spacing", "leading"},
-            {"clip_sample", false}, {"set_alpha_to_one", false}, {"skip_prk_steps", true},
-            {"prediction_type", sd2 ? "v_prediction" : "epsilon"}};
+    return {{"num_train_timesteps", 1000}, {"beta_start", 0.00085},
+            {"beta_end", 0.012},           {"beta_schedule", "scaled_linear"},
+            {"steps_offset", 1},           {"timestep_spacing", "leading"},
+            {"clip_sample", false},        {"set_alpha_to_one", false},
+            {"skip_prk_steps", true},      {"prediction_type", sd2 ? "v_prediction" : "epsilon"}};
 }
 
 // Norm weights 1, biases 0, everything else normal with std 1/sqrt(fan_in): activations keep their scale
@@ -103,7 +134,8 @@ void randomise(torch::nn::Module& module, std::uint64_t seed, const torch::Devic
             if (tensor.device() == work) {
                 tensor.normal_(0.0, 1.0 / std::sqrt(fanIn));
             } else {  // weights kept in main memory are drawn on the GPU: minutes become seconds for 28 B values
-                tensor.copy_(torch::empty(tensor.sizes(), tensor.options().device(work)).normal_(0.0, 1.0 / std::sqrt(fanIn)));
+                tensor.copy_(
+                    torch::empty(tensor.sizes(), tensor.options().device(work)).normal_(0.0, 1.0 / std::sqrt(fanIn)));
             }
         }
     }
@@ -117,8 +149,10 @@ void writeJson(const std::filesystem::path& file, const json& value) {
 
 void writeWeights(const std::filesystem::path& file, const torch::nn::Module& module) {
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
-    for (const auto& item : module.named_parameters()) tensors.emplace_back(item.key(), item.value().detach().to(torch::kCPU, torch::kFloat16));
-    for (const auto& item : module.named_buffers()) tensors.emplace_back(item.key(), item.value().detach().to(torch::kCPU));
+    for (const auto& item : module.named_parameters())
+        tensors.emplace_back(item.key(), item.value().detach().to(torch::kCPU, torch::kFloat16));
+    for (const auto& item : module.named_buffers())
+        tensors.emplace_back(item.key(), item.value().detach().to(torch::kCPU));
     io::writeSafetensors(file.string(), tensors);
 }
 
@@ -129,7 +163,8 @@ std::string writeByteTokenizer() {
     std::error_code error;
     fs::create_directories(dir, error);
     json vocab = json::object();
-    for (int byte = 0; byte < 256; ++byte) vocab[text::ByteLevelBpe::byteLevel(std::string(1, static_cast<char>(byte)))] = byte;
+    for (int byte = 0; byte < 256; ++byte)
+        vocab[text::ByteLevelBpe::byteLevel(std::string(1, static_cast<char>(byte)))] = byte;
     vocab["Ġt"] = 256;
     writeJson(dir / "vocab.json", vocab);
     std::ofstream merges(dir / "merges.txt");
@@ -158,10 +193,14 @@ std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& t
     parts->target = target;
     // as loadQwenImageParts: BF16 (or FP32) for the text encoder and the VAE
     const bool bf16 = target.device.is_cuda() && runtime::vaeTarget(target, true).dtype == torch::kBFloat16;
-    parts->textTarget = {target.device, target.dtype == torch::kFloat32 ? torch::kFloat32 : bf16 ? torch::kBFloat16 : torch::kFloat32};
+    parts->textTarget = {target.device, target.dtype == torch::kFloat32 ? torch::kFloat32
+                                        : bf16                          ? torch::kBFloat16
+                                                                        : torch::kFloat32};
     parts->vaeTarget = parts->textTarget;
     parts->tokenizer = std::make_unique<text::QwenTokenizer>(writeByteTokenizer());
-    const auto tensorOptions = [](const runtime::ComputeTarget& t) { return torch::TensorOptions().device(t.device).dtype(t.dtype); };
+    const auto tensorOptions = [](const runtime::ComputeTarget& t) {
+        return torch::TensorOptions().device(t.device).dtype(t.dtype);
+    };
     const auto vaeConfig = models::QwenImageVaeConfig::fromJson(json::object(), model->path);
     Offload offload = Offload::None;
     if (target.device.is_cuda()) {  // planned as loadQwenImageParts plans it, from the shapes alone
@@ -169,8 +208,9 @@ std::shared_ptr<LoadedModel> makeRandomQwenImage(const runtime::ComputeTarget& t
         constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
         const double text = parameterCount(*models::Qwen2TextModel(models::Qwen2TextConfig{}, meta)) *
                             double(c10::elementSize(parts->textTarget.dtype)) / kGiB;
-        const double transformer = parameterCount(*models::QwenImageTransformer2DModel(models::QwenImageTransformerConfig{}, meta)) *
-                                   double(options.fp8Weights ? 1 : c10::elementSize(target.dtype)) / kGiB;
+        const double transformer =
+            parameterCount(*models::QwenImageTransformer2DModel(models::QwenImageTransformerConfig{}, meta)) *
+            double(options.fp8Weights ? 1 : c10::elementSize(target.dtype)) / kGiB;
         const double vae = parameterCount(*models::AutoencoderQwenImage(vaeConfig, meta)) *
                            double(c10::elementSize(parts->vaeTarget.dtype)) / kGiB;
         const double budget = options.gpuBudgetGiB > 0 ? options.gpuBudgetGiB : runtime::deviceTotalGiB(target.device);
@@ -206,15 +246,18 @@ void writeModelFolder(const std::string& kind, const LoadedModel& loaded, const 
     const bool sdxl = kind == "sdxl";
     const fs::path folder = fs::u8path(folderPath);
     std::error_code error;
-    for (const char* part : {"unet", "vae", "text_encoder", "tokenizer", "scheduler"}) fs::create_directories(folder / part, error);
+    for (const char* part : {"unet", "vae", "text_encoder", "tokenizer", "scheduler"})
+        fs::create_directories(folder / part, error);
     if (sdxl) {
         fs::create_directories(folder / "text_encoder_2", error);
         fs::create_directories(folder / "tokenizer_2", error);
     }
     if (error) throw Error(ErrorKind::Io, "Cannot make the folder " + folderPath + ": " + error.message());
     json index = {{"_class_name", sdxl ? "StableDiffusionXLPipeline" : "StableDiffusionPipeline"},
-                  {"unet", {"diffusers", "UNet2DConditionModel"}}, {"vae", {"diffusers", "AutoencoderKL"}},
-                  {"text_encoder", {"transformers", "CLIPTextModel"}}, {"tokenizer", {"transformers", "CLIPTokenizer"}},
+                  {"unet", {"diffusers", "UNet2DConditionModel"}},
+                  {"vae", {"diffusers", "AutoencoderKL"}},
+                  {"text_encoder", {"transformers", "CLIPTextModel"}},
+                  {"tokenizer", {"transformers", "CLIPTokenizer"}},
                   {"scheduler", {"diffusers", sdxl ? "EulerDiscreteScheduler" : "PNDMScheduler"}}};
     auto unet = sdxl ? sdxlUnetConfig() : unetConfig(sd2);
     unet["_class_name"] = "UNet2DConditionModel";
@@ -248,10 +291,12 @@ void writeModelFolder(const std::string& kind, const LoadedModel& loaded, const 
             fs::copy_file(vocabulary / file, folder / tokenizer / file, fs::copy_options::overwrite_existing, error);
         // The pad token each family's tokenizer uses (SD 2.x's and SDXL's second: "!").
         const bool bang = sd2 || std::string(tokenizer) == "tokenizer_2";
-        writeJson(folder / tokenizer / "special_tokens_map.json",
-                  {{"bos_token", "<|startoftext|>"}, {"eos_token", "<|endoftext|>"}, {"unk_token", "<|endoftext|>"},
-                   {"pad_token", bang ? "!" : "<|endoftext|>"}});
-        writeJson(folder / tokenizer / "tokenizer_config.json", {{"model_max_length", 77}, {"tokenizer_class", "CLIPTokenizer"}});
+        writeJson(folder / tokenizer / "special_tokens_map.json", {{"bos_token", "<|startoftext|>"},
+                                                                   {"eos_token", "<|endoftext|>"},
+                                                                   {"unk_token", "<|endoftext|>"},
+                                                                   {"pad_token", bang ? "!" : "<|endoftext|>"}});
+        writeJson(folder / tokenizer / "tokenizer_config.json",
+                  {{"model_max_length", 77}, {"tokenizer_class", "CLIPTokenizer"}});
     }
     if (error) throw Error(ErrorKind::Io, "Cannot copy the tokenizer into " + folderPath + ": " + error.message());
     writeJson(folder / "model_index.json", index);
@@ -288,7 +333,8 @@ std::shared_ptr<LoadedModel> makeRandomModel(const std::string& kind, const runt
     model->textEncoder->eval();
     if (sdxl) {
         model->tokenizer2 = std::make_unique<text::ClipTokenizer>(dir + "/vocab.json", dir + "/merges.txt", "!");
-        model->textEncoder2 = models::ClipTextModel(models::ClipTextConfig::fromJson(sdxlText2Config(), source), options);
+        model->textEncoder2 =
+            models::ClipTextModel(models::ClipTextConfig::fromJson(sdxlText2Config(), source), options);
         randomise(*model->textEncoder2, seed + 3, target.device);
         model->textEncoder2->eval();
         model->zeroEmptyNegative = true;

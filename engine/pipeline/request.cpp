@@ -87,24 +87,29 @@ std::string_view kidModeNegativePrompt() {
 
 void validateRequest(const GenerationRequest& request) {
     if (request.model.empty()) invalid("No model was chosen: give a model file or folder, or \"builtin\".");
-    for (const auto& [side, value] : {std::pair<const char*, int>{"width", request.width}, {"height", request.height}}) {
+    for (const auto& [side, value] :
+         {std::pair<const char*, int>{"width", request.width}, {"height", request.height}}) {
         if (value == 0) continue;  // the model's native size
         if (value < 64 || value > kMaxSide || value % 8 != 0) {
-            invalid(std::string(side) + " " + std::to_string(value) + " is not usable: it must be a multiple of 8 between 64 and " +
-                    std::to_string(kMaxSide) + " (0 means the model's own size).");
+            invalid(std::string(side) + " " + std::to_string(value) +
+                    " is not usable: it must be a multiple of 8 between 64 and " + std::to_string(kMaxSide) +
+                    " (0 means the model's own size).");
         }
     }
     if (!(request.aspectRatio >= 0.25f && request.aspectRatio <= 4.0f)) {
-        invalid("aspect ratio " + std::to_string(request.aspectRatio) + " is out of range: use 0.25 (tall) to 4 (wide).");
+        invalid("aspect ratio " + std::to_string(request.aspectRatio) +
+                " is out of range: use 0.25 (tall) to 4 (wide).");
     }
     if (request.steps < 1 || request.steps > kMaxSteps) {
-        invalid("steps " + std::to_string(request.steps) + " is out of range: use 1 to " + std::to_string(kMaxSteps) + ".");
+        invalid("steps " + std::to_string(request.steps) + " is out of range: use 1 to " + std::to_string(kMaxSteps) +
+                ".");
     }
     if (!(request.cfgScale >= 0.0f && request.cfgScale <= 50.0f)) {
         invalid("CFG scale " + std::to_string(request.cfgScale) + " is out of range: use 0 to 50 (7.5 is usual).");
     }
     if (request.batchSize < 1 || request.batchSize > kMaxBatch) {
-        invalid("batch " + std::to_string(request.batchSize) + " is out of range: use 1 to " + std::to_string(kMaxBatch) + ".");
+        invalid("batch " + std::to_string(request.batchSize) + " is out of range: use 1 to " +
+                std::to_string(kMaxBatch) + ".");
     }
     if (request.clipSkip < 1 || request.clipSkip > 12) {
         invalid("clip skip " + std::to_string(request.clipSkip) + " is out of range: use 1 (none) to 12.");
@@ -113,15 +118,18 @@ void validateRequest(const GenerationRequest& request) {
     if (request.initImage) {
         checkImage(*request.initImage, "The starting picture");
         if (!(request.strength > 0.0f && request.strength <= 1.0f)) {
-            invalid("strength " + std::to_string(request.strength) + " is out of range: use a value above 0 and at most 1.");
+            invalid("strength " + std::to_string(request.strength) +
+                    " is out of range: use a value above 0 and at most 1.");
         }
     } else if (request.mask || request.outpaint.any()) {
         invalid("A mask or canvas extension needs a starting picture to work on.");
     }
     if (request.mask) {
         checkImage(*request.mask, "The mask");
-        if (request.mask->channels != 1) invalid("The mask must have one channel (grey), got " + std::to_string(request.mask->channels) + ".");
-        if (request.initImage && (request.mask->width != request.initImage->width || request.mask->height != request.initImage->height)) {
+        if (request.mask->channels != 1)
+            invalid("The mask must have one channel (grey), got " + std::to_string(request.mask->channels) + ".");
+        if (request.initImage &&
+            (request.mask->width != request.initImage->width || request.mask->height != request.initImage->height)) {
             invalid("The mask is " + std::to_string(request.mask->width) + "x" + std::to_string(request.mask->height) +
                     " but the picture is " + std::to_string(request.initImage->width) + "x" +
                     std::to_string(request.initImage->height) + ": they must be the same size.");
@@ -134,12 +142,14 @@ void validateRequest(const GenerationRequest& request) {
         invalid("The extended canvas would be larger than " + std::to_string(kMaxSide) + " pixels on a side.");
     }
     const auto& mo = request.maskOptions;
-    if (mo.blurPixels < 0 || mo.blurPixels > 256) invalid("mask blur " + std::to_string(mo.blurPixels) + " is out of range: use 0 to 256 pixels.");
+    if (mo.blurPixels < 0 || mo.blurPixels > 256)
+        invalid("mask blur " + std::to_string(mo.blurPixels) + " is out of range: use 0 to 256 pixels.");
     if (mo.growPixels < -256 || mo.growPixels > 256) {
         invalid("mask grow " + std::to_string(mo.growPixels) + " is out of range: use -256 (shrink) to 256 pixels.");
     }
     if (mo.paddingPixels < 0 || mo.paddingPixels > kMaxSide) {
-        invalid("padding " + std::to_string(mo.paddingPixels) + " is out of range: use 0 to " + std::to_string(kMaxSide) + " pixels.");
+        invalid("padding " + std::to_string(mo.paddingPixels) + " is out of range: use 0 to " +
+                std::to_string(kMaxSide) + " pixels.");
     }
     if (m.blendPixels < 0 || m.blendPixels > 256) {
         invalid("the outpaint blend band " + std::to_string(m.blendPixels) + " is out of range: use 0 to 256 pixels.");

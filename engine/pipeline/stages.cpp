@@ -23,7 +23,8 @@ double secondsSince(Clock::time_point start) { return std::chrono::duration<doub
 std::string resolveModelPath(const std::string& asked, const std::string& builtinFolder) {
     if (asked != kBuiltinModel) {
         if (!fs::exists(fs::u8path(asked))) {
-            throw Error(ErrorKind::ModelFile, "The model " + asked + " does not exist. Check the path, or use \"builtin\".");
+            throw Error(ErrorKind::ModelFile,
+                        "The model " + asked + " does not exist. Check the path, or use \"builtin\".");
         }
         return asked;
     }
@@ -76,7 +77,8 @@ std::vector<std::pair<std::string, float>> takeLoraTags(std::string& prompt) {
 }
 
 std::string findLoraFile(const std::string& name, const std::string& modelPath, const std::vector<std::string>& given) {
-    const std::string file = name.size() > 12 && name.compare(name.size() - 12, 12, ".safetensors") == 0 ? name : name + ".safetensors";
+    const std::string file =
+        name.size() > 12 && name.compare(name.size() - 12, 12, ".safetensors") == 0 ? name : name + ".safetensors";
     std::vector<fs::path> folders;
     for (const auto& folder : given) folders.push_back(fs::u8path(folder));
     fs::path up = fs::absolute(fs::u8path(modelPath)).parent_path();
@@ -89,7 +91,8 @@ std::string findLoraFile(const std::string& name, const std::string& modelPath, 
         if (fs::is_regular_file(folder / fs::u8path(file), error)) return (folder / fs::u8path(file)).u8string();
         tried += "\n  " + folder.u8string();
     }
-    throw Error(ErrorKind::InvalidRequest, "The style add-on <lora:" + name + "> was not found. Looked for " + file + " in:" + tried);
+    throw Error(ErrorKind::InvalidRequest,
+                "The style add-on <lora:" + name + "> was not found. Looked for " + file + " in:" + tried);
 }
 
 void applyLoras(LoadedModel& model, models::LoraMerger& merger, const std::vector<LoraRef>& flags,
@@ -98,10 +101,11 @@ void applyLoras(LoadedModel& model, models::LoraMerger& merger, const std::vecto
     const bool sdxlNames = model.family->sdxlLoraNames();
     const std::string familyName(model.family->displayName());
     std::vector<std::pair<models::LoraFile, float>> wanted;
-    for (const auto& ref : flags) wanted.emplace_back(models::readLora(ref.path, targets, sdxlNames, familyName), ref.weight);
+    for (const auto& ref : flags)
+        wanted.emplace_back(models::readLora(ref.path, targets, sdxlNames, familyName), ref.weight);
     for (const auto& [name, weight] : tags) {
-        wanted.emplace_back(models::readLora(findLoraFile(name, model.path, loraFolders), targets, sdxlNames, familyName),
-                            weight);
+        wanted.emplace_back(
+            models::readLora(findLoraFile(name, model.path, loraFolders), targets, sdxlNames, familyName), weight);
     }
     const auto before = merger.merged();
     merger.apply(targets, wanted);
@@ -135,7 +139,8 @@ PicturePlan planPicture(const GenerationRequest& asked, const LoadedModel& model
         plan.width = asked.initImage->width / 8 * 8;
         plan.height = asked.initImage->height / 8 * 8;
         if (plan.width < 64 || plan.height < 64) {
-            throw Error(ErrorKind::InvalidRequest, "The starting picture is too small: it needs at least 64x64 pixels.");
+            throw Error(ErrorKind::InvalidRequest,
+                        "The starting picture is too small: it needs at least 64x64 pixels.");
         }
         plan.inputs.image = imageToTensor(*asked.initImage);
         if (plan.inputs.image.size(2) != plan.height || plan.inputs.image.size(3) != plan.width) {
@@ -217,7 +222,8 @@ void PictureJudge::startLoading(const torch::Device& device) {
     m_loading = std::async(std::launch::async, [path, device] {
         const runtime::InferenceGuard inference;
         auto loaded = safety::PictureClassifier::load(path, device);
-        if (device.is_cuda()) (void)loaded->classify(torch::zeros({1, 3, 224, 224}, torch::TensorOptions().device(device)));
+        if (device.is_cuda())
+            (void)loaded->classify(torch::zeros({1, 3, 224, 224}, torch::TensorOptions().device(device)));
         return loaded;
     });
 }
@@ -274,7 +280,8 @@ GenerationResult translateTorchErrors(const torch::Device& device, const std::fu
         }
         throw Error(ErrorKind::Internal, "The drawing engine failed: " + message);
     } catch (const std::bad_alloc&) {
-        throw Error(ErrorKind::OutOfMemory, "There was not enough memory for this picture. Try a smaller size or fewer pictures at once.");
+        throw Error(ErrorKind::OutOfMemory,
+                    "There was not enough memory for this picture. Try a smaller size or fewer pictures at once.");
     }
 }
 

@@ -42,7 +42,8 @@ std::vector<std::pair<std::string, float>> takeLoraTags(std::string& prompt);
 
 // NAME.safetensors for <lora:NAME:...>: in `folders`, then a "loras"/"Lora"/"lora" folder beside the model or one
 // or two levels up (as ComfyUI and A1111 keep them). Throws Error(InvalidRequest) listing where it looked.
-std::string findLoraFile(const std::string& name, const std::string& modelPath, const std::vector<std::string>& folders);
+std::string findLoraFile(const std::string& name, const std::string& modelPath,
+                         const std::vector<std::string>& folders);
 
 // Merges the request's LoRAs (flags and prompt tags) into the model, undoing those no longer asked for; clears the
 // model's prompt cache when the text encoder's weights changed.

@@ -19,7 +19,8 @@ std::string shapeKey(const torch::Tensor& sample, const torch::Tensor& timestep,
                      const models::UNetConditioning& added, const models::CrossAttentionKeys* keys) {
     std::ostringstream key;
     key << (keys ? "keys|" : "tokens|");
-    for (const torch::Tensor* t : {&sample, &timestep, &context, &added.textEmbeds, &added.timeIds, &added.timestepCond}) {
+    for (const torch::Tensor* t :
+         {&sample, &timestep, &context, &added.textEmbeds, &added.timeIds, &added.timestepCond}) {
         if (!t->defined()) {
             key << "-|";
             continue;
@@ -90,18 +91,21 @@ torch::Tensor UNetRunner::forward(models::UNet2DConditionModel& unet, const torc
     captured->added.timestepCond = own(added.timestepCond);
     if (keys) {
         captured->keys.serial = keys->serial;
-        for (const auto& [layer, given] : keys->byLayer) captured->keys.byLayer.emplace(layer, std::make_pair(own(given.first), own(given.second)));
+        for (const auto& [layer, given] : keys->byLayer)
+            captured->keys.byLayer.emplace(layer, std::make_pair(own(given.first), own(given.second)));
     }
     const bool withKeys = keys != nullptr;
     Captured* raw = captured.get();
     try {
         if (m_captured.size() >= kMaxCapturedShapes) m_captured.pop_back();  // frees its memory before capturing
         raw->graph = std::make_unique<runtime::CapturedGraph>([raw, &unet, withKeys] {
-            raw->output = unet->forward(raw->sample, raw->timestep, raw->context, raw->added, withKeys ? &raw->keys : nullptr);
+            raw->output =
+                unet->forward(raw->sample, raw->timestep, raw->context, raw->added, withKeys ? &raw->keys : nullptr);
         });
     } catch (const std::exception& error) {
         // Some kernel could not be captured: this shape runs eagerly from now on (correct, only slower).
-        std::fprintf(stderr, "storybrush: UNet step not captured as a CUDA graph (%s); running it directly\n", error.what());
+        std::fprintf(stderr, "storybrush: UNet step not captured as a CUDA graph (%s); running it directly\n",
+                     error.what());
         m_refused.insert(key);
         return direct();
     }

@@ -20,9 +20,9 @@ public:
 
     // The same result as unet->forward(sample, timestep, context, added, keys). `keys` (unet->crossAttentionKeys of
     // this context, or null) are copied into a graph's own tensors only when they are another set than last time.
-    torch::Tensor forward(models::UNet2DConditionModel& unet, const torch::Tensor& sample, const torch::Tensor& timestep,
-                          const torch::Tensor& context, const models::UNetConditioning& added,
-                          const models::CrossAttentionKeys* keys = nullptr);
+    torch::Tensor forward(models::UNet2DConditionModel& unet, const torch::Tensor& sample,
+                          const torch::Tensor& timestep, const torch::Tensor& context,
+                          const models::UNetConditioning& added, const models::CrossAttentionKeys* keys = nullptr);
 
     int capturedShapes() const;  // for tests and bench
 

@@ -53,7 +53,8 @@ ComputeTarget vaeTarget(const ComputeTarget& target, bool forceUpcast) {
     if (!forceUpcast || target.dtype == torch::kFloat32) return vae;
     vae.dtype = torch::kFloat32;
 #ifdef STORYBRUSH_WITH_CUDA
-    if (target.device.is_cuda() && speedLevers().vaeBf16 && at::cuda::getDeviceProperties(target.device.index())->major >= 8)
+    if (target.device.is_cuda() && speedLevers().vaeBf16 &&
+        at::cuda::getDeviceProperties(target.device.index())->major >= 8)
         vae.dtype = torch::kBFloat16;
 #endif
     return vae;

@@ -71,16 +71,18 @@ bool gegluServable(const torch::Tensor& h) {
 
 bool channelAddServable(const torch::Tensor& x, const torch::Tensor& offset, const torch::Tensor& residual) {
 #ifdef STORYBRUSH_WITH_CUDA_KERNELS
-    const auto aligned = [](const torch::Tensor& t) { return reinterpret_cast<std::uintptr_t>(t.data_ptr()) % 16 == 0; };
+    const auto aligned = [](const torch::Tensor& t) {
+        return reinterpret_cast<std::uintptr_t>(t.data_ptr()) % 16 == 0;
+    };
     if (!(x.is_cuda() && x.dim() == 4 && (x.scalar_type() == torch::kFloat16 || x.scalar_type() == torch::kBFloat16) &&
-          x.is_contiguous(at::MemoryFormat::ChannelsLast) && x.size(0) <= (1LL << 31) - 1 &&
-          x.size(1) <= (1LL << 30) && aligned(x)))
+          x.is_contiguous(at::MemoryFormat::ChannelsLast) && x.size(0) <= (1LL << 31) - 1 && x.size(1) <= (1LL << 30) &&
+          aligned(x)))
         return false;
     if (!offset.defined()) return false;
     const auto n = x.size(0), c = x.size(1);
     const bool perPicture = offset.numel() == n * c && n > 1;
-    if (!(offset.device() == x.device() && offset.scalar_type() == x.scalar_type() &&
-          offset.is_contiguous() && (offset.numel() == c || perPicture) && aligned(offset) &&
+    if (!(offset.device() == x.device() && offset.scalar_type() == x.scalar_type() && offset.is_contiguous() &&
+          (offset.numel() == c || perPicture) && aligned(offset) &&
           cuda::channelAddServes(static_cast<int>(c), perPicture ? c : 0)))
         return false;
     return !residual.defined() || (residual.sizes() == x.sizes() && residual.device() == x.device() &&
@@ -111,14 +113,16 @@ bool fusedGroupNormTakes(const torch::Tensor& x, std::int64_t groups) {
 
 torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const torch::Tensor& weight,
                              const torch::Tensor& bias, double eps, bool silu, GroupNormKernel kernel) {
-    if (!servable(x, groups, kernel)) throw Error(ErrorKind::Internal, "fusedGroupNorm: not for this build or this input");
+    if (!servable(x, groups, kernel))
+        throw Error(ErrorKind::Internal, "fusedGroupNorm: not for this build or this input");
 #ifdef STORYBRUSH_WITH_CUDA_KERNELS
     const c10::cuda::CUDAGuard onDevice(x.device());
     auto y = torch::empty_like(x, at::MemoryFormat::ChannelsLast);
     const auto gamma = weight.to(x.scalar_type()).contiguous();
     const auto beta = bias.to(x.scalar_type()).contiguous();
     const auto type = x.scalar_type() == torch::kBFloat16 ? cuda::HalfType::BFloat16 : cuda::HalfType::Float16;
-    const int n = static_cast<int>(x.size(0)), hw = static_cast<int>(x.size(2) * x.size(3)), c = static_cast<int>(x.size(1));
+    const int n = static_cast<int>(x.size(0)), hw = static_cast<int>(x.size(2) * x.size(3)),
+              c = static_cast<int>(x.size(1));
     void* stream = c10::cuda::getCurrentCUDAStream(x.device().index()).stream();
     int status = 0;
     if (usesSplit(kernel) && splitServes(x, groups)) {
@@ -131,7 +135,9 @@ torch::Tensor fusedGroupNorm(const torch::Tensor& x, std::int64_t groups, const 
         status = cuda::groupNormNhwc(x.data_ptr(), y.data_ptr(), gamma.data_ptr(), beta.data_ptr(), n, hw, c,
                                      static_cast<int>(groups), static_cast<float>(eps), silu, type, stream);
     }
-    if (status != 0) throw Error(ErrorKind::Internal, "fusedGroupNorm: the kernel launch failed (CUDA error " + std::to_string(status) + ")");
+    if (status != 0)
+        throw Error(ErrorKind::Internal,
+                    "fusedGroupNorm: the kernel launch failed (CUDA error " + std::to_string(status) + ")");
     return y;
 #else
     (void)weight;
@@ -148,16 +154,20 @@ bool fusedChannelAddTakes(const torch::Tensor& x, const torch::Tensor& offset, c
 }
 
 void fusedChannelAdd_(torch::Tensor& x, const torch::Tensor& offset, const torch::Tensor& residual) {
-    if (!channelAddServable(x, offset, residual)) throw Error(ErrorKind::Internal, "fusedChannelAdd_: not for this build or this input");
+    if (!channelAddServable(x, offset, residual))
+        throw Error(ErrorKind::Internal, "fusedChannelAdd_: not for this build or this input");
 #ifdef STORYBRUSH_WITH_CUDA_KERNELS
     const c10::cuda::CUDAGuard onDevice(x.device());
     const auto n = x.size(0), c = x.size(1);
     const long long pictureStride = offset.numel() == c ? 0 : c;
     const auto type = x.scalar_type() == torch::kBFloat16 ? cuda::HalfType::BFloat16 : cuda::HalfType::Float16;
-    const int status = cuda::channelAddNhwc(x.data_ptr(), residual.defined() ? residual.data_ptr() : nullptr, offset.data_ptr(),
-                                            pictureStride, static_cast<int>(n), x.size(2) * x.size(3), static_cast<int>(c),
-                                            type, c10::cuda::getCurrentCUDAStream(x.device().index()).stream());
-    if (status != 0) throw Error(ErrorKind::Internal, "fusedChannelAdd_: the kernel launch failed (CUDA error " + std::to_string(status) + ")");
+    const int status = cuda::channelAddNhwc(x.data_ptr(), residual.defined() ? residual.data_ptr() : nullptr,
+                                            offset.data_ptr(), pictureStride, static_cast<int>(n),
+                                            x.size(2) * x.size(3), static_cast<int>(c), type,
+                                            c10::cuda::getCurrentCUDAStream(x.device().index()).stream());
+    if (status != 0)
+        throw Error(ErrorKind::Internal,
+                    "fusedChannelAdd_: the kernel launch failed (CUDA error " + std::to_string(status) + ")");
 #endif
 }
 
@@ -174,9 +184,11 @@ torch::Tensor fusedGeglu(const torch::Tensor& h) {
     sizes.back() = inner;
     auto out = torch::empty(sizes, h.options());
     const auto type = h.scalar_type() == torch::kBFloat16 ? cuda::HalfType::BFloat16 : cuda::HalfType::Float16;
-    const int status = cuda::gegluRows(h.data_ptr(), out.data_ptr(), h.numel() / h.size(-1), static_cast<int>(inner), type,
-                                       c10::cuda::getCurrentCUDAStream(h.device().index()).stream());
-    if (status != 0) throw Error(ErrorKind::Internal, "fusedGeglu: the kernel launch failed (CUDA error " + std::to_string(status) + ")");
+    const int status = cuda::gegluRows(h.data_ptr(), out.data_ptr(), h.numel() / h.size(-1), static_cast<int>(inner),
+                                       type, c10::cuda::getCurrentCUDAStream(h.device().index()).stream());
+    if (status != 0)
+        throw Error(ErrorKind::Internal,
+                    "fusedGeglu: the kernel launch failed (CUDA error " + std::to_string(status) + ")");
     return out;
 #else
     return h;

@@ -48,7 +48,8 @@ double deviceUsedGiB(const torch::Device& device) {
 #ifdef STORYBRUSH_WITH_CUDA
     if (device.is_cuda()) {
         std::size_t freeBytes = 0, totalBytes = 0;
-        if (cudaMemGetInfo(&freeBytes, &totalBytes) == cudaSuccess) return static_cast<double>(totalBytes - freeBytes) / kGiB;
+        if (cudaMemGetInfo(&freeBytes, &totalBytes) == cudaSuccess)
+            return static_cast<double>(totalBytes - freeBytes) / kGiB;
     }
 #else
     (void)device;
@@ -73,7 +74,7 @@ double capDeviceMemory(const torch::Device& device, double budgetGiB) {
     if (device.is_cuda()) {
         const auto index = device.has_index() ? device.index() : c10::DeviceIndex(0);
         (void)at::empty({1}, at::TensorOptions().device(device));  // the context and the allocator come up lazily
-        c10::cuda::CUDACachingAllocator::emptyCache();  // the cap starts from what is live
+        c10::cuda::CUDACachingAllocator::emptyCache();             // the cap starts from what is live
         const double total = deviceTotalGiB(device);
         const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
         const double reserved = static_cast<double>(stats.reserved_bytes[0].current) / kGiB;

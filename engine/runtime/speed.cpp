@@ -53,19 +53,21 @@ std::string describeSpeedLevers() {
     const auto& l = speedLevers();
     const auto mark = [](bool on) { return on ? "+" : "-"; };
     return std::string("graphs") + mark(l.cudaGraphs) + " cudnn_benchmark" + mark(l.cudnnBenchmark) + " vae_bf16" +
-           mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast) + " vae_channels_last" + mark(l.vaeChannelsLast) + " group_norm" + mark(l.spreadGroupNorm) +
-           " batched_cfg" + mark(l.batchedTrueCfg) + " expandable_segments" + mark(l.expandableSegments) +
-           " fused_group_norm" + mark(l.fusedGroupNorm) + " fused_geglu" + mark(l.fusedGeglu) +
-           " fused_group_norm_split" + mark(l.fusedGroupNormSplit) + " pointwise_conv_gemm" + mark(l.pointwiseConvGemm) +
-           " fused_channel_add" + mark(l.fusedChannelAdd) + " cross_attention_keys" + mark(l.crossAttentionKeys) +
-           " fused_qkv" + mark(l.fusedQkv) + " gpu_warm_up" + mark(l.gpuWarmUp) + " pinned_upload" + mark(l.pinnedUpload) + " plan_while_loading" + mark(l.planWhileLoading) +
+           mark(l.vaeBf16) + " channels_last" + mark(l.channelsLast) + " vae_channels_last" + mark(l.vaeChannelsLast) +
+           " group_norm" + mark(l.spreadGroupNorm) + " batched_cfg" + mark(l.batchedTrueCfg) + " expandable_segments" +
+           mark(l.expandableSegments) + " fused_group_norm" + mark(l.fusedGroupNorm) + " fused_geglu" +
+           mark(l.fusedGeglu) + " fused_group_norm_split" + mark(l.fusedGroupNormSplit) + " pointwise_conv_gemm" +
+           mark(l.pointwiseConvGemm) + " fused_channel_add" + mark(l.fusedChannelAdd) + " cross_attention_keys" +
+           mark(l.crossAttentionKeys) + " fused_qkv" + mark(l.fusedQkv) + " gpu_warm_up" + mark(l.gpuWarmUp) +
+           " pinned_upload" + mark(l.pinnedUpload) + " plan_while_loading" + mark(l.planWhileLoading) +
            " populate_pages" + mark(l.populatePages);
 }
 
 void applySpeedLevers() {
     at::globalContext().setBenchmarkCuDNN(speedLevers().cudnnBenchmark);
     // The allocator reads its settings when it first allocates, which has not happened yet.
-    if (speedLevers().expandableSegments && !std::getenv("PYTORCH_CUDA_ALLOC_CONF") && !std::getenv("PYTORCH_ALLOC_CONF"))
+    if (speedLevers().expandableSegments && !std::getenv("PYTORCH_CUDA_ALLOC_CONF") &&
+        !std::getenv("PYTORCH_ALLOC_CONF"))
         ::setenv("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True", 0);
 }
 

@@ -8,12 +8,12 @@
 namespace storybrush::runtime {
 
 struct SpeedLevers {
-    bool cudaGraphs = true;       // the UNet step captured once per shape and replayed (CUDA build only)
+    bool cudaGraphs = true;  // the UNet step captured once per shape and replayed (CUDA build only)
     // cuDNN times its algorithms once per convolution shape and keeps the fastest. Off: warm steps gain nothing
     // measurable, and the timing makes the first picture wait.
     bool cudnnBenchmark = false;
-    bool vaeBf16 = true;          // on the GPU the VAE runs in BF16 (FP16 overflows; FP32 is twice the work)
-    bool channelsLast = true;     // NHWC convolutions in the UNet: cuDNN's half-precision kernels need no transposes
+    bool vaeBf16 = true;       // on the GPU the VAE runs in BF16 (FP16 overflows; FP32 is twice the work)
+    bool channelsLast = true;  // NHWC convolutions in the UNet: cuDNN's half-precision kernels need no transposes
     // The same in the VAE. With the GPU GroupNorm below it costs no time and saves the layout copies' memory.
     bool vaeChannelsLast = true;
     bool spreadGroupNorm = true;  // GroupNorm statistics by whole-GPU reductions (models/layers.cpp)

@@ -15,8 +15,7 @@ namespace storybrush::runtime {
 
 // softmax(q k^T / sqrt(d)) v over [batch, heads, tokens, head_dim]. libtorch 2.0 added the fused
 // kernel (flash / memory-efficient on CUDA); 1.13 gets the same maths written out.
-inline torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k,
-                                               const torch::Tensor& v) {
+inline torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
 #if STORYBRUSH_TORCH_AT_LEAST(2, 0)
     return at::scaled_dot_product_attention(q, k, v);
 #else

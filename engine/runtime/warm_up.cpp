@@ -22,7 +22,8 @@ void warmUp(const torch::Device& device, const std::vector<torch::ScalarType>& d
                 const auto kernel = torch::ones({64, 64, 3, 3}, options).contiguous(format) * 0.01;
                 const std::vector<std::int64_t> unit{1, 1}, none{0, 0};
                 auto y = torch::conv2d(x, kernel, torch::ones({64}, options), unit, unit);
-                y = torch::conv2d(y, kernel.narrow(2, 1, 1).narrow(3, 1, 1).contiguous(format), torch::Tensor(), unit, none);
+                y = torch::conv2d(y, kernel.narrow(2, 1, 1).narrow(3, 1, 1).contiguous(format), torch::Tensor(), unit,
+                                  none);
                 y = torch::silu(torch::group_norm(y, 32, torch::ones({64}, options), torch::zeros({64}, options)));
                 y = torch::upsample_nearest2d(y, {64, 64});
             }

@@ -24,10 +24,14 @@ namespace {
 // ref: transformers CLIPVisionEmbeddings: patches by a strided convolution (no bias), a learnt class token first,
 // learnt positions added.
 struct VisionEmbeddingsImpl : torch::nn::Module {
-    VisionEmbeddingsImpl(std::int64_t channels, std::int64_t hidden, std::int64_t patch, std::int64_t positions) : patch(patch) {
+    VisionEmbeddingsImpl(std::int64_t channels, std::int64_t hidden, std::int64_t patch, std::int64_t positions)
+        : patch(patch) {
         class_embedding = register_parameter("class_embedding", torch::zeros({hidden}));
-        patch_embedding = register_module("patch_embedding", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, hidden, patch).stride(patch).bias(false)));
-        position_embedding = register_module("position_embedding", models::Embedding(positions, hidden, torch::TensorOptions()));
+        patch_embedding = register_module(
+            "patch_embedding",
+            torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, hidden, patch).stride(patch).bias(false)));
+        position_embedding =
+            register_module("position_embedding", models::Embedding(positions, hidden, torch::TensorOptions()));
     }
     torch::Tensor forward(const torch::Tensor& pixels) {
         const auto patches = patch_embedding(pixels).flatten(2).transpose(1, 2);  // [B, N, hidden]
@@ -46,19 +50,23 @@ TORCH_MODULE(VisionEmbeddings);
 struct VisionEncoderImpl : torch::nn::Module {
     VisionEncoderImpl(const models::ClipTextConfig& config) {
         layers = register_module("layers", torch::nn::ModuleList());
-        for (std::int64_t i = 0; i < config.numHiddenLayers; ++i) layers->push_back(models::ClipEncoderLayer(config, torch::TensorOptions()));
+        for (std::int64_t i = 0; i < config.numHiddenLayers; ++i)
+            layers->push_back(models::ClipEncoderLayer(config, torch::TensorOptions()));
     }
     torch::nn::ModuleList layers{nullptr};
 };
 TORCH_MODULE(VisionEncoder);
 
 struct VisionModelImpl : torch::nn::Module {
-    VisionModelImpl(const models::ClipTextConfig& config, std::int64_t channels, std::int64_t patch, std::int64_t imageSize) {
+    VisionModelImpl(const models::ClipTextConfig& config, std::int64_t channels, std::int64_t patch,
+                    std::int64_t imageSize) {
         const std::int64_t positions = (imageSize / patch) * (imageSize / patch) + 1;
         embeddings = register_module("embeddings", VisionEmbeddings(channels, config.hiddenSize, patch, positions));
-        pre_layrnorm = register_module("pre_layrnorm", models::LayerNorm(config.hiddenSize, config.layerNormEps, torch::TensorOptions()));
+        pre_layrnorm = register_module(
+            "pre_layrnorm", models::LayerNorm(config.hiddenSize, config.layerNormEps, torch::TensorOptions()));
         encoder = register_module("encoder", VisionEncoder(config));
-        post_layernorm = register_module("post_layernorm", models::LayerNorm(config.hiddenSize, config.layerNormEps, torch::TensorOptions()));
+        post_layernorm = register_module(
+            "post_layernorm", models::LayerNorm(config.hiddenSize, config.layerNormEps, torch::TensorOptions()));
     }
     // The pooled output: the class token after the last layer, normalised. ref: CLIPVisionTransformer.forward.
     torch::Tensor forward(const torch::Tensor& pixels) {
@@ -75,10 +83,11 @@ struct VisionModelImpl : torch::nn::Module {
 TORCH_MODULE(VisionModel);
 
 struct CheckerModuleImpl : torch::nn::Module {
-    CheckerModuleImpl(const models::ClipTextConfig& vision, std::int64_t channels, std::int64_t patch, std::int64_t imageSize,
-                      std::int64_t projection) {
+    CheckerModuleImpl(const models::ClipTextConfig& vision, std::int64_t channels, std::int64_t patch,
+                      std::int64_t imageSize, std::int64_t projection) {
         vision_model = register_module("vision_model", VisionModel(vision, channels, patch, imageSize));
-        visual_projection = register_module("visual_projection", models::Linear(vision.hiddenSize, projection, torch::TensorOptions(), false));
+        visual_projection = register_module(
+            "visual_projection", models::Linear(vision.hiddenSize, projection, torch::TensorOptions(), false));
         concept_embeds = register_parameter("concept_embeds", torch::zeros({17, projection}));
         special_care_embeds = register_parameter("special_care_embeds", torch::zeros({3, projection}));
         concept_embeds_weights = register_parameter("concept_embeds_weights", torch::zeros({17}));
@@ -92,7 +101,8 @@ TORCH_MODULE(CheckerModule);
 
 torch::Tensor cosineDistance(const torch::Tensor& a, const torch::Tensor& b) {
     namespace F = torch::nn::functional;
-    return torch::mm(F::normalize(a, F::NormalizeFuncOptions().dim(1)), F::normalize(b, F::NormalizeFuncOptions().dim(1)).t());
+    return torch::mm(F::normalize(a, F::NormalizeFuncOptions().dim(1)),
+                     F::normalize(b, F::NormalizeFuncOptions().dim(1)).t());
 }
 
 // Python's round(x, 3) on the float32 value as a double (banker's rounding of the decimal is not needed: the
@@ -114,7 +124,9 @@ CompVisSafetyChecker::~CompVisSafetyChecker() = default;
 std::string CompVisSafetyChecker::findIn(const std::string& modelFolder) {
     const fs::path folder = fs::u8path(modelFolder) / "safety_checker";
     std::error_code error;
-    return fs::exists(folder / "model.safetensors", error) && fs::exists(folder / "config.json", error) ? folder.u8string() : "";
+    return fs::exists(folder / "model.safetensors", error) && fs::exists(folder / "config.json", error)
+               ? folder.u8string()
+               : "";
 }
 
 std::shared_ptr<CompVisSafetyChecker> CompVisSafetyChecker::load(const std::string& folderPath, torch::Device device) {
@@ -126,7 +138,8 @@ std::shared_ptr<CompVisSafetyChecker> CompVisSafetyChecker::load(const std::stri
     try {
         config = nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception& error) {
-        throw Error(ErrorKind::ModelFile, "The safety checker's config.json in " + folderPath + " is damaged: " + error.what());
+        throw Error(ErrorKind::ModelFile,
+                    "The safety checker's config.json in " + folderPath + " is damaged: " + error.what());
     }
     const auto vision = config.value("vision_config", nlohmann::json::object());
     models::ClipTextConfig layers;
@@ -140,8 +153,8 @@ std::shared_ptr<CompVisSafetyChecker> CompVisSafetyChecker::load(const std::stri
     std::shared_ptr<CompVisSafetyChecker> checker(new CompVisSafetyChecker());
     const std::int64_t imageSize = vision.value("image_size", 224);
     checker->m_impl->imageSize = static_cast<int>(imageSize);
-    checker->m_impl->module = CheckerModule(layers, vision.value("num_channels", 3), vision.value("patch_size", 14), imageSize,
-                                            config.value("projection_dim", 768));
+    checker->m_impl->module = CheckerModule(layers, vision.value("num_channels", 3), vision.value("patch_size", 14),
+                                            imageSize, config.value("projection_dim", 768));
     const auto file = io::SafetensorsFile::open((folder / "model.safetensors").u8string());
     io::StateDict weights;
     weights.source = (folder / "model.safetensors").u8string();
@@ -156,7 +169,8 @@ std::vector<CompVisResult> CompVisSafetyChecker::check(const torch::Tensor& clip
     torch::NoGradGuard noGrad;
     auto& module = m_impl->module;
     const torch::Device device = module->visual_projection->weight.device();
-    const torch::Tensor embeds = module->visual_projection(module->vision_model(clipInput.to(device, torch::kFloat32))).to(torch::kCPU);
+    const torch::Tensor embeds =
+        module->visual_projection(module->vision_model(clipInput.to(device, torch::kFloat32))).to(torch::kCPU);
     const torch::Tensor special = cosineDistance(embeds, module->special_care_embeds.to(torch::kCPU));
     const torch::Tensor concepts = cosineDistance(embeds, module->concept_embeds.to(torch::kCPU));
     const torch::Tensor specialWeights = module->special_care_embeds_weights.to(torch::kCPU);

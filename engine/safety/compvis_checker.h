@@ -14,10 +14,10 @@
 namespace storybrush::safety {
 
 struct CompVisResult {
-    torch::Tensor imageEmbeds;            // [projection_dim]
-    std::vector<float> specialCosDist;    // 3
-    std::vector<float> cosDist;           // 17
-    bool hasNsfw = false;                 // any concept score > 0 (after the 0.01 adjustment on a special-care hit)
+    torch::Tensor imageEmbeds;          // [projection_dim]
+    std::vector<float> specialCosDist;  // 3
+    std::vector<float> cosDist;         // 17
+    bool hasNsfw = false;               // any concept score > 0 (after the 0.01 adjustment on a special-care hit)
 };
 
 class CompVisSafetyChecker {

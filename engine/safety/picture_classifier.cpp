@@ -43,17 +43,19 @@ struct PictureClassifier::Impl {
         if (activation.empty() || activation == "linear") return x;
         if (activation == "relu") return torch::relu(x);
         if (activation == "softmax") return torch::softmax(x, -1);
-        throw Error(ErrorKind::UnsupportedModel, "The picture filter uses an activation Storybrush lacks: " + activation);
+        throw Error(ErrorKind::UnsupportedModel,
+                    "The picture filter uses an activation Storybrush lacks: " + activation);
     }
 
     // TensorFlow's "same": the total padding split with the extra pixel after, so strided layers line up.
-    static torch::Tensor padSame(const torch::Tensor& x, const std::vector<int>& kernel, const std::vector<int>& strides) {
+    static torch::Tensor padSame(const torch::Tensor& x, const std::vector<int>& kernel,
+                                 const std::vector<int>& strides) {
         std::vector<std::int64_t> pads(4, 0);
         for (int d = 0; d < 2; ++d) {
             const std::int64_t in = x.size(2 + d);
             const std::int64_t out = (in + strides[d] - 1) / strides[d];
             const std::int64_t total = std::max<std::int64_t>((out - 1) * strides[d] + kernel[d] - in, 0);
-            pads[static_cast<std::size_t>(2 - 2 * d)] = total / 2;          // F::pad lists the last dimension first
+            pads[static_cast<std::size_t>(2 - 2 * d)] = total / 2;  // F::pad lists the last dimension first
             pads[static_cast<std::size_t>(3 - 2 * d)] = total - total / 2;
         }
         return F::pad(x, F::PadFuncOptions(pads));
@@ -96,14 +98,16 @@ struct PictureClassifier::Impl {
         }
         if (t == "BatchNormalization") {
             const double epsilon = c.value("epsilon", 1e-3);
-            const auto scale = weight(layer.name, "gamma") / torch::sqrt(weight(layer.name, "moving_variance") + epsilon);
+            const auto scale =
+                weight(layer.name, "gamma") / torch::sqrt(weight(layer.name, "moving_variance") + epsilon);
             const auto shift = weight(layer.name, "beta") - weight(layer.name, "moving_mean") * scale;
             return in[0] * scale.view({1, -1, 1, 1}) + shift.view({1, -1, 1, 1});
         }
         if (t == "ReLU") {
             const auto maxValue = c.value("max_value", json());
             if (c.value("negative_slope", 0.0) != 0.0 || c.value("threshold", 0.0) != 0.0) {
-                throw Error(ErrorKind::UnsupportedModel, "The picture filter's ReLU " + layer.name + " is not a plain ReLU.");
+                throw Error(ErrorKind::UnsupportedModel,
+                            "The picture filter's ReLU " + layer.name + " is not a plain ReLU.");
             }
             return maxValue.is_number() ? torch::clamp(in[0], 0.0, maxValue.get<double>()) : torch::relu(in[0]);
         }
@@ -113,7 +117,8 @@ struct PictureClassifier::Impl {
             return sum;
         }
         if (t == "AveragePooling2D") {
-            if (c.at("padding") != "valid") throw Error(ErrorKind::UnsupportedModel, "The picture filter pools with padding.");
+            if (c.at("padding") != "valid")
+                throw Error(ErrorKind::UnsupportedModel, "The picture filter pools with padding.");
             const auto pool = pairOf("pool_size");
             const auto strides = pairOf("strides");
             return F::avg_pool2d(in[0], F::AvgPool2dFuncOptions({pool[0], pool[1]}).stride({strides[0], strides[1]}));
@@ -133,7 +138,8 @@ PictureClassifier::PictureClassifier() : m_impl(std::make_unique<Impl>()) {}
 PictureClassifier::~PictureClassifier() = default;
 
 std::string PictureClassifier::defaultPath() {
-    const auto found = runtime::findResource(std::filesystem::path("safety") / "classifier" / "nsfwjs-mobilenet-v2.safetensors");
+    const auto found =
+        runtime::findResource(std::filesystem::path("safety") / "classifier" / "nsfwjs-mobilenet-v2.safetensors");
     return found.empty() ? std::string() : found.u8string();
 }
 
@@ -146,8 +152,9 @@ std::shared_ptr<PictureClassifier> PictureClassifier::load(const std::string& pa
     const auto topologyText = metadata.find("topology");
     const auto quantizationText = metadata.find("quantization");
     if (topologyText == metadata.end() || quantizationText == metadata.end()) {
-        throw Error(ErrorKind::ModelFile, "The picture filter " + path + " is not the converted nsfwjs model "
-                                          "(tests/reference/nsfwjs/convert.js makes it).");
+        throw Error(ErrorKind::ModelFile, "The picture filter " + path +
+                                              " is not the converted nsfwjs model "
+                                              "(tests/reference/nsfwjs/convert.js makes it).");
     }
     try {
         const json topology = json::parse(topologyText->second);
@@ -156,7 +163,8 @@ std::shared_ptr<PictureClassifier> PictureClassifier::load(const std::string& pa
             const auto& q = quantization.at(info.name);
             // As TensorFlow.js: each value q * scale + min computed in double, stored as float32.
             const torch::Tensor raw = io::tensorView(file, info).to(torch::kFloat64);
-            impl.weights[info.name] = (raw * q.at(1).get<double>() + q.at(0).get<double>()).to(device, torch::kFloat32).contiguous();
+            impl.weights[info.name] =
+                (raw * q.at(1).get<double>() + q.at(0).get<double>()).to(device, torch::kFloat32).contiguous();
         }
         const json& config = topology.at("config");
         for (const auto& layer : config.at("layers")) {
@@ -174,7 +182,8 @@ std::shared_ptr<PictureClassifier> PictureClassifier::load(const std::string& pa
     } catch (const json::exception& error) {
         throw Error(ErrorKind::ModelFile, "The picture filter " + path + " has a damaged description: " + error.what());
     } catch (const c10::Error& error) {
-        throw Error(ErrorKind::ModelFile, "The picture filter " + path + " has damaged weights: " + error.what_without_backtrace());
+        throw Error(ErrorKind::ModelFile,
+                    "The picture filter " + path + " has damaged weights: " + error.what_without_backtrace());
     }
     return classifier;
 }
@@ -196,7 +205,9 @@ PictureScores PictureClassifier::classify(const torch::Tensor& rgb01) const {
         values[layer.name] = m_impl->run(layer, inputs);
     }
     const torch::Tensor out = values.at(m_impl->outputName).reshape({-1}).to(torch::kCPU);
-    if (out.numel() != 5) throw Error(ErrorKind::ModelFile, "The picture filter gives " + std::to_string(out.numel()) + " scores, not 5.");
+    if (out.numel() != 5)
+        throw Error(ErrorKind::ModelFile,
+                    "The picture filter gives " + std::to_string(out.numel()) + " scores, not 5.");
     PictureScores scores{};
     for (int i = 0; i < 5; ++i) scores[static_cast<std::size_t>(i)] = out[i].item<float>();
     return scores;
@@ -208,22 +219,23 @@ PictureScores PictureClassifier::classify(const Image& picture) const {
                                    {picture.height, picture.width, picture.channels}, torch::kUInt8);
     if (picture.channels == 4) pixels = pixels.narrow(2, 0, 3);
     if (picture.channels == 1) pixels = pixels.expand({picture.height, picture.width, 3});
-    return classify((pixels.permute({2, 0, 1}).unsqueeze(0).to(m_impl->device).to(torch::kFloat32) / 255.0).contiguous());
+    return classify(
+        (pixels.permute({2, 0, 1}).unsqueeze(0).to(m_impl->device).to(torch::kFloat32) / 255.0).contiguous());
 }
 
 SafetyVerdict judgePicture(const PictureScores& scores) {
     SafetyVerdict verdict;
     verdict.checked = true;
-    const float explicitScore = scores[static_cast<std::size_t>(PictureClass::Porn)] +
-                                scores[static_cast<std::size_t>(PictureClass::Hentai)];
+    const float explicitScore =
+        scores[static_cast<std::size_t>(PictureClass::Porn)] + scores[static_cast<std::size_t>(PictureClass::Hentai)];
     const float suggestive = scores[static_cast<std::size_t>(PictureClass::Sexy)];
     // Measured (engine/safety/README.md): the built-in model's pictures reach 0.67 explicit, Debian's clipart on
     // white 0.59; explicit photographs score above 0.9.
     if (explicitScore >= 0.7f || suggestive >= 0.7f || explicitScore + suggestive >= 0.8f) {
         verdict.allowed = false;
         verdict.category = SafetyCategory::Sexual;
-        verdict.matchedTerm = "picture filter: explicit " + std::to_string(explicitScore) + ", suggestive " +
-                              std::to_string(suggestive);
+        verdict.matchedTerm =
+            "picture filter: explicit " + std::to_string(explicitScore) + ", suggestive " + std::to_string(suggestive);
         verdict.childMessage = "Let's try another idea!";
     }
     return verdict;

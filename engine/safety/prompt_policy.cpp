@@ -24,10 +24,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // The order in which categories are reported when a prompt matches several: the most serious first.
-constexpr std::array<SafetyCategory, 8> kSeverity{SafetyCategory::Minors,  SafetyCategory::Sexual,
-                                                  SafetyCategory::SelfHarm, SafetyCategory::Violence,
-                                                  SafetyCategory::Weapons, SafetyCategory::Hate,
-                                                  SafetyCategory::Drugs,   SafetyCategory::Horror};
+constexpr std::array<SafetyCategory, 8> kSeverity{
+    SafetyCategory::Minors,  SafetyCategory::Sexual, SafetyCategory::SelfHarm, SafetyCategory::Violence,
+    SafetyCategory::Weapons, SafetyCategory::Hate,   SafetyCategory::Drugs,    SafetyCategory::Horror};
 
 // Endings that keep a listed word's meaning ("kills", "killing", "killer"); the word must still stand
 // alone, so "therapist" never matches "rapist" nor "Scunthorpe" anything.
@@ -77,7 +76,8 @@ bool matchesWord(const Word& word, const std::string& term, bool allowEndings) {
             if (ending == allowed) return true;
         }
         // A doubled last consonant before -ing/-er/-ed ("shooting" is listed whole; "stabbing" -> "stab").
-        if (ending.size() > 1 && ending[0] == term.back() && (ending.substr(1) == "ing" || ending.substr(1) == "er" || ending.substr(1) == "ed")) {
+        if (ending.size() > 1 && ending[0] == term.back() &&
+            (ending.substr(1) == "ing" || ending.substr(1) == "er" || ending.substr(1) == "ed")) {
             return true;
         }
     }
@@ -99,7 +99,8 @@ std::string childMessageFor(SafetyCategory category) {
 std::string PromptPolicy::defaultFolder() {
     std::string tried;
     const fs::path manifest = runtime::findResource(fs::path("safety") / "MANIFEST.sha256", &tried);
-    if (manifest.empty()) throw Error(ErrorKind::Internal, "The kid-safe word lists were not found. Looked in:" + tried);
+    if (manifest.empty())
+        throw Error(ErrorKind::Internal, "The kid-safe word lists were not found. Looked in:" + tried);
     return manifest.parent_path().u8string();
 }
 
@@ -149,8 +150,9 @@ PromptPolicy PromptPolicy::load(const std::string& folder) {
             const auto listed = manifest.find(relative);
             if (listed == manifest.end() || listed->second != sha256Hex(content)) {
                 throw Error(ErrorKind::ModelFile,
-                            "The kid-safe word list " + entry.path().u8string() + " was changed or added outside a "
-                            "release, so Storybrush will not draw until it is restored (reinstall Storybrush).");
+                            "The kid-safe word list " + entry.path().u8string() +
+                                " was changed or added outside a "
+                                "release, so Storybrush will not draw until it is restored (reinstall Storybrush).");
             }
             seen.insert(relative);
             const std::string kind = entry.path().stem().u8string();
@@ -166,7 +168,8 @@ PromptPolicy PromptPolicy::load(const std::string& folder) {
                         policy.m_latinAllowed.push_back(splitWords(normalizePrompt(line)));
                     }
                 } else if (kind == "minor_context") {
-                    (chinese ? policy.m_chineseMinorContext : policy.m_latinMinorContext).push_back(normalizePrompt(line));
+                    (chinese ? policy.m_chineseMinorContext : policy.m_latinMinorContext)
+                        .push_back(normalizePrompt(line));
                 } else if (const auto category = categoryFromName(kind)) {
                     policy.addTerm(line, *category, chinese);
                 } else {
@@ -206,7 +209,9 @@ SafetyVerdict PromptPolicy::check(std::string_view prompt) const {
             for (std::size_t k = 0; k < phrase.size() && same; ++k) {
                 same = !words[i + k].spelledOut && words[i + k].text == phrase[k];
             }
-            if (same) std::fill(setAside.begin() + static_cast<long>(i), setAside.begin() + static_cast<long>(i + phrase.size()), true);
+            if (same)
+                std::fill(setAside.begin() + static_cast<long>(i),
+                          setAside.begin() + static_cast<long>(i + phrase.size()), true);
         }
     }
 
@@ -251,9 +256,11 @@ SafetyVerdict PromptPolicy::check(std::string_view prompt) const {
     if (verdict.category == SafetyCategory::Sexual) {
         bool aboutChildren = false;
         for (const auto& word : words) {
-            for (const auto& child : m_latinMinorContext) aboutChildren = aboutChildren || matchesWord(word, child, true);
+            for (const auto& child : m_latinMinorContext)
+                aboutChildren = aboutChildren || matchesWord(word, child, true);
         }
-        for (const auto& child : m_chineseMinorContext) aboutChildren = aboutChildren || text.find(child) != std::string::npos;
+        for (const auto& child : m_chineseMinorContext)
+            aboutChildren = aboutChildren || text.find(child) != std::string::npos;
         if (aboutChildren) verdict.category = SafetyCategory::Minors;
     }
     verdict.childMessage = childMessageFor(verdict.category);

@@ -29,7 +29,7 @@ private:
         std::vector<std::string> words;  // Latin terms: one or more words
         std::string text;                // Chinese terms: matched as dictionary words in the text
         SafetyCategory category = SafetyCategory::None;
-        std::string original;            // as written in the list, for the adult log
+        std::string original;  // as written in the list, for the adult log
     };
     void addTerm(const std::string& line, SafetyCategory category, bool chinese);
 

@@ -139,7 +139,8 @@ void addVariants(Word& word) {
 
 std::string normalizePrompt(std::string_view prompt) {
     UErrorCode status = U_ZERO_ERROR;
-    icu::UnicodeString text = icu::UnicodeString::fromUTF8(icu::StringPiece(prompt.data(), static_cast<int32_t>(prompt.size())));
+    icu::UnicodeString text =
+        icu::UnicodeString::fromUTF8(icu::StringPiece(prompt.data(), static_cast<int32_t>(prompt.size())));
     const icu::Normalizer2* nfkcCasefold = icu::Normalizer2::getNFKCCasefoldInstance(status);
     const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
     const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
@@ -164,7 +165,8 @@ std::string normalizePrompt(std::string_view prompt) {
         const int32_t next = i + U16_LENGTH(c);
         if (u_isUWhiteSpace(c) && joined.length() > 0) {
             int32_t after = next;
-            while (after < cleaned.length() && u_isUWhiteSpace(cleaned.char32At(after))) after += U16_LENGTH(cleaned.char32At(after));
+            while (after < cleaned.length() && u_isUWhiteSpace(cleaned.char32At(after)))
+                after += U16_LENGTH(cleaned.char32At(after));
             const UChar32 before = joined.char32At(joined.length() - 1);
             if (after < cleaned.length() && u_hasBinaryProperty(before, UCHAR_IDEOGRAPHIC) &&
                 u_hasBinaryProperty(cleaned.char32At(after), UCHAR_IDEOGRAPHIC)) {
@@ -184,7 +186,8 @@ std::string normalizePrompt(std::string_view prompt) {
         const char c = out[i];
         if (c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '\\') {
             plain += ' ';
-        } else if (c == ':' && i + 1 < out.size() && ((out[i + 1] >= '0' && out[i + 1] <= '9') || out[i + 1] == '.' || out[i + 1] == '-')) {
+        } else if (c == ':' && i + 1 < out.size() &&
+                   ((out[i + 1] >= '0' && out[i + 1] <= '9') || out[i + 1] == '.' || out[i + 1] == '-')) {
             plain += ' ';
             ++i;
             while (i < out.size() && ((out[i] >= '0' && out[i] <= '9') || out[i] == '.')) ++i;

@@ -80,7 +80,9 @@ private:
         const Point p = pointAt(sigmaAt(stepIndex));
         torch::Tensor x0;
         switch (m_config.prediction) {
-        case PredictionType::Epsilon: x0 = (x - static_cast<double>(p.sigma) * out) / static_cast<double>(p.alpha); break;
+        case PredictionType::Epsilon:
+            x0 = (x - static_cast<double>(p.sigma) * out) / static_cast<double>(p.alpha);
+            break;
         case PredictionType::Sample: x0 = out; break;
         case PredictionType::VPrediction:
             x0 = static_cast<double>(p.alpha) * x - static_cast<double>(p.sigma) * out;

@@ -46,9 +46,10 @@ FlowMatchConfig FlowMatchConfig::fromJson(const nlohmann::json& json, const std:
     if (shiftType != "exponential" && shiftType != "linear")
         fail(source, "time_shift_type", "must be \"exponential\" or \"linear\"");
     c.exponentialTimeShift = shiftType == "exponential";
-    for (const char* field : {"use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas", "stochastic_sampling",
-                              "invert_sigmas"})
-        if (flag(field, false)) fail(source, field, "is not followed by Storybrush's flow-matching sampler; set it to false");
+    for (const char* field :
+         {"use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas", "stochastic_sampling", "invert_sigmas"})
+        if (flag(field, false))
+            fail(source, field, "is not followed by Storybrush's flow-matching sampler; set it to false");
     if (c.numTrainTimesteps <= 0 || c.maxImageSeqLen <= c.baseImageSeqLen || c.shift <= 0 || c.shiftTerminal < 0 ||
         c.shiftTerminal >= 1)
         fail(source, "num_train_timesteps", "and the shift settings are out of range");
@@ -102,9 +103,10 @@ FlowMatchSchedule flowMatchSchedule(const FlowMatchConfig& c, int steps, std::in
 torch::Tensor flowMatchStep(const FlowMatchSchedule& schedule, int stepIndex, const torch::Tensor& velocity,
                             const torch::Tensor& sample) {
     if (stepIndex < 0 || static_cast<std::size_t>(stepIndex) + 1 >= schedule.sigmas.size())
-        throw Error(ErrorKind::Internal, "flow-matching step " + std::to_string(stepIndex) + " is outside the schedule");
-    const double delta = schedule.sigmas[static_cast<std::size_t>(stepIndex) + 1] -
-                         schedule.sigmas[static_cast<std::size_t>(stepIndex)];
+        throw Error(ErrorKind::Internal,
+                    "flow-matching step " + std::to_string(stepIndex) + " is outside the schedule");
+    const double delta =
+        schedule.sigmas[static_cast<std::size_t>(stepIndex) + 1] - schedule.sigmas[static_cast<std::size_t>(stepIndex)];
     return sample.to(torch::kFloat32) + static_cast<float>(delta) * velocity.to(torch::kFloat32);
 }
 

@@ -21,7 +21,7 @@ struct FlowMatchConfig {
     double maxShift = 0.9;
     std::int64_t baseImageSeqLen = 256;
     std::int64_t maxImageSeqLen = 8192;
-    double shiftTerminal = 0.02;  // 0: none
+    double shiftTerminal = 0.02;       // 0: none
     bool exponentialTimeShift = true;  // time_shift_type "exponential", else "linear"
 
     // Throws Error(ModelFile) for a malformed field or an option this sampler does not follow (Karras,
@@ -31,9 +31,9 @@ struct FlowMatchConfig {
 };
 
 struct FlowMatchSchedule {
-    double mu = 0.0;                 // the shift for this picture size (dynamic shifting)
-    std::vector<double> sigmas;      // steps + 1 entries, the last 0
-    std::vector<double> timesteps;   // sigma x num_train_timesteps, one per step
+    double mu = 0.0;                // the shift for this picture size (dynamic shifting)
+    std::vector<double> sigmas;     // steps + 1 entries, the last 0
+    std::vector<double> timesteps;  // sigma x num_train_timesteps, one per step
 };
 
 // ref: QwenImagePipeline: sigmas = linspace(1, 1/steps, steps), mu = calculate_shift(imageSeqLen), then

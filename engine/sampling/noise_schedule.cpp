@@ -28,8 +28,8 @@ void read(const nlohmann::json& json, const char* key, T& out) {
     try {
         out = it->get<T>();
     } catch (const nlohmann::json::exception&) {
-        throw Error(ErrorKind::ModelFile, std::string("scheduler_config.json: field ") + key +
-                                              " has the wrong type (" + it->type_name() +
+        throw Error(ErrorKind::ModelFile, std::string("scheduler_config.json: field ") + key + " has the wrong type (" +
+                                              it->type_name() +
                                               "); fix or remove it from the model's scheduler config");
     }
 }
@@ -223,9 +223,9 @@ Schedule dpmSchedule(const SchedulerConfig& c, const torch::Tensor& alphasCumpro
 Schedule lcmSchedule(const SchedulerConfig& c, int steps) {
     const int originalSteps = c.originalInferenceSteps;
     if (originalSteps < 1 || originalSteps > c.numTrainTimesteps) {
-        throw Error(ErrorKind::ModelFile, "scheduler_config.json: original_inference_steps = " +
-                                              std::to_string(originalSteps) + " must be between 1 and " +
-                                              std::to_string(c.numTrainTimesteps));
+        throw Error(ErrorKind::ModelFile,
+                    "scheduler_config.json: original_inference_steps = " + std::to_string(originalSteps) +
+                        " must be between 1 and " + std::to_string(c.numTrainTimesteps));
     }
     if (steps > originalSteps) {
         throw Error(ErrorKind::InvalidRequest, "steps = " + std::to_string(steps) +
@@ -360,9 +360,10 @@ SchedulerConfig SchedulerConfig::fromJson(SchedulerKind kind, const nlohmann::js
         unsupported("num_train_timesteps", std::to_string(c.numTrainTimesteps));
     }
     if (!c.trainedBetas.empty() && static_cast<int>(c.trainedBetas.size()) != c.numTrainTimesteps) {
-        throw Error(ErrorKind::ModelFile, "scheduler_config.json: trained_betas has " +
-                                              std::to_string(c.trainedBetas.size()) + " entries, num_train_timesteps is " +
-                                              std::to_string(c.numTrainTimesteps) + "; fix the model's scheduler config");
+        throw Error(ErrorKind::ModelFile,
+                    "scheduler_config.json: trained_betas has " + std::to_string(c.trainedBetas.size()) +
+                        " entries, num_train_timesteps is " + std::to_string(c.numTrainTimesteps) +
+                        "; fix the model's scheduler config");
     }
 
     // Options of the classes that we do not implement: refuse rather than sample differently.
@@ -433,7 +434,8 @@ torch::Tensor trainingBetas(const SchedulerConfig& c) {
         const torch::Tensor last = alphaBarSqrt[-1].clone();
         alphaBarSqrt = (alphaBarSqrt - last) * (first / (first - last));
         const torch::Tensor alphaBar = alphaBarSqrt.pow(2);
-        const torch::Tensor alphas = torch::cat({alphaBar.slice(0, 0, 1), alphaBar.slice(0, 1) / alphaBar.slice(0, 0, -1)});
+        const torch::Tensor alphas =
+            torch::cat({alphaBar.slice(0, 0, 1), alphaBar.slice(0, 1) / alphaBar.slice(0, 0, -1)});
         betas = 1 - alphas;
     }
     return betas.contiguous();

@@ -45,15 +45,15 @@ struct SchedulerConfig {
     bool thresholding = false;
     double dynamicThresholdingRatio = 0.995;
     double sampleMaxValue = 1.0;
-    bool skipPrkSteps = false;           // PNDM
-    int originalInferenceSteps = 50;     // LCM
-    double timestepScaling = 10.0;       // LCM
+    bool skipPrkSteps = false;        // PNDM
+    int originalInferenceSteps = 50;  // LCM
+    double timestepScaling = 10.0;    // LCM
 
     // Euler / DPM
     bool useKarrasSigmas = false;
-    std::optional<double> sigmaMin;      // Euler only (DPM's class has no such field)
+    std::optional<double> sigmaMin;  // Euler only (DPM's class has no such field)
     std::optional<double> sigmaMax;
-    bool finalSigmaZero = true;          // final_sigmas_type: zero | sigma_min
+    bool finalSigmaZero = true;                // final_sigmas_type: zero | sigma_min
     std::string interpolationType = "linear";  // Euler: only linear is supported
 
     // DPM-Solver multistep

@@ -91,8 +91,8 @@ private:
         const float betaT = 1.0f - alphaT;
         const float betaPrev = 1.0f - alphaPrev;
         if (m_config.prediction == PredictionType::VPrediction) {
-            modelOutput = static_cast<double>(std::sqrt(alphaT)) * modelOutput +
-                          static_cast<double>(std::sqrt(betaT)) * sample;
+            modelOutput =
+                static_cast<double>(std::sqrt(alphaT)) * modelOutput + static_cast<double>(std::sqrt(betaT)) * sample;
         }
         const float sampleCoeff = std::sqrt(alphaPrev / alphaT);
         const float denom = alphaT * std::sqrt(betaPrev) + std::sqrt(alphaT * betaT * alphaPrev);

@@ -45,8 +45,8 @@ void Scheduler::checkStep(const torch::Tensor& modelOutput, int stepIndex, const
                                              " outside the schedule of " + std::to_string(numSteps()) + " steps");
     }
     if (!modelOutput.defined() || !sample.defined() || modelOutput.sizes() != sample.sizes()) {
-        throw Error(ErrorKind::Internal, std::string(name()) +
-                                             ": the model output and the sample must have the same shape");
+        throw Error(ErrorKind::Internal,
+                    std::string(name()) + ": the model output and the sample must have the same shape");
     }
 }
 
@@ -62,8 +62,8 @@ void Scheduler::checkOrder(int stepIndex) {
 float Scheduler::alphaCumprod(double timestep) const {
     const auto index = static_cast<std::int64_t>(timestep);
     if (index < 0 || index >= static_cast<std::int64_t>(m_alphasCumprodValues.size())) {
-        throw Error(ErrorKind::Internal, std::string(name()) + ": timestep " + std::to_string(timestep) +
-                                             " outside the training schedule");
+        throw Error(ErrorKind::Internal,
+                    std::string(name()) + ": timestep " + std::to_string(timestep) + " outside the training schedule");
     }
     return m_alphasCumprodValues[static_cast<std::size_t>(index)];
 }

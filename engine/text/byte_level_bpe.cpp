@@ -65,8 +65,7 @@ void splitAtSpecialTokens(std::string_view text, const std::vector<std::pair<std
 
 std::string readTokenizerFile(const std::string& path, const std::string& owner, const std::string& where) {
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec))
-        throw Error(ErrorKind::ModelFile, owner + ": " + path + " not found; " + where);
+    if (!fs::is_regular_file(path, ec)) throw Error(ErrorKind::ModelFile, owner + ": " + path + " not found; " + where);
     std::ifstream in(path, std::ios::binary);
     std::ostringstream buffer;
     buffer << in.rdbuf();
@@ -98,8 +97,8 @@ ByteLevelBpe::ByteLevelBpe(const std::string& vocabPath, const std::string& merg
     : m_owner(std::move(owner)) {
     const nlohmann::json vocab = parseTokenizerJson(readTokenizerFile(vocabPath, m_owner, where), vocabPath, m_owner);
     if (!vocab.is_object() || vocab.empty())
-        throw Error(ErrorKind::ModelFile, m_owner + ": " + vocabPath +
-                                              " must be a JSON object of token -> id; copy it again from the model");
+        throw Error(ErrorKind::ModelFile,
+                    m_owner + ": " + vocabPath + " must be a JSON object of token -> id; copy it again from the model");
     for (const auto& [token, id] : vocab.items()) {
         if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<long long>() > 10'000'000)
             throw Error(ErrorKind::ModelFile, m_owner + ": " + vocabPath + ": token \"" + token +

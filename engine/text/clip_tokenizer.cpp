@@ -82,7 +82,8 @@ ClipTokenizer::ClipTokenizer(const std::string& folder)
         const fs::path path = dir / name;
         std::error_code ec;
         if (!fs::is_regular_file(path, ec)) continue;
-        const nlohmann::json config = parseTokenizerJson(readTokenizerFile(path.string(), kOwner, kWhere), path.string(), kOwner);
+        const nlohmann::json config =
+            parseTokenizerJson(readTokenizerFile(path.string(), kOwner, kWhere), path.string(), kOwner);
         for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token"}) {
             const std::string value = specialTokenText(config, key);
             if (!value.empty() && specialTokenText(merged, key).empty()) merged[key] = value;
@@ -126,7 +127,8 @@ void ClipTokenizer::setSpecials(const std::string& source, const std::string& bo
 
 std::vector<int> ClipTokenizer::encode(std::string_view text) const {
     std::vector<int> out;
-    splitAtSpecialTokens(text, m_specials, [&](std::string_view segment) { encodeSegment(segment, out); }, out);
+    splitAtSpecialTokens(
+        text, m_specials, [&](std::string_view segment) { encodeSegment(segment, out); }, out);
     return out;
 }
 

@@ -42,8 +42,8 @@ public:
     int vocabSize() const { return m_bpe.vocabSize(); }
 
 private:
-    void setSpecials(const std::string& source, const std::string& bos, const std::string& eos,
-                     const std::string& unk, const std::string& pad);
+    void setSpecials(const std::string& source, const std::string& bos, const std::string& eos, const std::string& unk,
+                     const std::string& pad);
     void encodeSegment(std::string_view segment, std::vector<int>& out) const;
 
     ByteLevelBpe m_bpe;

@@ -77,8 +77,8 @@ private:
 }  // namespace
 
 EncodedPrompt encodePrompt(const ClipTokenizer& tokenizer, std::string_view prompt, bool parseWeights) {
-    const std::vector<PromptPiece> pieces =
-        parseWeights ? parsePromptWeights(prompt) : std::vector<PromptPiece>{{std::string(prompt), 1.0, false}};
+    const std::vector<PromptPiece> pieces = parseWeights ? parsePromptWeights(prompt)
+                                                         : std::vector<PromptPiece>{{std::string(prompt), 1.0, false}};
     ChunkPacker packer(tokenizer);
     for (const PromptPiece& piece : pieces) {
         if (piece.isBreak) {

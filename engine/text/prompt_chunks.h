@@ -8,8 +8,8 @@
 
 namespace storybrush::text {
 
-constexpr int kChunkTokens = 75;          // tokens between BOS and EOS in one chunk
-constexpr int kCommaBacktrack = 20;       // ref: A1111 opts.comma_padding_backtrack default
+constexpr int kChunkTokens = 75;     // tokens between BOS and EOS in one chunk
+constexpr int kCommaBacktrack = 20;  // ref: A1111 opts.comma_padding_backtrack default
 
 // One chunk: 77 ids (BOS, up to 75 tokens, EOS, then the tokenizer's pad id) and 77 weights (1.0 for BOS,
 // EOS and padding). length: how many of the ids are the prompt's tokens (ids[1] .. ids[length]).

@@ -161,8 +161,7 @@ std::vector<PromptPiece> parsePromptWeights(std::string_view prompt) {
     for (auto& piece : res) {
         if (!merged.empty() && !piece.isBreak && !merged.back().isBreak && merged.back().weight == piece.weight)
             merged.back().text += piece.text;
-        else
-            merged.push_back(std::move(piece));
+        else merged.push_back(std::move(piece));
     }
     return merged;
 }

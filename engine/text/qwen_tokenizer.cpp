@@ -122,8 +122,8 @@ QwenTokenizer::QwenTokenizer(const std::string& folder)
     }
     for (const auto& [content, id] : added) {
         if (id < 0 || id > 10'000'000)
-            throw Error(ErrorKind::ModelFile, std::string(kOwner) + ": the added token \"" + content +
-                                                  "\" in " + folder + " has no valid id; copy the tokenizer again");
+            throw Error(ErrorKind::ModelFile, std::string(kOwner) + ": the added token \"" + content + "\" in " +
+                                                  folder + " has no valid id; copy the tokenizer again");
         m_bpe.addToken(content, id);
         m_specials.emplace_back(content, id);
     }
@@ -134,14 +134,16 @@ QwenTokenizer::QwenTokenizer(const std::string& folder)
     if (pad.empty()) pad = "<|endoftext|>";
     const auto padId = m_bpe.tokenId(pad);
     if (!padId)
-        throw Error(ErrorKind::ModelFile, std::string(kOwner) + ": the pad token \"" + pad + "\" of " + folder +
-                                              " is in neither vocab.json nor the added tokens; copy the tokenizer again");
+        throw Error(ErrorKind::ModelFile,
+                    std::string(kOwner) + ": the pad token \"" + pad + "\" of " + folder +
+                        " is in neither vocab.json nor the added tokens; copy the tokenizer again");
     m_pad = *padId;
 }
 
 std::vector<int> QwenTokenizer::encode(std::string_view text) const {
     std::vector<int> out;
-    splitAtSpecialTokens(text, m_specials, [&](std::string_view segment) { encodeSegment(segment, out); }, out);
+    splitAtSpecialTokens(
+        text, m_specials, [&](std::string_view segment) { encodeSegment(segment, out); }, out);
     return out;
 }
 

@@ -106,13 +106,9 @@ std::string encodeUtf8(std::u32string_view codePoints) {
     return out;
 }
 
-bool isLetter(char32_t codePoint) {
-    return (U_GET_GC_MASK(static_cast<UChar32>(codePoint)) & U_GC_L_MASK) != 0;
-}
+bool isLetter(char32_t codePoint) { return (U_GET_GC_MASK(static_cast<UChar32>(codePoint)) & U_GC_L_MASK) != 0; }
 
-bool isNumber(char32_t codePoint) {
-    return (U_GET_GC_MASK(static_cast<UChar32>(codePoint)) & U_GC_N_MASK) != 0;
-}
+bool isNumber(char32_t codePoint) { return (U_GET_GC_MASK(static_cast<UChar32>(codePoint)) & U_GC_N_MASK) != 0; }
 
 bool isWhitespace(char32_t codePoint) { return u_isUWhiteSpace(static_cast<UChar32>(codePoint)) != 0; }
 

@@ -34,7 +34,8 @@ struct ClassifierImpl : torch::nn::Module {
     }
     torch::Tensor forward(torch::Tensor x) {
         for (std::size_t i = 0; i < convs->size(); ++i) {
-            x = torch::silu(norms[i]->as<torch::nn::GroupNorm>()->forward(convs[i]->as<torch::nn::Conv2d>()->forward(x)));
+            x = torch::silu(
+                norms[i]->as<torch::nn::GroupNorm>()->forward(convs[i]->as<torch::nn::Conv2d>()->forward(x)));
         }
         return head(x.mean({2, 3}));
     }
@@ -44,8 +45,8 @@ struct ClassifierImpl : torch::nn::Module {
 TORCH_MODULE(Classifier);
 
 // Compositions of one animal each, with labels (index into `animals`).
-std::pair<torch::Tensor, torch::Tensor> animalBatch(const StickerSet& stickers, const std::vector<int>& animals, int batch,
-                                                    std::mt19937& rng) {
+std::pair<torch::Tensor, torch::Tensor> animalBatch(const StickerSet& stickers, const std::vector<int>& animals,
+                                                    int batch, std::mt19937& rng) {
     StickerSet only = stickers;
     only.usableConcepts = animals;
     const auto composed = composeBatch(only, batch, kSide, rng, 1);
@@ -96,23 +97,31 @@ int measureAdherence(const Arguments& args) {
         const auto& animal = concepts[static_cast<std::size_t>(animals[static_cast<std::size_t>(label)])];
         GenerationRequest request;
         request.model = args.text("model", "builtin");
-        request.prompt = i % 2 == 0 ? "a " + animal.english + " on a sunny meadow" : "草地上的一" + animal.measureWord + animal.chinese;
+        request.prompt = i % 2 == 0 ? "a " + animal.english + " on a sunny meadow"
+                                    : "草地上的一" + animal.measureWord + animal.chinese;
         request.seed = static_cast<std::uint64_t>(1000 + i);
         request.steps = args.integer("steps", 20);
         const auto result = engine.generate(request);
         if (result.images.empty() || result.images[0].image.empty()) continue;
         const auto& image = result.images[0].image;
-        auto pixels = torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()), {image.height, image.width, 3}, torch::kUInt8)
-                          .permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).div(127.5).sub(1.0);
-        pixels = F::interpolate(pixels, F::InterpolateFuncOptions().size(std::vector<std::int64_t>{kSide, kSide}).mode(torch::kArea));
+        auto pixels = torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()), {image.height, image.width, 3},
+                                       torch::kUInt8)
+                          .permute({2, 0, 1})
+                          .unsqueeze(0)
+                          .to(torch::kFloat32)
+                          .div(127.5)
+                          .sub(1.0);
+        pixels = F::interpolate(
+            pixels, F::InterpolateFuncOptions().size(std::vector<std::int64_t>{kSide, kSide}).mode(torch::kArea));
         const auto predicted = classifier->forward(pixels).argmax(1).item<std::int64_t>();
         if (predicted == label) ++agree;
-        std::cout << request.prompt << " -> " << concepts[static_cast<std::size_t>(animals[static_cast<std::size_t>(predicted)])].key
-                  << std::endl;
+        std::cout << request.prompt << " -> "
+                  << concepts[static_cast<std::size_t>(animals[static_cast<std::size_t>(predicted)])].key << std::endl;
     }
-    std::cout << "{\"animals\": " << classes << ", \"generations\": " << generations << ", \"top1_agreement\": "
-              << static_cast<double>(agree) / generations << ", \"chance\": " << 1.0 / classes
-              << ", \"classifier_on_compositions\": " << compositionAccuracy << "}" << std::endl;
+    std::cout << "{\"animals\": " << classes << ", \"generations\": " << generations
+              << ", \"top1_agreement\": " << static_cast<double>(agree) / generations
+              << ", \"chance\": " << 1.0 / classes << ", \"classifier_on_compositions\": " << compositionAccuracy << "}"
+              << std::endl;
     return 0;
 }
 
@@ -123,7 +132,8 @@ int measureColourAdherence(const Arguments& args) {
     std::map<std::pair<int, int>, int> pairs;
     for (std::size_t i = 0; i < stickers.conceptOf.size(); ++i) {
         const int colour = stickers.colourOf[i];
-        if (colour < 0 || colour == static_cast<int>(Colour::White) || colour == static_cast<int>(Colour::Grey)) continue;
+        if (colour < 0 || colour == static_cast<int>(Colour::White) || colour == static_cast<int>(Colour::Grey))
+            continue;
         ++pairs[{stickers.conceptOf[i], colour}];
     }
     if (pairs.empty()) throw Error(ErrorKind::InvalidRequest, "No sticker of the data set is mostly one colour.");
@@ -146,22 +156,26 @@ int measureColourAdherence(const Arguments& args) {
         const auto result = engine.generate(request);
         if (result.images.empty() || result.images[0].image.empty()) continue;
         const auto& image = result.images[0].image;
-        const auto rgb = torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()), {image.height, image.width, 3}, torch::kUInt8)
-                             .permute({2, 0, 1}).to(torch::kFloat32).div(255.0);
+        const auto rgb = torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()),
+                                          {image.height, image.width, 3}, torch::kUInt8)
+                             .permute({2, 0, 1})
+                             .to(torch::kFloat32)
+                             .div(255.0);
         // The drawn thing: whatever is not the snow's pale white and blue-grey.
         const auto value = std::get<0>(rgb.max(0)), minimum = std::get<0>(rgb.min(0));
         const auto thingMask = ((value - minimum) / value.clamp_min(1e-4) >= 0.2) | (value < 0.4);
         const auto rgba = torch::cat({rgb * thingMask, thingMask.unsqueeze(0).to(torch::kFloat32)}, 0).unsqueeze(0);
         const int drawn = dominantColours(rgba).front();
-        const double share = static_cast<double>(count) / static_cast<double>(stickers.byConcept[static_cast<std::size_t>(key.first)].size());
+        const double share = static_cast<double>(count) /
+                             static_cast<double>(stickers.byConcept[static_cast<std::size_t>(key.first)].size());
         ++judged;
         chance += share;
         if (drawn == key.second) ++agree;
         std::cout << request.prompt << " -> " << (drawn >= 0 ? kColourNames[drawn].english : "mixed") << std::endl;
     }
-    std::cout << "{\"pairs\": " << asked.size() << ", \"generations\": " << judged << ", \"colour_agreement\": "
-              << static_cast<double>(agree) / std::max(judged, 1) << ", \"if_colour_ignored\": " << chance / std::max(judged, 1)
-              << "}" << std::endl;
+    std::cout << "{\"pairs\": " << asked.size() << ", \"generations\": " << judged
+              << ", \"colour_agreement\": " << static_cast<double>(agree) / std::max(judged, 1)
+              << ", \"if_colour_ignored\": " << chance / std::max(judged, 1) << "}" << std::endl;
     return 0;
 }
 

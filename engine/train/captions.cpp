@@ -33,7 +33,7 @@ std::string joinList(const std::vector<std::string>& parts, const std::string& l
 struct ConceptGroup {
     int concept = 0;
     int count = 0;
-    int colour = -1;         // shared by all its stickers, else -1
+    int colour = -1;          // shared by all its stickers, else -1
     bool recoloured = false;  // a sticker's hue was turned: the colour must be named
 };
 
@@ -80,7 +80,8 @@ std::string englishObjects(const Scene& scene, const std::vector<Concept>& table
         if (count == 1) {
             parts.push_back(withArticle(adjective + item.english));
         } else {
-            parts.push_back(numbers[static_cast<std::size_t>(std::min(count, 3))] + " " + adjective + item.englishPlural);
+            parts.push_back(numbers[static_cast<std::size_t>(std::min(count, 3))] + " " + adjective +
+                            item.englishPlural);
         }
     }
     return joinList(parts, " and ", ", ");
@@ -93,7 +94,8 @@ std::string chineseObjects(const Scene& scene, const std::vector<Concept>& table
     for (const auto& group : groupConcepts(scene)) {
         const auto& item = table[static_cast<std::size_t>(group.concept)];
         const std::string adjective = adjectiveFor(group, adjectives, false, rng);
-        parts.push_back(numbers[static_cast<std::size_t>(std::min(group.count, 3))] + item.measureWord + adjective + item.chinese);
+        parts.push_back(numbers[static_cast<std::size_t>(std::min(group.count, 3))] + item.measureWord + adjective +
+                        item.chinese);
     }
     return joinList(parts, "和", "、");
 }
@@ -127,11 +129,13 @@ std::string caption(const Scene& scene, const std::vector<Concept>& concepts, Ca
     if (language == CaptionLanguage::English) {
         static const std::vector<std::string> prefixes{"", "", "", "a picture of ", "a cartoon of ", "a drawing of "};
         std::string objects = englishObjects(scene, concepts, rng);
-        if (scene.concepts.size() == 1 && chance(0.1, rng)) objects = concepts[static_cast<std::size_t>(scene.concepts[0])].english;
+        if (scene.concepts.size() == 1 && chance(0.1, rng))
+            objects = concepts[static_cast<std::size_t>(scene.concepts[0])].english;
         return pick(prefixes, rng) + objects + (place.empty() ? "" : " " + place);
     }
     std::string objects = chineseObjects(scene, concepts, rng);
-    if (scene.concepts.size() == 1 && chance(0.1, rng)) objects = concepts[static_cast<std::size_t>(scene.concepts[0])].chinese;
+    if (scene.concepts.size() == 1 && chance(0.1, rng))
+        objects = concepts[static_cast<std::size_t>(scene.concepts[0])].chinese;
     if (place.empty()) return objects;
     return chance(0.6, rng) ? place + "的" + objects : objects + "在" + place;
 }

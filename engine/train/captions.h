@@ -22,9 +22,9 @@ struct ColourName {
     const char* chinese;
 };
 inline constexpr ColourName kColourNames[kColourCount] = {
-    {"red", "红色的"},    {"orange", "橙色的"}, {"yellow", "黄色的"}, {"green", "绿色的"},
-    {"blue", "蓝色的"},   {"purple", "紫色的"}, {"pink", "粉色的"},   {"brown", "棕色的"},
-    {"black", "黑色的"},  {"white", "白色的"},  {"grey", "灰色的"}};
+    {"red", "红色的"},   {"orange", "橙色的"}, {"yellow", "黄色的"}, {"green", "绿色的"},
+    {"blue", "蓝色的"},  {"purple", "紫色的"}, {"pink", "粉色的"},   {"brown", "棕色的"},
+    {"black", "黑色的"}, {"white", "白色的"},  {"grey", "灰色的"}};
 
 struct Scene {
     Background background = Background::Plain;
@@ -41,7 +41,8 @@ enum class CaptionLanguage { English, Chinese };
 
 // Varies wording as people do (articles, "a picture of", 可爱的, word order) so the model learns the nouns, not one
 // template. `rng` decides the variations.
-std::string caption(const Scene& scene, const std::vector<Concept>& concepts, CaptionLanguage language, std::mt19937& rng);
+std::string caption(const Scene& scene, const std::vector<Concept>& concepts, CaptionLanguage language,
+                    std::mt19937& rng);
 
 // The place phrase alone ("on a sunny meadow" / "草地上"), for evaluation prompts.
 std::string placePhrase(Background background, CaptionLanguage language, std::mt19937& rng);

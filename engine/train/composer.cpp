@@ -49,7 +49,8 @@ std::vector<int> dominantColours(const torch::Tensor& stickers) {
     // Hue in degrees, as HSV defines it.
     const auto safeChroma = chroma.clamp_min(1e-4);
     auto hue = torch::where(value == r, ((g - b) / safeChroma).remainder(6.0),
-                            torch::where(value == g, (b - r) / safeChroma + 2.0, (r - g) / safeChroma + 4.0)) * 60.0;
+                            torch::where(value == g, (b - r) / safeChroma + 2.0, (r - g) / safeChroma + 4.0)) *
+               60.0;
     const auto opaque = alpha.squeeze(1) > 0.5;
     const auto pale = saturation < 0.2;
     const auto dark = (value < 0.2) | (pale & (value < 0.4));  // a black hen's grey sheen is still black
@@ -60,17 +61,17 @@ std::vector<int> dominantColours(const torch::Tensor& stickers) {
     const auto pink = ((inHue(290, 345)) | (warm & (saturation < 0.5) & (value > 0.8))) & ~dark & ~pale;
     const auto coloured = ~dark & ~pale & ~brown & ~pink;
     const std::vector<torch::Tensor> masks{
-        coloured & (inHue(345, 360) | inHue(0, 15)),  // red
-        coloured & inHue(15, 45),                     // orange
-        coloured & inHue(45, 70) & (value >= 0.6),    // yellow
+        coloured & (inHue(345, 360) | inHue(0, 15)),                    // red
+        coloured & inHue(15, 45),                                       // orange
+        coloured & inHue(45, 70) & (value >= 0.6),                      // yellow
         coloured & (inHue(70, 170) | (inHue(45, 70) & (value < 0.6))),  // green, olive leaves included
-        coloured & inHue(170, 260),                   // blue
-        coloured & inHue(260, 290),                   // purple
+        coloured & inHue(170, 260),                                     // blue
+        coloured & inHue(260, 290),                                     // purple
         pink,
         brown,
-        dark,                                         // black
-        pale & ~dark & (value > 0.85),                // white
-        pale & ~dark & (value <= 0.85)};              // grey
+        dark,                             // black
+        pale & ~dark & (value > 0.85),    // white
+        pale & ~dark & (value <= 0.85)};  // grey
     std::vector<torch::Tensor> shares;
     for (const auto& mask : masks) shares.push_back((mask & opaque).sum({1, 2}).to(torch::kFloat32));
     const auto counts = torch::stack(shares, 1);  // [N, colours]
@@ -98,18 +99,14 @@ namespace {
 constexpr float kRecolourChance = 0.25f;
 
 // Colours a hue turn makes and names: red to pink; brown, black, white and grey are not turned.
-bool isHue(int colour) {
-    return colour >= static_cast<int>(Colour::Red) && colour <= static_cast<int>(Colour::Pink);
-}
+bool isHue(int colour) { return colour >= static_cast<int>(Colour::Red) && colour <= static_cast<int>(Colour::Pink); }
 }  // namespace
 
 torch::Tensor hueTurn(double degrees) {
     // Rodrigues' rotation about u = (1, 1, 1) / sqrt(3): cos I + (1 - cos) u u^T + sin [u]x.
     const double angle = degrees * M_PI / 180.0, c = std::cos(angle), s = std::sin(angle) / std::sqrt(3.0);
     const double d = (1.0 - c) / 3.0;
-    return torch::tensor({c + d, d - s, d + s,
-                          d + s, c + d, d - s,
-                          d - s, d + s, c + d}, torch::kFloat32).view({3, 3});
+    return torch::tensor({c + d, d - s, d + s, d + s, c + d, d - s, d - s, d + s, c + d}, torch::kFloat32).view({3, 3});
 }
 
 StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& concepts, const torch::Device& device,
@@ -117,7 +114,9 @@ StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& c
     namespace fs = std::filesystem;
     const fs::path index = fs::path(folder) / "stickers.tsv";
     std::ifstream in(index);
-    if (!in) throw Error(ErrorKind::ModelFile, "No sticker index at " + index.string() + ": run `storybrush-train prepare` first");
+    if (!in)
+        throw Error(ErrorKind::ModelFile,
+                    "No sticker index at " + index.string() + ": run `storybrush-train prepare` first");
     StickerSet set;
     set.byConcept.resize(concepts.size());
     std::vector<torch::Tensor> images;
@@ -170,7 +169,8 @@ StickerSet loadStickers(const std::string& folder, const std::vector<Concept>& c
         const auto rgb = torch::einsum("ij,njhw->nihw", {hueTurn(60.0 * turn), stacked.slice(1, 0, 3)});
         const auto alpha = stacked.slice(1, 3, 4);
         const auto colours = dominantColours(torch::cat({torch::minimum(rgb.clamp_min(0), alpha), alpha}, 1));
-        for (std::size_t i = 0; i < colours.size(); ++i) set.colourAfterTurn[i][static_cast<std::size_t>(turn)] = colours[i];
+        for (std::size_t i = 0; i < colours.size(); ++i)
+            set.colourAfterTurn[i][static_cast<std::size_t>(turn)] = colours[i];
     }
     set.pixels = stacked.to(device);
     for (std::size_t c = 0; c < set.byConcept.size(); ++c) {
@@ -238,8 +238,11 @@ torch::Tensor drawBackgrounds(const std::vector<Background>& kinds, int size, st
     const auto snow = (snowSky * (1 - below) + snowGround * below) * (1 - flakes) + flakes;
 
     // Room: a pastel wall whose tint varies per picture, a wooden floor with planks.
-    const auto wall = 0.75f + 0.2f * torch::cat({torch::sin(hue * 6.28f), torch::sin(hue * 6.28f + 2.1f),
-                                                 torch::sin(hue * 6.28f + 4.2f)}, 1) * 0.5f;
+    const auto wall =
+        0.75f +
+        0.2f *
+            torch::cat({torch::sin(hue * 6.28f), torch::sin(hue * 6.28f + 2.1f), torch::sin(hue * 6.28f + 4.2f)}, 1) *
+            0.5f;
     const auto planks = 0.04f * torch::sign(torch::sin(ys * 60.0f));
     const auto floor = colour(0.62f, 0.42f, 0.25f, device) + j + planks;
     const auto room = wall * (1 - below) + floor * below;
@@ -247,7 +250,8 @@ torch::Tensor drawBackgrounds(const std::vector<Background>& kinds, int size, st
     // Plain: half pastel, half any colour with a soft diagonal gradient, so the VAE also learns flat and dark
     // colours that users' own pictures bring to image-to-image and repainting.
     const auto pastel = 0.82f + 0.15f * torch::cat({torch::sin(hue * 6.28f + 1.0f), torch::sin(hue * 6.28f + 3.0f),
-                                                    torch::sin(hue * 6.28f + 5.0f)}, 1);
+                                                    torch::sin(hue * 6.28f + 5.0f)},
+                                                   1);
     const auto anyColour = torch::rand({batch, 3, 1, 1}, opts) + 0.2f * j * (xs + ys - 1.0f);
     const auto usePastel = (torch::rand({batch, 1, 1, 1}, opts) < 0.5f).to(torch::kFloat32);
     const auto plain = pastel * usePastel + anyColour * (1 - usePastel);
@@ -276,10 +280,10 @@ ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std:
         for (int s = 0; s < count; ++s) {
             // A second sticker repeats the first thing a third of the time ("two frogs").
             const bool repeat = s > 0 && std::uniform_real_distribution<float>(0, 1)(rng) < 0.33f;
-            scene.concepts.push_back(repeat ? first
-                                            : (s == 0 ? first
-                                                      : usable[std::uniform_int_distribution<std::size_t>(
-                                                            0, usable.size() - 1)(rng)]));
+            scene.concepts.push_back(
+                repeat
+                    ? first
+                    : (s == 0 ? first : usable[std::uniform_int_distribution<std::size_t>(0, usable.size() - 1)(rng)]));
         }
     }
     auto canvas = drawBackgrounds(kinds, size, rng, device);
@@ -302,10 +306,12 @@ ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std:
             int turn = 0;
             // A quarter of the stickers of one clear colour take another (a thing named once in its scene, so its
             // caption can name the new colour): colour becomes a word of its own, not a part of certain stickers.
-            if (here && isHue(turned[0]) && std::count(scene.concepts.begin(), scene.concepts.end(), conceptIndex) == 1 &&
+            if (here && isHue(turned[0]) &&
+                std::count(scene.concepts.begin(), scene.concepts.end(), conceptIndex) == 1 &&
                 uniform(rng, 0.0f, 1.0f) < kRecolourChance) {
                 const int candidate = std::uniform_int_distribution<int>(1, 5)(rng);
-                if (isHue(turned[static_cast<std::size_t>(candidate)]) && turned[static_cast<std::size_t>(candidate)] != turned[0]) {
+                if (isHue(turned[static_cast<std::size_t>(candidate)]) &&
+                    turned[static_cast<std::size_t>(candidate)] != turned[0]) {
                     turn = candidate;
                 }
             }
@@ -315,9 +321,11 @@ ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std:
                 scene.recoloured.push_back(turn != 0);
             }
             // Size as a fraction of the canvas; several stickers share the width left to right.
-            const float scale = count == 1 ? uniform(rng, 0.45f, 0.8f) : count == 2 ? uniform(rng, 0.35f, 0.5f)
-                                                                                     : uniform(rng, 0.28f, 0.4f);
-            const float slotCentre = count == 1 ? 0.0f : -0.55f + 1.1f * static_cast<float>(slot) / static_cast<float>(count - 1);
+            const float scale = count == 1   ? uniform(rng, 0.45f, 0.8f)
+                                : count == 2 ? uniform(rng, 0.35f, 0.5f)
+                                             : uniform(rng, 0.28f, 0.4f);
+            const float slotCentre =
+                count == 1 ? 0.0f : -0.55f + 1.1f * static_cast<float>(slot) / static_cast<float>(count - 1);
             const float cx = std::clamp(slotCentre + uniform(rng, -0.12f, 0.12f), -1.0f + scale, 1.0f - scale);
             const float cy = std::clamp(uniform(rng, -0.15f, 0.35f), -1.0f + scale, 1.0f - scale);
             const float flip = std::uniform_int_distribution<int>(0, 1)(rng) ? -1.0f : 1.0f;
@@ -328,13 +336,17 @@ ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std:
         }
         const auto index = sendToDevice(torch::tensor(which, torch::kInt64), device);
         const auto chosen = stickers.pixels.index_select(0, index);
-        const auto grid = F::affine_grid(sendToDevice(torch::tensor(theta).view({batch, 2, 3}), device), {batch, 4, size, size},
+        const auto grid = F::affine_grid(sendToDevice(torch::tensor(theta).view({batch, 2, 3}), device),
+                                         {batch, 4, size, size},
                                          /*align_corners=*/false);
-        const auto placed = F::grid_sample(chosen, grid,
-                                           F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+        const auto placed = F::grid_sample(
+            chosen, grid,
+            F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
         const auto alpha = placed.slice(1, 3, 4) * perPicture(present, device);
         auto rgb = placed.slice(1, 0, 3) * perPicture(present, device);
-        rgb = torch::einsum("bij,bjhw->bihw", {turnTable.index_select(0, sendToDevice(torch::tensor(turns, torch::kInt64), device)), rgb});
+        rgb =
+            torch::einsum("bij,bjhw->bihw",
+                          {turnTable.index_select(0, sendToDevice(torch::tensor(turns, torch::kInt64), device)), rgb});
         const auto grey = rgb.mean(1, true);
         rgb = ((grey + (rgb - grey) * perPicture(saturation, device)) * perPicture(brightness, device)).clamp_min(0);
         rgb = torch::minimum(rgb, alpha);  // premultiplied colour never exceeds its alpha

@@ -15,13 +15,13 @@
 namespace storybrush::train {
 
 struct StickerSet {
-    torch::Tensor pixels;                       // [N, 4, S, S] float: premultiplied RGB in [0,1], then alpha
-    std::vector<int> conceptOf;                 // per sticker, index into the concept table
-    std::vector<int> colourOf;                  // per sticker, dominantColour() of it
+    torch::Tensor pixels;        // [N, 4, S, S] float: premultiplied RGB in [0,1], then alpha
+    std::vector<int> conceptOf;  // per sticker, index into the concept table
+    std::vector<int> colourOf;   // per sticker, dominantColour() of it
     // Per sticker, its dominant colour after its hue is turned by k x 60 degrees (k = 0: colourOf).
     std::vector<std::array<int, 6>> colourAfterTurn;
-    std::vector<std::vector<int>> byConcept;    // per concept, its stickers (some may be empty)
-    std::vector<int> usableConcepts;            // concepts that have at least one sticker
+    std::vector<std::vector<int>> byConcept;  // per concept, its stickers (some may be empty)
+    std::vector<int> usableConcepts;          // concepts that have at least one sticker
 };
 
 // Reads `folder`/stickers.tsv (file, concept key) and the PNGs it lists (written by `storybrush-train prepare`).
@@ -46,8 +46,7 @@ struct ComposedBatch {
 };
 
 // maxStickers: 1-3; training uses 3, the adherence evaluation 1.
-ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std::mt19937& rng,
-                           int maxStickers = 3);
+ComposedBatch composeBatch(const StickerSet& stickers, int batch, int size, std::mt19937& rng, int maxStickers = 3);
 
 // Draws the backgrounds alone ([B,3,size,size] in [0,1]); `kinds` per picture.
 torch::Tensor drawBackgrounds(const std::vector<Background>& kinds, int size, std::mt19937& rng,

@@ -22,7 +22,8 @@ std::vector<Concept> loadConcepts(const std::string& path) {
         std::string field;
         while (std::getline(row, field, '\t')) fields.push_back(field);
         if (fields.size() != 7) {
-            throw Error(ErrorKind::ModelFile, path + " line " + std::to_string(lineNumber) + ": expected 7 tab-separated fields, found " +
+            throw Error(ErrorKind::ModelFile, path + " line " + std::to_string(lineNumber) +
+                                                  ": expected 7 tab-separated fields, found " +
                                                   std::to_string(fields.size()));
         }
         concepts.push_back({fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[6]});

@@ -8,8 +8,8 @@
 namespace storybrush::train {
 
 struct Concept {
-    std::string key;          // "frog"
-    std::string english;      // "frog"
+    std::string key;      // "frog"
+    std::string english;  // "frog"
     std::string englishPlural;
     std::string chinese;      // "青蛙"
     std::string measureWord;  // "只" (一只青蛙)

@@ -31,7 +31,8 @@ const char* kUsage =
     "storybrush-train adherence --concepts FILE --data DATA [--model builtin] [--generations 100]\n"
     "storybrush-train colour-adherence --concepts FILE --data DATA [--model builtin] [--generations 100]\n"
     "storybrush-train vae --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes M]\n"
-    "storybrush-train diffusion --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes M]\n";
+    "storybrush-train diffusion --concepts FILE --data DATA --template engine/train/data/model --model OUT [--minutes "
+    "M]\n";
 
 int printCaptions(const storybrush::train::Arguments& args) {
     using namespace storybrush::train;
@@ -62,8 +63,14 @@ int writePreview(const storybrush::train::Arguments& args) {
         std::cout << i << ": " << caption(batch.scenes[i], concepts, CaptionLanguage::English, rng) << " / "
                   << caption(batch.scenes[i], concepts, CaptionLanguage::Chinese, rng) << '\n';
     }
-    const auto sheet = batch.images.add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8)
-                           .view({rows, columns, 3, size, size}).permute({0, 3, 1, 4, 2}).reshape({rows * size, columns * size, 3})
+    const auto sheet = batch.images.add(1)
+                           .mul(127.5)
+                           .round()
+                           .clamp(0, 255)
+                           .to(torch::kUInt8)
+                           .view({rows, columns, 3, size, size})
+                           .permute({0, 3, 1, 4, 2})
+                           .reshape({rows * size, columns * size, 3})
                            .contiguous();
     storybrush::Image image(columns * size, rows * size, 3);
     std::memcpy(image.pixels.data(), sheet.data_ptr<std::uint8_t>(), image.pixels.size());
@@ -97,11 +104,18 @@ int writeReconstructions(const storybrush::train::Arguments& args) {
     std::cout << "latent norm: median " << norms.median().item<double>() << ", largest " << norms.max().item<double>()
               << " at row " << at / norms.size(1) << " column " << at % norms.size(1) << " of " << norms.size(0) << "x"
               << norms.size(1) << "; corners (top-left, top-right, bottom-left, bottom-right) "
-              << norms[0][0].item<double>() << ", " << norms[0][-1].item<double>() << ", " << norms[-1][0].item<double>()
-              << ", " << norms[-1][-1].item<double>() << '\n';
+              << norms[0][0].item<double>() << ", " << norms[0][-1].item<double>() << ", "
+              << norms[-1][0].item<double>() << ", " << norms[-1][-1].item<double>() << '\n';
     const auto rebuilt = vae->decode(latents).clamp(-1, 1);
-    const auto sheet = torch::stack({images, rebuilt}).add(1).mul(127.5).round().clamp(0, 255).to(torch::kUInt8)
-                           .permute({0, 3, 1, 4, 2}).reshape({2 * size, columns * size, 3}).contiguous();
+    const auto sheet = torch::stack({images, rebuilt})
+                           .add(1)
+                           .mul(127.5)
+                           .round()
+                           .clamp(0, 255)
+                           .to(torch::kUInt8)
+                           .permute({0, 3, 1, 4, 2})
+                           .reshape({2 * size, columns * size, 3})
+                           .contiguous();
     Image image(columns * size, 2 * size, 3);
     std::memcpy(image.pixels.data(), sheet.data_ptr<std::uint8_t>(), image.pixels.size());
     imaging::writePng(args.required("out"), image);
@@ -115,15 +129,18 @@ int writeSheet(const storybrush::train::Arguments& args) {
     std::string file;
     while (std::getline(list, file, ',')) {
         const auto image = storybrush::imaging::readPng(file);
-        tiles.push_back(torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()), {image.height, image.width, image.channels},
-                                         torch::kUInt8).slice(2, 0, 3).clone());
+        tiles.push_back(torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()),
+                                         {image.height, image.width, image.channels}, torch::kUInt8)
+                            .slice(2, 0, 3)
+                            .clone());
     }
     const int columns = args.integer("columns", 5);
     while (tiles.size() % static_cast<std::size_t>(columns) != 0) tiles.push_back(torch::full_like(tiles[0], 255));
     std::vector<torch::Tensor> rows;
     for (std::size_t i = 0; i < tiles.size(); i += static_cast<std::size_t>(columns)) {
         rows.push_back(torch::cat(std::vector<torch::Tensor>(tiles.begin() + static_cast<std::ptrdiff_t>(i),
-                                                             tiles.begin() + static_cast<std::ptrdiff_t>(i) + columns), 1));
+                                                             tiles.begin() + static_cast<std::ptrdiff_t>(i) + columns),
+                                  1));
     }
     const auto sheet = torch::cat(rows, 0).contiguous();
     storybrush::Image image(static_cast<int>(sheet.size(1)), static_cast<int>(sheet.size(0)), 3);

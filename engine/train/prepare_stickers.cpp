@@ -30,17 +30,19 @@ const std::regex kNotForChildren(
     "zanzara|moschito|cannabis|jail|knife|sword|gun|tank|hummer|_bw|battle|kaboom|smoking|cigar|wine|beer");
 
 std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return text;
 }
 
 // The picture as a premultiplied [4, size, size] tensor, or undefined when it has no usable cut-out.
 torch::Tensor cutOut(const Image& image, int size) {
     if (image.channels != 4) return {};
-    auto rgba = torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()), {image.height, image.width, 4}, torch::kUInt8)
-                    .permute({2, 0, 1})
-                    .to(torch::kFloat32)
-                    .div(255.0f);
+    auto rgba =
+        torch::from_blob(const_cast<std::uint8_t*>(image.pixels.data()), {image.height, image.width, 4}, torch::kUInt8)
+            .permute({2, 0, 1})
+            .to(torch::kFloat32)
+            .div(255.0f);
     const auto alpha = rgba[3];
     const double coverage = (alpha > 0.5f).to(torch::kFloat32).mean().item<double>();
     if (coverage < 0.03 || coverage > 0.97) return {};  // a speck, or a rectangle with no outline
@@ -84,7 +86,8 @@ int prepareStickers(const std::vector<Concept>& concepts, const PrepareOptions& 
     for (const auto& [prefix, root] : {std::pair<std::string, std::string>{"tp/", options.tuxpaintDir},
                                        std::pair<std::string, std::string>{"oc/", options.openclipartDir}}) {
         if (!fs::is_directory(root)) {
-            throw Error(ErrorKind::ModelFile, root + " is missing: apt-get install tuxpaint-stamps-default openclipart-png");
+            throw Error(ErrorKind::ModelFile,
+                        root + " is missing: apt-get install tuxpaint-stamps-default openclipart-png");
         }
         for (const auto& entry : fs::recursive_directory_iterator(root)) {
             if (entry.is_regular_file() && entry.path().extension() == ".png") {
@@ -114,10 +117,12 @@ int prepareStickers(const std::vector<Concept>& concepts, const PrepareOptions& 
             const auto sticker = cutOut(image, options.size);
             if (!sticker.defined()) continue;
             // The packages repeat pictures under several folders: keep one of each.
-            const auto thumb = F::interpolate(sticker.unsqueeze(0), F::InterpolateFuncOptions()
-                                                                       .size(std::vector<std::int64_t>{8, 8})
-                                                                       .mode(torch::kArea))
-                                   .mul(15).round().to(torch::kUInt8);
+            const auto thumb =
+                F::interpolate(sticker.unsqueeze(0),
+                               F::InterpolateFuncOptions().size(std::vector<std::int64_t>{8, 8}).mode(torch::kArea))
+                    .mul(15)
+                    .round()
+                    .to(torch::kUInt8);
             const std::string signature(reinterpret_cast<const char*>(thumb.contiguous().data_ptr<std::uint8_t>()),
                                         static_cast<std::size_t>(thumb.numel()));
             if (!seenContent.insert(signature).second) continue;

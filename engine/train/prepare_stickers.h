@@ -10,8 +10,8 @@
 namespace storybrush::train {
 
 struct PrepareOptions {
-    std::string tuxpaintDir = "/usr/share/tuxpaint/stamps";       // tuxpaint-stamps-default (GPL-2)
-    std::string openclipartDir = "/usr/share/openclipart/png";    // openclipart-png (public domain)
+    std::string tuxpaintDir = "/usr/share/tuxpaint/stamps";     // tuxpaint-stamps-default (GPL-2)
+    std::string openclipartDir = "/usr/share/openclipart/png";  // openclipart-png (public domain)
     std::string outDir;
     int size = 128;
     int maxPerConcept = 12;

@@ -20,8 +20,10 @@ void initialiseWeights(torch::nn::Module& module, std::uint64_t seed) {
         const bool isNorm = name.find("norm") != std::string::npos;
         const bool isBias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
         if (isNorm && p.dim() == 1) {
-            if (isBias) p.zero_(); else p.fill_(1.0);
-        } else if (name.find("embedding") != std::string::npos && p.dim() == 2 && name.find("linear") == std::string::npos) {
+            if (isBias) p.zero_();
+            else p.fill_(1.0);
+        } else if (name.find("embedding") != std::string::npos && p.dim() == 2 &&
+                   name.find("linear") == std::string::npos) {
             p.normal_(0.0, 0.02);
         } else if (p.dim() >= 2) {
             const double fanIn = static_cast<double>(p.numel() / p.size(0));
@@ -35,8 +37,8 @@ void initialiseWeights(torch::nn::Module& module, std::uint64_t seed) {
     // zero them so every block starts as the identity; the UNet's conv_out also starts at zero.
     for (auto& item : module.named_parameters()) {
         const std::string& name = item.key();
-        const bool residualEnd = name.find(".conv2.") != std::string::npos || name.find("proj_out.") != std::string::npos ||
-                                 name.rfind("conv_out.", 0) == 0;
+        const bool residualEnd = name.find(".conv2.") != std::string::npos ||
+                                 name.find("proj_out.") != std::string::npos || name.rfind("conv_out.", 0) == 0;
         if (residualEnd) item.value().zero_();
     }
 }
@@ -125,7 +127,8 @@ void FlatEma::swap(FlatParameters& flat) {
 
 void saveWeights(torch::nn::Module& module, const std::string& path, torch::ScalarType dtype) {
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
-    for (const auto& item : module.named_parameters()) tensors.emplace_back(item.key(), item.value().detach().to(dtype));
+    for (const auto& item : module.named_parameters())
+        tensors.emplace_back(item.key(), item.value().detach().to(dtype));
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     io::writeSafetensors(path, tensors, {{"format", "pt"}, {"producer", "storybrush-train"}});
 }
@@ -138,7 +141,8 @@ bool loadWeights(torch::nn::Module& module, const std::string& path) {
         const auto* info = file->find(item.key());
         if (!info) throw Error(ErrorKind::ModelFile, path + " lacks " + item.key());
         const auto source = io::tensorView(file, *info);
-        if (source.sizes() != item.value().sizes()) throw Error(ErrorKind::ModelFile, path + ": " + item.key() + " has another shape");
+        if (source.sizes() != item.value().sizes())
+            throw Error(ErrorKind::ModelFile, path + ": " + item.key() + " has another shape");
         item.value().copy_(source);
     }
     return true;

@@ -14,12 +14,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
-#include <condition_variable>
-#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -44,10 +44,11 @@ struct Replica {
     models::ClipTextModel textEncoder{nullptr};
     models::UNet2DConditionModel unet{nullptr};
     torch::Tensor alphasCumprod;
-    std::vector<torch::Tensor> params;  // the UNet's, then the text encoder's: the same order on every replica
+    std::vector<torch::Tensor> params;     // the UNet's, then the text encoder's: the same order on every replica
     std::unique_ptr<FlatParameters> flat;  // `params` as views into one buffer, gradients likewise
     std::mt19937 rng;
-    torch::Tensor lossTotal;  // summed on the device and read when logging: reading it each step would make the host wait
+    torch::Tensor
+        lossTotal;  // summed on the device and read when logging: reading it each step would make the host wait
     std::exception_ptr failure;
 };
 
@@ -70,7 +71,8 @@ void forwardBackward(Replica& r, const StepSettings& settings, const text::ClipT
     ids.reserve(static_cast<std::size_t>(batch) * text::ClipTokenizer::kContextLength);
     for (const auto& scene : composed.scenes) {
         const bool drop = std::uniform_real_distribution<double>(0, 1)(r.rng) < settings.dropCaption;
-        const auto language = std::uniform_int_distribution<int>(0, 1)(r.rng) ? CaptionLanguage::English : CaptionLanguage::Chinese;
+        const auto language = std::uniform_int_distribution<int>(0, 1)(r.rng) ? CaptionLanguage::English
+                                                                              : CaptionLanguage::Chinese;
         const std::string text = drop ? std::string() : caption(scene, concepts, language, r.rng);
         for (int id : tokenizer.encodePadded(text)) ids.push_back(id);
     }
@@ -83,7 +85,8 @@ void forwardBackward(Replica& r, const StepSettings& settings, const text::ClipT
         const auto dist = r.vae->encode(composed.images);
         latents = ((dist.mean + dist.std * torch::randn_like(dist.std)) * settings.scaling).to(torch::kFloat32);
     }
-    const auto t = torch::randint(0, settings.trainSteps, {batch}, torch::TensorOptions().device(r.device).dtype(torch::kInt64));
+    const auto t =
+        torch::randint(0, settings.trainSteps, {batch}, torch::TensorOptions().device(r.device).dtype(torch::kInt64));
     const auto acp = r.alphasCumprod.index_select(0, t).view({-1, 1, 1, 1});
     const auto noise = torch::randn_like(latents);
     const auto noisy = acp.sqrt() * latents + (1 - acp).sqrt() * noise;
@@ -197,7 +200,8 @@ int trainDiffusion(const Arguments& args) {
     const bool cuda = args.text("device", torch::cuda::is_available() ? "cuda" : "cpu") == "cuda";
     // Data-parallel copies: one per GPU by default. On the CPU they all share it (for checking the averaging).
     const int available = cuda ? static_cast<int>(torch::cuda::device_count()) : 1;
-    const int gpus = std::max(1, cuda ? std::min(args.integer("replicas", available), available) : args.integer("replicas", 1));
+    const int gpus =
+        std::max(1, cuda ? std::min(args.integer("replicas", available), available) : args.integer("replicas", 1));
     StepSettings settings;
     settings.batch = args.integer("batch", 128);  // per GPU
     settings.size = args.integer("size", 256);
@@ -228,7 +232,8 @@ int trainDiffusion(const Arguments& args) {
         const auto options = torch::TensorOptions().device(r.device).dtype(torch::kFloat32);
         r.stickers = loadStickers(args.required("data"), concepts, r.device);
         r.vae = models::AutoencoderKL(vaeConfig, options);
-        if (!loadWeights(*r.vae, vaePath)) throw Error(ErrorKind::ModelFile, "Train the VAE first: no weights in " + (root / "vae").string());
+        if (!loadWeights(*r.vae, vaePath))
+            throw Error(ErrorKind::ModelFile, "Train the VAE first: no weights in " + (root / "vae").string());
         r.vae->eval();
         for (auto& p : r.vae->parameters()) p.set_requires_grad(false);
         r.textEncoder = models::ClipTextModel(textConfig, options);
@@ -248,15 +253,16 @@ int trainDiffusion(const Arguments& args) {
         r.rng.seed(seed + 7919u * static_cast<std::uint32_t>(i));
         // Each GPU its own noise: the devices' generators would otherwise all start from one seed.
         if (cuda) {
-            at::Generator generator = at::globalContext().defaultGenerator(r.device);  // a handle: seeds the device's own
+            at::Generator generator =
+                at::globalContext().defaultGenerator(r.device);  // a handle: seeds the device's own
             generator.set_current_seed(seed + 104729u * static_cast<std::uint64_t>(i));
         }
     }
     shareWeights(replicas);  // identical starting weights, also when freshly initialised
     Replica& lead = replicas[0];
-    std::cout << (resumed ? "resumed from " + modelDir + ", " : std::string()) << "unet parameters " << parameterCount(*lead.unet)
-              << ", text encoder " << parameterCount(*lead.textEncoder) << ", " << gpus << " device(s), batch "
-              << settings.batch << " each" << std::endl;
+    std::cout << (resumed ? "resumed from " + modelDir + ", " : std::string()) << "unet parameters "
+              << parameterCount(*lead.unet) << ", text encoder " << parameterCount(*lead.textEncoder) << ", " << gpus
+              << " device(s), batch " << settings.batch << " each" << std::endl;
 
     FlatAdamW optimizer(*lead.flat, 0.9, 0.99, 0.01);
     FlatEma ema(*lead.flat);
@@ -272,7 +278,8 @@ int trainDiffusion(const Arguments& args) {
     double lastSave = 0.0;
     const int logEvery = std::max(1, args.integer("log-every", 100));
     // Where a step's time goes: the replicas' passes (in parallel), and averaging + optimiser + sharing + EMA. Without
-    // --timing these are the host's times (the GPU runs behind); with it each step waits for the GPUs, exact but slower.
+    // --timing these are the host's times (the GPU runs behind); with it each step waits for the GPUs, exact but
+    // slower.
     const bool exactTiming = args.has("timing");
     double passesSeconds = 0.0, updateSeconds = 0.0;
     ReplicaWorkers workers(replicas, settings, tokenizer, concepts);

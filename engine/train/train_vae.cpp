@@ -88,21 +88,28 @@ int trainVae(const Arguments& args) {
     }
     Ema ema(*vae, 0.999);
     torch::optim::AdamW optimizer(trained, torch::optim::AdamWOptions(baseLr).betas({0.9, 0.99}).weight_decay(0.0));
-    std::cout << "vae parameters trained: " << [&] { std::int64_t n = 0; for (auto& p : trained) n += p.numel(); return n; }()
-              << (decoderOnly ? " (decoder only)" : "") << '\n';
+    std::cout << "vae parameters trained: " <<
+        [&] {
+        std::int64_t n = 0;
+        for (auto& p : trained) n += p.numel();
+        return n;
+    }() << (decoderOnly ? " (decoder only)" : "")
+        << '\n';
 
     int step = 0;
     double lastSave = 0.0;
     while (!budget.over()) {
         for (auto& group : optimizer.param_groups()) {
-            static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learningRate(baseLr, step, args.integer("warmup", 200), budget.fraction()));
+            static_cast<torch::optim::AdamWOptions&>(group.options())
+                .lr(learningRate(baseLr, step, args.integer("warmup", 200), budget.fraction()));
         }
         const auto images = composeBatch(stickers, batch, size, rng).images;
         torch::Tensor loss, rec, kl, corners;
         {
             runtime::CudaAutocastGuard autocast(torch::kBFloat16);
             auto dist = [&] {
-                const std::optional<torch::NoGradGuard> frozen = decoderOnly ? std::make_optional<torch::NoGradGuard>() : std::nullopt;
+                const std::optional<torch::NoGradGuard> frozen = decoderOnly ? std::make_optional<torch::NoGradGuard>()
+                                                                             : std::nullopt;
                 return vae->encode(images);
             }();
             const auto z = dist.mean + dist.std * torch::randn_like(dist.std);
@@ -123,8 +130,8 @@ int trainVae(const Arguments& args) {
             const auto corner = corners.detach().to(torch::kCPU);
             std::cout << "vae step " << step << " loss " << loss.item<double>() << " kl " << kl.item<double>()
                       << " corners (tl tr bl br) " << corner[0].item<double>() << ' ' << corner[1].item<double>() << ' '
-                      << corner[2].item<double>() << ' ' << corner[3].item<double>() << " min " << budget.elapsedMinutes()
-                      << std::endl;
+                      << corner[2].item<double>() << ' ' << corner[3].item<double>() << " min "
+                      << budget.elapsedMinutes() << std::endl;
         }
         ++step;
         // A decoder fine-tune keeps its latest average on disk as it goes (the GPU machine may be taken back);

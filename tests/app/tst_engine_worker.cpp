@@ -79,8 +79,10 @@ private Q_SLOTS:
         QVERIFY(result.images.isEmpty());
         // The progress signal is queued: the engine may have finished one more step before the GUI
         // thread saw step 3 and cancelled, and then at most one more.
-        QVERIFY2(state.stepsRun <= stepsSeenAtCancel + 2,
-                 qPrintable(QStringLiteral("ran %1 steps after cancel at %2").arg(state.stepsRun.load()).arg(stepsSeenAtCancel)));
+        QVERIFY2(
+            state.stepsRun <= stepsSeenAtCancel + 2,
+            qPrintable(
+                QStringLiteral("ran %1 steps after cancel at %2").arg(state.stepsRun.load()).arg(stepsSeenAtCancel)));
         QVERIFY(state.stepsRun < 200);
     }
 

@@ -25,7 +25,9 @@ QImage picture(QColor colour) {
 }
 
 QString parameters(const QString& prompt, quint64 seed) {
-    return prompt + QStringLiteral("\nNegative prompt: scary, dark\nSteps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7.5, Seed: ") +
+    return prompt +
+           QStringLiteral(
+               "\nNegative prompt: scary, dark\nSteps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7.5, Seed: ") +
            QString::number(seed) + QStringLiteral(", Size: 96x64, Model: builtin");
 }
 
@@ -147,9 +149,10 @@ private Q_SLOTS:
     }
 
     void parametersParseAsA1111Writes() {
-        const auto record = GalleryStore::parseParameters(QStringLiteral(
-            "a (cute:1.2) panda\nNegative prompt: blurry\nSteps: 25, Sampler: Euler a, CFG scale: 7, Seed: 123456789012, "
-            "Size: 512x768, Model: my model"));
+        const auto record =
+            GalleryStore::parseParameters(QStringLiteral("a (cute:1.2) panda\nNegative prompt: blurry\nSteps: 25, "
+                                                         "Sampler: Euler a, CFG scale: 7, Seed: 123456789012, "
+                                                         "Size: 512x768, Model: my model"));
         QCOMPARE(record.prompt, QStringLiteral("a (cute:1.2) panda"));
         QCOMPARE(record.negativePrompt, QStringLiteral("blurry"));
         QCOMPARE(record.seed, quint64(123456789012ULL));
@@ -159,7 +162,8 @@ private Q_SLOTS:
         QCOMPARE(record.cfgScale, 7.0);
         QCOMPARE(record.sampler, QStringLiteral("euler_a"));  // A1111's name, back to ours
         QCOMPARE(GalleryStore::parseParameters(QString()).prompt, QString());
-        QCOMPARE(GalleryStore::parseParameters(QStringLiteral("x\nSteps: 9, Sampler: Made Up, Seed: 1")).sampler, QString());
+        QCOMPARE(GalleryStore::parseParameters(QStringLiteral("x\nSteps: 9, Sampler: Made Up, Seed: 1")).sampler,
+                 QString());
     }
 };
 

@@ -38,8 +38,8 @@ private Q_SLOTS:
         touch(root.filePath(QStringLiteral("models/diffusers/tiny/model_index.json")));
         touch(root.filePath(QStringLiteral("models/diffusers/tiny/unet/diffusion_pytorch_model.safetensors")));
         const QStringList found = findModels(root.path());
-        QCOMPARE(names(found), (QStringList{QStringLiteral("Anime.safetensors"), QStringLiteral("dreamBook.safetensors"),
-                                            QStringLiteral("tiny")}));
+        QCOMPARE(names(found), (QStringList{QStringLiteral("Anime.safetensors"),
+                                            QStringLiteral("dreamBook.safetensors"), QStringLiteral("tiny")}));
     }
 
     void loraFolders() {

@@ -27,8 +27,8 @@
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QScrollArea>
 #include <QtWidgets/QScrollBar>
-#include <QtWidgets/QToolButton>
 #include <QtWidgets/QSpinBox>
+#include <QtWidgets/QToolButton>
 #include <QtWidgets/QTreeWidget>
 
 #include <torch/torch.h>
@@ -40,7 +40,8 @@ namespace {
 // Every file under `folder`, relative, sorted: what a failed import must leave unchanged.
 QStringList filesUnder(const QString& folder) {
     QStringList files;
-    QDirIterator it(folder, QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden, QDirIterator::Subdirectories);
+    QDirIterator it(folder, QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden,
+                    QDirIterator::Subdirectories);
     while (it.hasNext()) files.append(QDir(folder).relativeFilePath(it.next()));
     files.sort();
     return files;
@@ -90,7 +91,8 @@ private Q_SLOTS:
         const QStringList before = filesUnder(root.path());
         outcome = importModel(test::fixturePath(QStringLiteral("tiny-sd15-ldm.safetensors")), root.path());
         QVERIFY(!outcome.ok);
-        QVERIFY2(outcome.message.contains(QStringLiteral("was not brought in")) && outcome.message.contains(QStringLiteral("groups")),
+        QVERIFY2(outcome.message.contains(QStringLiteral("was not brought in")) &&
+                     outcome.message.contains(QStringLiteral("groups")),
                  qPrintable(outcome.message));
         QCOMPARE(filesUnder(root.path()), before);
 
@@ -110,8 +112,9 @@ private Q_SLOTS:
     void aLoraGoesToTheLoraFolder() {
         QTemporaryDir root, elsewhere;
         const QString lora = elsewhere.filePath(QStringLiteral("crayon-style.safetensors"));
-        io::writeSafetensors(lora.toStdString(), {{"lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight", torch::zeros({2, 8})},
-                                                  {"lora_unet_down_blocks_0_attentions_0_proj_in.lora_up.weight", torch::zeros({8, 2})}});
+        io::writeSafetensors(lora.toStdString(),
+                             {{"lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight", torch::zeros({2, 8})},
+                              {"lora_unet_down_blocks_0_attentions_0_proj_in.lora_up.weight", torch::zeros({8, 2})}});
         const auto outcome = importModel(lora, root.path());
         QVERIFY2(outcome.ok && outcome.lora, qPrintable(outcome.message));
         QCOMPARE(outcome.path, root.filePath(QStringLiteral("loras/crayon-style.safetensors")));

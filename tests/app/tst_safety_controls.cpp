@@ -15,12 +15,12 @@
 #include <QtCore/QSettings>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QTimer>
+#include <QtGui/QAction>
 #include <QtTest/QtTest>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QMenu>
-#include <QtGui/QAction>
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QToolButton>
 
@@ -55,8 +55,8 @@ private Q_SLOTS:
         QSettings settings(dir.filePath(QStringLiteral("s.ini")), QSettings::IniFormat);
         AdultLock lock(settings);
         QVERIFY(!lock.hasPin());
-        QVERIFY(!lock.setPin(QStringLiteral("12")));     // too short
-        QVERIFY(!lock.setPin(QStringLiteral("12ab")));   // digits only
+        QVERIFY(!lock.setPin(QStringLiteral("12")));    // too short
+        QVERIFY(!lock.setPin(QStringLiteral("12ab")));  // digits only
         QVERIFY(lock.setPin(QStringLiteral("2468")));
         QVERIFY(lock.hasPin());
         const QString stored = settings.value(QStringLiteral("safety/pinHash")).toString();
@@ -142,7 +142,8 @@ private Q_SLOTS:
         QVERIFY(window.isKidMode());
         bool asked = false;
         QTimer::singleShot(0, [&asked] {
-            if (auto* dialog = qobject_cast<PinDialog*>(QApplication::activeModalWidget())) asked = true, dialog->reject();
+            if (auto* dialog = qobject_cast<PinDialog*>(QApplication::activeModalWidget()))
+                asked = true, dialog->reject();
         });
         auto* modelButton = window.findChild<QToolButton*>(QStringLiteral("modelLabel"));
         const auto action = [modelButton](const QString& text) -> QAction* {
@@ -158,7 +159,8 @@ private Q_SLOTS:
         bool managerOpened = false;
         connect(&window, &MainWindow::manageModelsRequested, this, [&managerOpened] { managerOpened = true; });
         QTimer::singleShot(0, [&asked] {
-            if (auto* dialog = qobject_cast<PinDialog*>(QApplication::activeModalWidget())) asked = true, dialog->reject();
+            if (auto* dialog = qobject_cast<PinDialog*>(QApplication::activeModalWidget()))
+                asked = true, dialog->reject();
         });
         QVERIFY(action(QStringLiteral("Manage models…")));
         action(QStringLiteral("Manage models…"))->trigger();

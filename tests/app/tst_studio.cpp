@@ -4,8 +4,8 @@
 #include "app/gallery_store.h"
 #include "app/real_engine_backend.h"
 #include "app/studio/studio.h"
-#include "ui/canvas_tools.h"
 #include "ui/bin_dialog.h"
+#include "ui/canvas_tools.h"
 #include "ui/canvas_view.h"
 #include "ui/gallery_strip.h"
 #include "ui/main_window.h"
@@ -66,7 +66,8 @@ private Q_SLOTS:
         {
             MainWindow later;
             connectStudio(later, *engineThread.worker(), &store);
-            QTRY_COMPARE(later.findChild<QListWidget*>(QStringLiteral("galleryList"))->count(), 1);  // arrives a moment later
+            QTRY_COMPARE(later.findChild<QListWidget*>(QStringLiteral("galleryList"))->count(),
+                         1);  // arrives a moment later
             QCOMPARE(later.gallery()->pictureFile(0), store.list().at(0).file);
             QVERIFY(later.gallery()->isFavourite(0));
             QCOMPARE(later.gallery()->pictureAt(0).size(), QSize(256, 256));  // read from its file when needed

@@ -53,11 +53,11 @@ inline double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
 
 // Skips the current test function unless a CUDA device is present (the GPU machine), and turns TF32 off
 // there: libtorch allows it for cuDNN convolutions by default, which breaks float32 parity (docs/environment.md).
-#define STORYBRUSH_REQUIRE_CUDA()                                                                 \
-    do {                                                                                          \
-        if (!torch::cuda::is_available()) {                                                       \
-            QSKIP("no CUDA device here: this CUDA parity check runs on the GPU machine");         \
-        }                                                                                         \
-        at::globalContext().setAllowTF32CuDNN(false);                                             \
-        at::globalContext().setAllowTF32CuBLAS(false);                                            \
+#define STORYBRUSH_REQUIRE_CUDA()                                                         \
+    do {                                                                                  \
+        if (!torch::cuda::is_available()) {                                               \
+            QSKIP("no CUDA device here: this CUDA parity check runs on the GPU machine"); \
+        }                                                                                 \
+        at::globalContext().setAllowTF32CuDNN(false);                                     \
+        at::globalContext().setAllowTF32CuBLAS(false);                                    \
     } while (false)

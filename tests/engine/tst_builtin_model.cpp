@@ -99,9 +99,11 @@ private Q_SLOTS:
             const auto snow = draw("一只小猫在雪地里", seed);
             const auto seaBottom = meanColour(sea, 208, 256);
             const auto snowBottom = meanColour(snow, 208, 256);
-            QVERIFY2(seaBottom.b > seaBottom.r + 40, qPrintable(QStringLiteral("sea bottom r %1 b %2").arg(seaBottom.r).arg(seaBottom.b)));
+            QVERIFY2(seaBottom.b > seaBottom.r + 40,
+                     qPrintable(QStringLiteral("sea bottom r %1 b %2").arg(seaBottom.r).arg(seaBottom.b)));
             QVERIFY2(snowBottom.r > 190 && snowBottom.g > 190 && snowBottom.b > 190,
-                     qPrintable(QStringLiteral("snow bottom %1 %2 %3").arg(snowBottom.r).arg(snowBottom.g).arg(snowBottom.b)));
+                     qPrintable(
+                         QStringLiteral("snow bottom %1 %2 %3").arg(snowBottom.r).arg(snowBottom.g).arg(snowBottom.b)));
         }
     }
 

@@ -34,8 +34,8 @@ void compareStateDicts(const StateDict& a, const StateDict& b, const char* compo
     }
 }
 
-void compareFields(const nlohmann::json& inferred, const nlohmann::json& reference, const std::vector<std::string>& fields,
-                   const char* component) {
+void compareFields(const nlohmann::json& inferred, const nlohmann::json& reference,
+                   const std::vector<std::string>& fields, const char* component) {
     for (const auto& field : fields) {
         QVERIFY2(inferred.contains(field), (std::string(component) + ": no " + field).c_str());
         QVERIFY2(inferred[field] == reference[field], (std::string(component) + "." + field + ": inferred " +
@@ -46,19 +46,30 @@ void compareFields(const nlohmann::json& inferred, const nlohmann::json& referen
 
 // The fields that tensor shapes (and the family) determine. Not compared, as shapes cannot tell them and the
 // tiny fixtures use non-default values: attention_head_dim / num_attention_heads, norm_num_groups, sample_size.
-const std::vector<std::string> kUnetFields = {"block_out_channels", "layers_per_block", "down_block_types",
-                                              "up_block_types", "in_channels", "out_channels", "cross_attention_dim",
-                                              "use_linear_projection", "transformer_layers_per_block", "mid_block_type",
-                                              "conv_in_kernel", "conv_out_kernel", "flip_sin_to_cos", "freq_shift"};
-const std::vector<std::string> kVaeFields = {"block_out_channels", "layers_per_block", "down_block_types",
-                                             "up_block_types", "in_channels", "out_channels", "latent_channels",
-                                             "scaling_factor", "use_quant_conv", "use_post_quant_conv",
-                                             "mid_block_add_attention"};
-const std::vector<std::string> kTextFields = {"hidden_size", "vocab_size", "max_position_embeddings",
-                                              "num_hidden_layers", "intermediate_size", "hidden_act", "bos_token_id",
-                                              "eos_token_id", "pad_token_id"};
-const std::vector<std::string> kSchedulerFields = {"beta_start", "beta_end", "beta_schedule", "num_train_timesteps",
-                                                   "steps_offset", "timestep_spacing", "prediction_type"};
+const std::vector<std::string> kUnetFields = {"block_out_channels",
+                                              "layers_per_block",
+                                              "down_block_types",
+                                              "up_block_types",
+                                              "in_channels",
+                                              "out_channels",
+                                              "cross_attention_dim",
+                                              "use_linear_projection",
+                                              "transformer_layers_per_block",
+                                              "mid_block_type",
+                                              "conv_in_kernel",
+                                              "conv_out_kernel",
+                                              "flip_sin_to_cos",
+                                              "freq_shift"};
+const std::vector<std::string> kVaeFields = {
+    "block_out_channels", "layers_per_block",    "down_block_types",       "up_block_types",
+    "in_channels",        "out_channels",        "latent_channels",        "scaling_factor",
+    "use_quant_conv",     "use_post_quant_conv", "mid_block_add_attention"};
+const std::vector<std::string> kTextFields = {"hidden_size",       "vocab_size",        "max_position_embeddings",
+                                              "num_hidden_layers", "intermediate_size", "hidden_act",
+                                              "bos_token_id",      "eos_token_id",      "pad_token_id"};
+const std::vector<std::string> kSchedulerFields = {"beta_start",          "beta_end",     "beta_schedule",
+                                                   "num_train_timesteps", "steps_offset", "timestep_spacing",
+                                                   "prediction_type"};
 
 // The Error of opening path, or a failure string.
 QString openError(const std::string& path, ErrorKind expected = ErrorKind::ModelFile) {
@@ -150,7 +161,8 @@ private Q_SLOTS:
     void inpaintUnetHasNineInputChannels() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-unet-ldm.safetensors");
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-diffusers/model_index.json");
-        const Checkpoint single = openCheckpoint(fixturePathStd(QStringLiteral("tiny-sd15-inpaint-unet-ldm.safetensors")));
+        const Checkpoint single =
+            openCheckpoint(fixturePathStd(QStringLiteral("tiny-sd15-inpaint-unet-ldm.safetensors")));
         const Checkpoint folder = openCheckpoint(fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")));
         QCOMPARE(single.unetInChannels, 9);
         QCOMPARE(folder.unetInChannels, 9);
@@ -187,9 +199,10 @@ private Q_SLOTS:
                        "addition_embed_type", "addition_time_embed_dim", "projection_class_embeddings_input_dim"},
                       "unet");
         compareFields(b.textEncoderConfig, a.textEncoderConfig, kTextFields, "text encoder");
-        compareFields(b.textEncoder2Config, a.textEncoder2Config,
-                      {"hidden_size", "num_hidden_layers", "intermediate_size", "hidden_act", "projection_dim", "architectures"},
-                      "text encoder 2");
+        compareFields(
+            b.textEncoder2Config, a.textEncoder2Config,
+            {"hidden_size", "num_hidden_layers", "intermediate_size", "hidden_act", "projection_dim", "architectures"},
+            "text encoder 2");
         // SDXL's defaults where the tiny folder's own values are not SDXL's.
         QCOMPARE(b.unetConfig["sample_size"].get<int>(), 128);
         QCOMPARE(b.vaeConfig["scaling_factor"].get<double>(), 0.13025);
@@ -203,8 +216,9 @@ private Q_SLOTS:
         QVERIFY(dir.isValid());
         const std::string path = dir.filePath(QStringLiteral("sd_xl_refiner_1.0.safetensors")).toStdString();
         const auto small = torch::zeros({4, 4}, torch::kFloat16);
-        writeSafetensors(path, {{"conditioner.embedders.0.model.ln_final.weight", small},
-                                {"model.diffusion_model.input_blocks.0.0.weight", torch::zeros({4, 4, 3, 3}, torch::kFloat16)}});
+        writeSafetensors(
+            path, {{"conditioner.embedders.0.model.ln_final.weight", small},
+                   {"model.diffusion_model.input_blocks.0.0.weight", torch::zeros({4, 4, 3, 3}, torch::kFloat16)}});
         const QString message = openError(path, ErrorKind::UnsupportedModel);
         QVERIFY2(message.contains(QStringLiteral("refiner")) && message.contains(QStringLiteral("base model")) &&
                      message.contains(QString::fromStdString(path)),
@@ -216,7 +230,8 @@ private Q_SLOTS:
         QVERIFY(dir.isValid());
         // A folder that is not a model.
         QString message = openError(dir.path().toStdString());
-        QVERIFY2(message.contains(dir.path()) && message.contains(QStringLiteral("model_index.json")), qPrintable(message));
+        QVERIFY2(message.contains(dir.path()) && message.contains(QStringLiteral("model_index.json")),
+                 qPrintable(message));
         // A path that does not exist.
         const QString missing = dir.filePath(QStringLiteral("gone.safetensors"));
         message = openError(missing.toStdString());
@@ -225,7 +240,8 @@ private Q_SLOTS:
         const QString ckpt = dir.filePath(QStringLiteral("v1-5-pruned.ckpt"));
         message = openError(ckpt.toStdString());
         QVERIFY2(message.contains(ckpt) && message.contains(QStringLiteral("pickle")) &&
-                     message.contains(QStringLiteral("save_file")), qPrintable(message));
+                     message.contains(QStringLiteral("save_file")),
+                 qPrintable(message));
     }
 
     void refusesIncompleteFoldersAndCorruptFiles() {
@@ -256,7 +272,8 @@ private Q_SLOTS:
                     withBin + QStringLiteral("/text_encoder/config.json"));
         message = openError(withBin.toStdString());
         QVERIFY2(message.contains(withBin + QStringLiteral("/text_encoder/pytorch_model.bin")) &&
-                     message.contains(QStringLiteral("pickle")), qPrintable(message));
+                     message.contains(QStringLiteral("pickle")),
+                 qPrintable(message));
 
         // A single file cut short.
         QFile full(fixturePath(QStringLiteral("tiny-sd15-ldm.safetensors")));
@@ -272,9 +289,11 @@ private Q_SLOTS:
 
     void refusesASafetensorsFileWithoutAUnet() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/vae/diffusion_pytorch_model.safetensors");
-        const std::string vae = fixturePathStd(QStringLiteral("tiny-sd15-diffusers/vae/diffusion_pytorch_model.safetensors"));
+        const std::string vae =
+            fixturePathStd(QStringLiteral("tiny-sd15-diffusers/vae/diffusion_pytorch_model.safetensors"));
         const QString message = openError(vae);
-        QVERIFY2(message.contains(QString::fromStdString(vae)) && message.contains(QStringLiteral("no Stable Diffusion UNet")),
+        QVERIFY2(message.contains(QString::fromStdString(vae)) &&
+                     message.contains(QStringLiteral("no Stable Diffusion UNet")),
                  qPrintable(message));
     }
 };

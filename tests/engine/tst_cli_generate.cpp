@@ -33,11 +33,12 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString out = dir.filePath(QStringLiteral("frog.png"));
         QString err;
-        const int code = runCli({QStringLiteral("generate"), QStringLiteral("--model"), test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
-                                 QStringLiteral("--prompt"), QStringLiteral("a happy frog"), QStringLiteral("--width"), QStringLiteral("64"),
-                                 QStringLiteral("--height"), QStringLiteral("64"), QStringLiteral("--steps"), QStringLiteral("3"),
-                                 QStringLiteral("--seed"), QStringLiteral("99"), QStringLiteral("--batch"), QStringLiteral("2"),
-                                 QStringLiteral("-o"), out},
+        const int code = runCli({QStringLiteral("generate"), QStringLiteral("--model"),
+                                 test::fixturePath(QStringLiteral("tiny-sd15-diffusers")), QStringLiteral("--prompt"),
+                                 QStringLiteral("a happy frog"), QStringLiteral("--width"), QStringLiteral("64"),
+                                 QStringLiteral("--height"), QStringLiteral("64"), QStringLiteral("--steps"),
+                                 QStringLiteral("3"), QStringLiteral("--seed"), QStringLiteral("99"),
+                                 QStringLiteral("--batch"), QStringLiteral("2"), QStringLiteral("-o"), out},
                                 &err);
         QVERIFY2(code == 0, qPrintable(err));
         const QString second = dir.filePath(QStringLiteral("frog-1.png"));
@@ -56,17 +57,19 @@ private Q_SLOTS:
         const QString out = dir.filePath(QStringLiteral("bunny.png"));
         const QString model = test::fixturePath(QStringLiteral("tiny-qwenimage"));
         QString err, text;
-        int code = runCli({QStringLiteral("generate"), QStringLiteral("--model"), model, QStringLiteral("--prompt"),
-                           QStringLiteral("一只穿红色背带裤的小兔子"), QStringLiteral("--width"), QStringLiteral("64"),
-                           QStringLiteral("--height"), QStringLiteral("80"), QStringLiteral("--steps"), QStringLiteral("3"),
-                           QStringLiteral("--cfg"), QStringLiteral("4"), QStringLiteral("-o"), out},
-                          &err);
+        int code =
+            runCli({QStringLiteral("generate"), QStringLiteral("--model"), model, QStringLiteral("--prompt"),
+                    QStringLiteral("一只穿红色背带裤的小兔子"), QStringLiteral("--width"), QStringLiteral("64"),
+                    QStringLiteral("--height"), QStringLiteral("80"), QStringLiteral("--steps"), QStringLiteral("3"),
+                    QStringLiteral("--cfg"), QStringLiteral("4"), QStringLiteral("-o"), out},
+                   &err);
         QVERIFY2(code == 0, qPrintable(err));
         const auto picture = imaging::readPng(out.toStdString());
         QCOMPARE(picture.width, 64);
         QCOMPARE(picture.height, 80);
         const QString parameters = QString::fromStdString(imaging::readPngText(out.toStdString()).at("parameters"));
-        QVERIFY2(parameters.contains(QStringLiteral("Sampler: Euler")) && parameters.contains(QStringLiteral("CFG scale: 4")),
+        QVERIFY2(parameters.contains(QStringLiteral("Sampler: Euler")) &&
+                     parameters.contains(QStringLiteral("CFG scale: 4")),
                  qPrintable(parameters));
         code = runCli({QStringLiteral("inspect"), QStringLiteral("--json"), model}, &err, &text);
         QVERIFY2(code == 0, qPrintable(err));
@@ -91,15 +94,24 @@ private Q_SLOTS:
         }
         const QString maskPath = dir.filePath(QStringLiteral("mask.png"));
         imaging::writePng(maskPath.toStdString(), strokes);
-        const QStringList common{QStringLiteral("generate"), QStringLiteral("--model"), test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
-                                 QStringLiteral("--prompt"), QStringLiteral("a red hat"), QStringLiteral("--steps"), QStringLiteral("3"),
-                                 QStringLiteral("--seed"), QStringLiteral("5"), QStringLiteral("--init"), QString::fromStdString(picturePath)};
+        const QStringList common{QStringLiteral("generate"),
+                                 QStringLiteral("--model"),
+                                 test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
+                                 QStringLiteral("--prompt"),
+                                 QStringLiteral("a red hat"),
+                                 QStringLiteral("--steps"),
+                                 QStringLiteral("3"),
+                                 QStringLiteral("--seed"),
+                                 QStringLiteral("5"),
+                                 QStringLiteral("--init"),
+                                 QString::fromStdString(picturePath)};
         const Image original = imaging::readImage(picturePath);  // as JPEG gave it back
 
         const QString repainted = dir.filePath(QStringLiteral("hat.png"));
         QString err;
-        int code = runCli(common + QStringList{QStringLiteral("--mask"), maskPath, QStringLiteral("--mask-blur"), QStringLiteral("2"),
-                                               QStringLiteral("--only-masked"), QStringLiteral("--padding"), QStringLiteral("8"),
+        int code = runCli(common + QStringList{QStringLiteral("--mask"), maskPath, QStringLiteral("--mask-blur"),
+                                               QStringLiteral("2"), QStringLiteral("--only-masked"),
+                                               QStringLiteral("--padding"), QStringLiteral("8"),
                                                QStringLiteral("--color-match"), QStringLiteral("-o"), repainted},
                           &err);
         QVERIFY2(code == 0, qPrintable(err));
@@ -109,8 +121,9 @@ private Q_SLOTS:
         QVERIFY(std::memcmp(hat.pixel(55, 20), original.pixel(55, 20), 3) != 0);
 
         const QString extended = dir.filePath(QStringLiteral("wider.png"));
-        code = runCli(common + QStringList{QStringLiteral("--outpaint"), QStringLiteral("0,8,32,0"), QStringLiteral("--outpaint-fill"),
-                                           QStringLiteral("edge"), QStringLiteral("-o"), extended},
+        code = runCli(common + QStringList{QStringLiteral("--outpaint"), QStringLiteral("0,8,32,0"),
+                                           QStringLiteral("--outpaint-fill"), QStringLiteral("edge"),
+                                           QStringLiteral("-o"), extended},
                       &err);
         QVERIFY2(code == 0, qPrintable(err));
         const Image wider = imaging::readPng(extended.toStdString());
@@ -120,7 +133,10 @@ private Q_SLOTS:
 
         // Bad repaint requests: a clear message and no file.
         const QString none = dir.filePath(QStringLiteral("none.png"));
-        QCOMPARE(runCli(common + QStringList{QStringLiteral("--outpaint"), QStringLiteral("10,20"), QStringLiteral("-o"), none}, &err), 2);
+        QCOMPARE(runCli(common + QStringList{QStringLiteral("--outpaint"), QStringLiteral("10,20"),
+                                             QStringLiteral("-o"), none},
+                        &err),
+                 2);
         QVERIFY(err.contains(QStringLiteral("LEFT,TOP,RIGHT,BOTTOM")));
         imaging::writePng(maskPath.toStdString(), Image(80, 64, 1));
         QCOMPARE(runCli(common + QStringList{QStringLiteral("--mask"), maskPath, QStringLiteral("-o"), none}, &err), 1);
@@ -128,8 +144,10 @@ private Q_SLOTS:
         imaging::writePng(maskPath.toStdString(), Image(160, 128, 1, 255));
         QCOMPARE(runCli(common + QStringList{QStringLiteral("--mask"), maskPath, QStringLiteral("-o"), none}, &err), 1);
         QVERIFY2(err.contains(QStringLiteral("160x128")), qPrintable(err));
-        QCOMPARE(runCli({QStringLiteral("generate"), QStringLiteral("--prompt"), QStringLiteral("a cat"), QStringLiteral("--mask"), maskPath,
-                         QStringLiteral("-o"), none}, &err), 2);
+        QCOMPARE(runCli({QStringLiteral("generate"), QStringLiteral("--prompt"), QStringLiteral("a cat"),
+                         QStringLiteral("--mask"), maskPath, QStringLiteral("-o"), none},
+                        &err),
+                 2);
         QVERIFY(!QFile::exists(none));
     }
 
@@ -137,11 +155,19 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString out = dir.filePath(QStringLiteral("x.png"));
         QString err;
-        QCOMPARE(runCli({QStringLiteral("generate"), QStringLiteral("--prompt"), QStringLiteral("a cat"), QStringLiteral("--bogus"), QStringLiteral("-o"), out}, &err), 2);
+        QCOMPARE(runCli({QStringLiteral("generate"), QStringLiteral("--prompt"), QStringLiteral("a cat"),
+                         QStringLiteral("--bogus"), QStringLiteral("-o"), out},
+                        &err),
+                 2);
         QVERIFY(err.contains(QStringLiteral("--bogus")));
-        QCOMPARE(runCli({QStringLiteral("generate"), QStringLiteral("--prompt"), QStringLiteral("a cat"), QStringLiteral("--steps"), QStringLiteral("zero"), QStringLiteral("-o"), out}), 2);
-        QCOMPARE(runCli({QStringLiteral("generate"), QStringLiteral("--model"), dir.filePath(QStringLiteral("missing.safetensors")),
-                         QStringLiteral("--prompt"), QStringLiteral("a cat"), QStringLiteral("-o"), out}, &err), 1);
+        QCOMPARE(runCli({QStringLiteral("generate"), QStringLiteral("--prompt"), QStringLiteral("a cat"),
+                         QStringLiteral("--steps"), QStringLiteral("zero"), QStringLiteral("-o"), out}),
+                 2);
+        QCOMPARE(runCli({QStringLiteral("generate"), QStringLiteral("--model"),
+                         dir.filePath(QStringLiteral("missing.safetensors")), QStringLiteral("--prompt"),
+                         QStringLiteral("a cat"), QStringLiteral("-o"), out},
+                        &err),
+                 1);
         QVERIFY(err.contains(QStringLiteral("missing.safetensors")));
         QVERIFY(!QFile::exists(out));
     }
@@ -151,37 +177,48 @@ private Q_SLOTS:
         QString out, err;
         QElapsedTimer wall;
         wall.start();
-        const int code = runCli({QStringLiteral("bench"), QStringLiteral("--model"), test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
-                                 QStringLiteral("--size"), QStringLiteral("64"), QStringLiteral("--steps"), QStringLiteral("3"),
-                                 QStringLiteral("--runs"), QStringLiteral("1"), QStringLiteral("--batch"), QStringLiteral("2"),
-                                 QStringLiteral("--previews"), QStringLiteral("1000"), QStringLiteral("--device"), QStringLiteral("cpu")},
-                                &err, &out);
+        const int code =
+            runCli({QStringLiteral("bench"), QStringLiteral("--model"),
+                    test::fixturePath(QStringLiteral("tiny-sd15-diffusers")), QStringLiteral("--size"),
+                    QStringLiteral("64"), QStringLiteral("--steps"), QStringLiteral("3"), QStringLiteral("--runs"),
+                    QStringLiteral("1"), QStringLiteral("--batch"), QStringLiteral("2"), QStringLiteral("--previews"),
+                    QStringLiteral("1000"), QStringLiteral("--device"), QStringLiteral("cpu")},
+                   &err, &out);
         QVERIFY2(code == 0, qPrintable(err));
         const QStringList lines = out.trimmed().split(QLatin1Char('\n'));
         const QJsonObject line = QJsonDocument::fromJson(lines.last().toUtf8()).object();
-        for (const char* key : {"model", "device", "dtype", "size", "steps", "batch", "text_ms", "unet_step_ms", "vae_ms",
-                                "total_s", "per_picture_s", "it_per_s", "peak_alloc_gib", "peak_device_gib", "cold_start_s", "levers"})
+        for (const char* key :
+             {"model", "device", "dtype", "size", "steps", "batch", "text_ms", "unet_step_ms", "vae_ms", "total_s",
+              "per_picture_s", "it_per_s", "peak_alloc_gib", "peak_device_gib", "cold_start_s", "levers"})
             QVERIFY2(line.contains(QLatin1String(key)), key);
         QCOMPARE(line.value(QStringLiteral("batch")).toInt(), 2);
         QCOMPARE(line.value(QStringLiteral("size")).toString(), QStringLiteral("64x64"));
         QVERIFY(line.value(QStringLiteral("finite")).toBool());
         QVERIFY(line.value(QStringLiteral("unet_step_ms")).toDouble() > 0);
-        QVERIFY(qAbs(line.value(QStringLiteral("per_picture_s")).toDouble() * 2 - line.value(QStringLiteral("total_s")).toDouble()) < 1e-9);
+        QVERIFY(qAbs(line.value(QStringLiteral("per_picture_s")).toDouble() * 2 -
+                     line.value(QStringLiteral("total_s")).toDouble()) < 1e-9);
         // The wait from launch to the first picture, in parts: the process's own start lies inside this call, and the
         // first run's parts (text, step 1, the other steps, one decode) fit inside that run.
         const double startup = line.value(QStringLiteral("startup_s")).toDouble(-1.0);
-        QVERIFY2(startup >= 0.0 && startup * 1000.0 < static_cast<double>(wall.elapsed()), qPrintable(QString::number(startup)));
+        QVERIFY2(startup >= 0.0 && startup * 1000.0 < static_cast<double>(wall.elapsed()),
+                 qPrintable(QString::number(startup)));
         const double firstRunMs = line.value(QStringLiteral("first_run_s")).toDouble() * 1000.0;
-        const double firstParts = line.value(QStringLiteral("first_text_ms")).toDouble() + line.value(QStringLiteral("first_step_ms")).toDouble() +
-                                  line.value(QStringLiteral("first_other_steps_ms")).toDouble() + line.value(QStringLiteral("first_vae_ms")).toDouble();
+        const double firstParts = line.value(QStringLiteral("first_text_ms")).toDouble() +
+                                  line.value(QStringLiteral("first_step_ms")).toDouble() +
+                                  line.value(QStringLiteral("first_other_steps_ms")).toDouble() +
+                                  line.value(QStringLiteral("first_vae_ms")).toDouble();
         QVERIFY(line.value(QStringLiteral("first_step_ms")).toDouble() > 0.0);
-        QVERIFY2(firstParts > 0.0 && firstParts <= firstRunMs + 1e-6, qPrintable(QStringLiteral("%1 of %2 ms").arg(firstParts).arg(firstRunMs)));
+        QVERIFY2(firstParts > 0.0 && firstParts <= firstRunMs + 1e-6,
+                 qPrintable(QStringLiteral("%1 of %2 ms").arg(firstParts).arg(firstRunMs)));
         // At 1000 previews a second every step but each picture's last shows one: 2 per picture, 2 pictures.
         QCOMPARE(line.value(QStringLiteral("previews_per_run")).toInt(), 4);
         QCOMPARE(line.value(QStringLiteral("preview_decoder")).toString(), QStringLiteral("projection"));
         // Writing weights is for random models only.
-        QCOMPARE(runCli({QStringLiteral("bench"), QStringLiteral("--model"), test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
-                         QStringLiteral("--write"), QStringLiteral("/tmp/never")}, &err), 2);
+        QCOMPARE(runCli({QStringLiteral("bench"), QStringLiteral("--model"),
+                         test::fixturePath(QStringLiteral("tiny-sd15-diffusers")), QStringLiteral("--write"),
+                         QStringLiteral("/tmp/never")},
+                        &err),
+                 2);
     }
 };
 

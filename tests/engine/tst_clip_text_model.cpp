@@ -60,8 +60,8 @@ private Q_SLOTS:
         const auto out = encoder->forward(ids);
         QCOMPARE(out.hiddenStates.size(), std::size_t(4));  // embeddings + 3 layers
         const auto last = test::maxAbsDiff(out.lastHiddenState, ref.at("te.last_hidden_state"));
-        const auto penultimate = test::maxAbsDiff(out.hiddenStates[out.hiddenStates.size() - 2],
-                                                  ref.at("te.penultimate_raw"));
+        const auto penultimate =
+            test::maxAbsDiff(out.hiddenStates[out.hiddenStates.size() - 2], ref.at("te.penultimate_raw"));
         const auto skipped = test::maxAbsDiff(encoder->promptEmbeddings(ids, 1), ref.at("te.penultimate_final_ln"));
         qInfo("max abs error: last %.3g, penultimate %.3g, clip skip %.3g", last, penultimate, skipped);
         QVERIFY(last <= kTolerance);

@@ -78,7 +78,8 @@ private Q_SLOTS:
         QFETCH(int, index);
         QVERIFY(index >= 0);
         static const ClipTokenizer tokenizer(storybrush::test::fixturePathStd(QStringLiteral("clip_tokenizer")));
-        const auto cases = storybrush::test::readJsonFile(storybrush::test::fixturePathStd(QStringLiteral("tokenizer_cases.json")))["cases"];
+        const auto cases = storybrush::test::readJsonFile(
+            storybrush::test::fixturePathStd(QStringLiteral("tokenizer_cases.json")))["cases"];
         const auto& item = cases[static_cast<std::size_t>(index)];
         const std::string prompt = item["prompt"].get<std::string>();
         const auto expected = item["slow_ids"].get<std::vector<int>>();
@@ -95,7 +96,8 @@ private Q_SLOTS:
 
     void fixtureCoversLongAndEmptyPrompts() {
         STORYBRUSH_REQUIRE_FIXTURE("tokenizer_cases.json");
-        const auto cases = storybrush::test::readJsonFile(storybrush::test::fixturePathStd(QStringLiteral("tokenizer_cases.json")))["cases"];
+        const auto cases = storybrush::test::readJsonFile(
+            storybrush::test::fixturePathStd(QStringLiteral("tokenizer_cases.json")))["cases"];
         bool hasLong = false;
         bool hasEmpty = false;
         for (const auto& item : cases) {
@@ -168,8 +170,8 @@ private Q_SLOTS:
             << QStringLiteral("merges.txt") << QByteArray("#version: 0.2\na b c\n");
         QTest::newRow("merges empty") << QStringLiteral("merges.txt") << QByteArray("#version: 0.2\n");
         QTest::newRow("config not json") << QStringLiteral("special_tokens_map.json") << QByteArray("{oops");
-        QTest::newRow("pad not in vocab") << QStringLiteral("special_tokens_map.json")
-                                          << QByteArray("{\"pad_token\": \"<|nothing|>\"}");
+        QTest::newRow("pad not in vocab")
+            << QStringLiteral("special_tokens_map.json") << QByteArray("{\"pad_token\": \"<|nothing|>\"}");
     }
 
     void corruptFilesAreRefused() {

@@ -46,7 +46,8 @@ private Q_SLOTS:
             steps.append(progress.step);
             if (progress.preview) {
                 ++previews;
-                previewsWellFormed = previewsWellFormed && progress.preview->width == 64 && progress.preview->isConsistent();
+                previewsWellFormed = previewsWellFormed && progress.preview->width == 64 &&
+                                     progress.preview->isConsistent();
             }
             return true;
         };
@@ -107,7 +108,8 @@ private Q_SLOTS:
         request.strength = 0.5f;
         const auto result = m_engine.generate(request);
         QCOMPARE(result.images[0].image.width, 72);
-        QVERIFY(QString::fromStdString(result.images[0].parameters).contains(QStringLiteral("Denoising strength: 0.5")));
+        QVERIFY(
+            QString::fromStdString(result.images[0].parameters).contains(QStringLiteral("Denoising strength: 0.5")));
     }
 
     void shapesUseTheModelsOwnNumberOfPixels() {
@@ -127,7 +129,8 @@ private Q_SLOTS:
         // The tiny model with the tiny CompVis checker beside it, which flags every picture (random weights).
         QTemporaryDir dir;
         const QString model = dir.filePath(QStringLiteral("tiny-with-checker"));
-        QDirIterator files(test::fixturePath(QStringLiteral("tiny-sd15-diffusers")), QDir::Files, QDirIterator::Subdirectories);
+        QDirIterator files(test::fixturePath(QStringLiteral("tiny-sd15-diffusers")), QDir::Files,
+                           QDirIterator::Subdirectories);
         while (files.hasNext()) {
             const QString file = files.next();
             const QString target = model + file.mid(test::fixturePath(QStringLiteral("tiny-sd15-diffusers")).size());
@@ -144,7 +147,7 @@ private Q_SLOTS:
         const auto checked = m_engine.generate(request);
         QVERIFY(!checked.images.at(0).verdict.allowed);
         QVERIFY(checked.images.at(0).image.empty());  // never leaves the engine
-        request.safetyCheck = false;  // adults only
+        request.safetyCheck = false;                  // adults only
         QVERIFY(!m_engine.generate(request).images.at(0).image.empty());
     }
 

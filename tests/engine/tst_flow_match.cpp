@@ -16,9 +16,7 @@
 
 using namespace storybrush;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 class TestFlowMatch : public QObject {
     Q_OBJECT
@@ -26,7 +24,8 @@ class TestFlowMatch : public QObject {
 private Q_SLOTS:
     void schedulesMatchDiffusers() {
         STORYBRUSH_REQUIRE_FIXTURE("qwenimage_schedules.json");
-        const auto fixture = storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("qwenimage_schedules.json")));
+        const auto fixture =
+            storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("qwenimage_schedules.json")));
         const auto config = sampling::FlowMatchConfig::fromJson(fixture["config"], "qwenimage_schedules.json");
         int checked = 0;
         for (const auto& [name, expected] : fixture["cases"].items()) {
@@ -72,7 +71,8 @@ private Q_SLOTS:
         try {
             sampling::FlowMatchConfig::fromJson(nlohmann::json{{"use_karras_sigmas", true}}, "scheduler_config.json");
         } catch (const Error& error) {
-            refused = error.kind() == ErrorKind::ModelFile && QString::fromUtf8(error.what()).contains(QStringLiteral("use_karras_sigmas"));
+            refused = error.kind() == ErrorKind::ModelFile &&
+                      QString::fromUtf8(error.what()).contains(QStringLiteral("use_karras_sigmas"));
         }
         QVERIFY(refused);
         QVERIFY_THROWS_EXCEPTION(Error, sampling::flowMatchSchedule(sampling::FlowMatchConfig{}, 0, 256));

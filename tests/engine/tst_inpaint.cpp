@@ -1,8 +1,8 @@
 // Inpainting against the reference (diffusers StableDiffusionInpaintPipeline): the 9-channel inpainting
 // UNet and the 4-channel blend on tiny SD 1.5, and what grey mask values mean.
 #include "io/checkpoint.h"
-#include "pipeline/generation.h"
 #include "pipeline/families/stable_diffusion.h"
+#include "pipeline/generation.h"
 #include "sampling/noise.h"
 
 #include "common/fixtures.h"
@@ -31,8 +31,9 @@ GenerationRequest fixtureRequest() {
     return request;
 }
 
-torch::Tensor draw(pipeline::LoadedModel& model, const GenerationRequest& request, const pipeline::PictureInputs& inputs,
-                   sampling::NoiseSource* noise, const torch::Tensor& latents = {}) {
+torch::Tensor draw(pipeline::LoadedModel& model, const GenerationRequest& request,
+                   const pipeline::PictureInputs& inputs, sampling::NoiseSource* noise,
+                   const torch::Tensor& latents = {}) {
     pipeline::PictureOverrides overrides;
     overrides.noise = noise;
     overrides.latents = latents;
@@ -51,7 +52,8 @@ private:
     void requireReference() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-ref.safetensors");
         if (m_reference.empty()) {
-            m_reference = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-ref.safetensors")));
+            m_reference =
+                test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-ref.safetensors")));
             m_inputs.image = m_reference.at("image01") * 2 - 1;
             m_inputs.mask = m_reference.at("mask");
         }
@@ -66,7 +68,8 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-diffusers/model_index.json");
         pipeline::LoadOptions options;
         options.planWhileLoading = true;  // the 9-channel UNet called while loading, as on a GPU
-        auto model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")), cpu(), options);
+        auto model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")),
+                                                   cpu(), options);
         QVERIFY(model->inpaintingUnet);
         QCOMPARE(model->latentChannels, 4);
         sampling::CpuNoiseSource generator(10);  // its only draw: the masked picture's VAE sample
@@ -80,7 +83,8 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-diffusers/model_index.json");
         io::OpenOptions options;
         options.configFrom = test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers"));
-        const auto single = io::openCheckpoint(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-unet-ldm.safetensors")), options);
+        const auto single =
+            io::openCheckpoint(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-unet-ldm.safetensors")), options);
         const auto folder = io::openCheckpoint(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")));
         QCOMPARE(single.unetInChannels, 9);
         QCOMPARE(single.unet.tensors.size(), folder.unet.tensors.size());
@@ -145,8 +149,10 @@ private Q_SLOTS:
         requireReference();
         if (m_reference.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-inpaint-diffusers/model_index.json");
-        auto inpainting = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")), cpu());
-        auto ordinary = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
+        auto inpainting =
+            pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-inpaint-diffusers")), cpu());
+        auto ordinary =
+            pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
         for (const Sampler sampler : allSamplers()) {
             for (auto* model : {inpainting.get(), ordinary.get()}) {
                 for (const float strength : {1.0f, 0.6f}) {

@@ -31,7 +31,9 @@ const char* kText = "text_model.encoder.layers.0.self_attn.q_proj.weight";
 
 runtime::ComputeTarget cpu() { return {torch::Device(torch::kCPU), torch::kFloat32}; }
 
-torch::Tensor parameter(torch::nn::Module& module, const std::string& name) { return *module.named_parameters().find(name); }
+torch::Tensor parameter(torch::nn::Module& module, const std::string& name) {
+    return *module.named_parameters().find(name);
+}
 
 }  // namespace
 
@@ -43,7 +45,9 @@ private:
     QTemporaryDir m_dir;
     torch::Tensor m_down, m_up, m_convDown, m_convUp, m_textDown, m_textUp;
 
-    models::LoraTargets targets() { return {{"unet", m_model->unet.ptr().get()}, {"te", m_model->textEncoder.ptr().get()}}; }
+    models::LoraTargets targets() {
+        return {{"unet", m_model->unet.ptr().get()}, {"te", m_model->textEncoder.ptr().get()}};
+    }
 
     // A kohya-named LoRA with rank 2 and alpha 1 on one attention projection, one convolution and one text layer.
     std::string writeKohya(const QString& name) {
@@ -61,10 +65,15 @@ private:
         const std::string convName = "lora_unet_down_blocks_0_resnets_0_conv1";
         const std::string te = "lora_te_text_model_encoder_layers_0_self_attn_q_proj";
         const std::string path = m_dir.filePath(name).toStdString();
-        io::writeSafetensors(path, {{unet + ".lora_down.weight", m_down}, {unet + ".lora_up.weight", m_up}, {unet + ".alpha", torch::tensor(1.0f)},
-                                    {convName + ".lora_down.weight", m_convDown}, {convName + ".lora_up.weight", m_convUp},
+        io::writeSafetensors(path, {{unet + ".lora_down.weight", m_down},
+                                    {unet + ".lora_up.weight", m_up},
+                                    {unet + ".alpha", torch::tensor(1.0f)},
+                                    {convName + ".lora_down.weight", m_convDown},
+                                    {convName + ".lora_up.weight", m_convUp},
                                     {convName + ".alpha", torch::tensor(1.0f)},
-                                    {te + ".lora_down.weight", m_textDown}, {te + ".lora_up.weight", m_textUp}, {te + ".alpha", torch::tensor(1.0f)}});
+                                    {te + ".lora_down.weight", m_textDown},
+                                    {te + ".lora_up.weight", m_textUp},
+                                    {te + ".alpha", torch::tensor(1.0f)}});
         return path;
     }
 
@@ -83,10 +92,14 @@ private Q_SLOTS:
         models::LoraMerger merger;
         merger.apply(targets(), {{file, 0.8f}});
         const double scale = 0.8 * (1.0 / 2.0);  // strength * alpha / rank
-        QVERIFY(torch::allclose(parameter(*m_model->unet, kAttention), q + torch::matmul(m_up, m_down) * scale, 1e-6, 1e-7));
+        QVERIFY(torch::allclose(parameter(*m_model->unet, kAttention), q + torch::matmul(m_up, m_down) * scale, 1e-6,
+                                1e-7));
         QVERIFY(torch::allclose(parameter(*m_model->unet, kConv),
-                                conv + torch::matmul(m_convUp.flatten(1), m_convDown.flatten(1)).reshape(conv.sizes()) * scale, 1e-6, 1e-7));
-        QVERIFY(torch::allclose(parameter(*m_model->textEncoder, kText), text + torch::matmul(m_textUp, m_textDown) * scale, 1e-6, 1e-7));
+                                conv + torch::matmul(m_convUp.flatten(1), m_convDown.flatten(1)).reshape(conv.sizes()) *
+                                           scale,
+                                1e-6, 1e-7));
+        QVERIFY(torch::allclose(parameter(*m_model->textEncoder, kText),
+                                text + torch::matmul(m_textUp, m_textDown) * scale, 1e-6, 1e-7));
         // Asking for the same again changes nothing; taking it away restores every bit.
         merger.apply(targets(), {{file, 0.8f}});
         merger.apply(targets(), {});
@@ -100,10 +113,12 @@ private Q_SLOTS:
         torch::manual_seed(9);
         const auto a = torch::randn({4, q.size(1)}) * 0.1, b = torch::randn({q.size(0), 4}) * 0.1;
         const std::string path = m_dir.filePath(QStringLiteral("peft.safetensors")).toStdString();
-        io::writeSafetensors(path, {{"unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight", a},
-                                    {"unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_B.weight", b}});
+        io::writeSafetensors(path,
+                             {{"unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight", a},
+                              {"unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_B.weight", b}});
         const auto peft = models::readLora(path, targets(), false, "SD 1.x");
-        const auto kohya = models::readLora(writeKohya(QStringLiteral("style2.safetensors")), targets(), false, "SD 1.x");
+        const auto kohya =
+            models::readLora(writeKohya(QStringLiteral("style2.safetensors")), targets(), false, "SD 1.x");
         models::LoraMerger merger;
         merger.apply(targets(), {{peft, 1.0f}, {kohya, 0.5f}});
         const auto expected = q + torch::matmul(b, a) * 1.0 + torch::matmul(m_up, m_down) * 0.25;  // no alpha: scale 1
@@ -115,8 +130,8 @@ private Q_SLOTS:
     void sdxlKohyaNamesReachTheUNetAndBothTextEncoders() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sdxl-diffusers/model_index.json");
         auto xl = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sdxl-diffusers")), cpu());
-        const models::LoraTargets xlTargets{{"unet", xl->unet.ptr().get()}, {"te", xl->textEncoder.ptr().get()},
-                                            {"te2", xl->textEncoder2.ptr().get()}};
+        const models::LoraTargets xlTargets{
+            {"unet", xl->unet.ptr().get()}, {"te", xl->textEncoder.ptr().get()}, {"te2", xl->textEncoder2.ptr().get()}};
         // kohya's SDXL files name UNet layers by their original (LDM) paths; each pair: LoRA module, target.
         const std::vector<std::pair<std::string, std::string>> layers = {
             {"lora_unet_input_blocks_4_1_transformer_blocks_1_attn2_to_k",
@@ -124,7 +139,8 @@ private Q_SLOTS:
             {"lora_unet_middle_block_1_proj_in", "unet:mid_block.attentions.0.proj_in.weight"},
             {"lora_unet_output_blocks_0_0_in_layers_2", "unet:up_blocks.0.resnets.0.conv1.weight"},
             {"lora_unet_output_blocks_2_2_conv", "unet:up_blocks.0.upsamplers.0.conv.weight"},
-            {"lora_te1_text_model_encoder_layers_0_self_attn_q_proj", "te:text_model.encoder.layers.0.self_attn.q_proj.weight"},
+            {"lora_te1_text_model_encoder_layers_0_self_attn_q_proj",
+             "te:text_model.encoder.layers.0.self_attn.q_proj.weight"},
             {"lora_te2_text_model_encoder_layers_1_mlp_fc1", "te2:text_model.encoder.layers.1.mlp.fc1.weight"},
         };
         std::vector<std::pair<std::string, torch::Tensor>> tensors;
@@ -135,7 +151,8 @@ private Q_SLOTS:
             const auto weight = parameter(*xlTargets.at(target.substr(0, colon)), target.substr(colon + 1));
             auto down = weight.dim() == 4 ? torch::randn({2, weight.size(1), weight.size(2), weight.size(3)}) * 0.1
                                           : torch::randn({2, weight.size(1)}) * 0.1;
-            auto up = weight.dim() == 4 ? torch::randn({weight.size(0), 2, 1, 1}) * 0.1 : torch::randn({weight.size(0), 2}) * 0.1;
+            auto up = weight.dim() == 4 ? torch::randn({weight.size(0), 2, 1, 1}) * 0.1
+                                        : torch::randn({weight.size(0), 2}) * 0.1;
             tensors.push_back({module + ".lora_down.weight", down});
             tensors.push_back({module + ".lora_up.weight", up});
             updates[target] = {down, up};
@@ -170,7 +187,8 @@ private Q_SLOTS:
             QFAIL("an SD 1.x LoRA was accepted for SDXL");
         } catch (const Error& error) {
             const QString message = QString::fromUtf8(error.what());
-            QVERIFY2(message.contains(QStringLiteral("SDXL")) && message.contains(QStringLiteral("SD 1.x")), qPrintable(message));
+            QVERIFY2(message.contains(QStringLiteral("SDXL")) && message.contains(QStringLiteral("SD 1.x")),
+                     qPrintable(message));
         }
     }
 
@@ -223,22 +241,28 @@ private Q_SLOTS:
             }
             return QString();
         };
-        const QString sdOnQwen = refusal([&] { models::readLora(writeKohya(QStringLiteral("sd-on-qwen.safetensors")), qwenTargets, false, "Qwen-Image"); });
-        QVERIFY2(sdOnQwen.contains(QStringLiteral("SD 1.x")) && sdOnQwen.contains(QStringLiteral("Qwen-Image")), qPrintable(sdOnQwen));
+        const QString sdOnQwen = refusal([&] {
+            models::readLora(writeKohya(QStringLiteral("sd-on-qwen.safetensors")), qwenTargets, false, "Qwen-Image");
+        });
+        QVERIFY2(sdOnQwen.contains(QStringLiteral("SD 1.x")) && sdOnQwen.contains(QStringLiteral("Qwen-Image")),
+                 qPrintable(sdOnQwen));
         const QString qwenOnSd = refusal([&] { models::readLora(path, targets(), false, "SD 1.x"); });
-        QVERIFY2(qwenOnSd.contains(QStringLiteral("SD 1.x")) && qwenOnSd.contains(QStringLiteral("Qwen-Image")), qPrintable(qwenOnSd));
+        QVERIFY2(qwenOnSd.contains(QStringLiteral("SD 1.x")) && qwenOnSd.contains(QStringLiteral("Qwen-Image")),
+                 qPrintable(qwenOnSd));
     }
 
     void loraOfAnotherFamilyIsRefused() {
         const std::string path = m_dir.filePath(QStringLiteral("xl.safetensors")).toStdString();
-        io::writeSafetensors(path, {{"lora_te1_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight", torch::zeros({2, 16})},
-                                    {"lora_te1_text_model_encoder_layers_0_self_attn_q_proj.lora_up.weight", torch::zeros({16, 2})}});
+        io::writeSafetensors(
+            path, {{"lora_te1_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight", torch::zeros({2, 16})},
+                   {"lora_te1_text_model_encoder_layers_0_self_attn_q_proj.lora_up.weight", torch::zeros({16, 2})}});
         try {
             models::readLora(path, targets(), false, "SD 1.x");
             QFAIL("an SDXL LoRA was accepted for SD 1.x");
         } catch (const Error& error) {
             const QString message = QString::fromUtf8(error.what());
-            QVERIFY2(message.contains(QStringLiteral("SDXL")) && message.contains(QStringLiteral("SD 1.x")), qPrintable(message));
+            QVERIFY2(message.contains(QStringLiteral("SDXL")) && message.contains(QStringLiteral("SD 1.x")),
+                     qPrintable(message));
         }
         const std::string notALora = m_dir.filePath(QStringLiteral("plain.safetensors")).toStdString();
         io::writeSafetensors(notALora, {{"weight", torch::zeros({2})}});
@@ -258,10 +282,12 @@ private Q_SLOTS:
         QCOMPARE(info.value(QStringLiteral("conv_layers")).toInt(), 1);
         QProcess generate;
         generate.start(QStringLiteral(STORYBRUSH_CLI_PATH),
-                       {QStringLiteral("generate"), QStringLiteral("--model"), test::fixturePath(QStringLiteral("tiny-sd15-diffusers")),
-                        QStringLiteral("--prompt"), QStringLiteral("a frog"), QStringLiteral("--width"), QStringLiteral("64"),
-                        QStringLiteral("--height"), QStringLiteral("64"), QStringLiteral("--steps"), QStringLiteral("2"),
-                        QStringLiteral("--lora"), lora + QStringLiteral(":0.5"), QStringLiteral("-o"), m_dir.filePath(QStringLiteral("frog.png"))});
+                       {QStringLiteral("generate"), QStringLiteral("--model"),
+                        test::fixturePath(QStringLiteral("tiny-sd15-diffusers")), QStringLiteral("--prompt"),
+                        QStringLiteral("a frog"), QStringLiteral("--width"), QStringLiteral("64"),
+                        QStringLiteral("--height"), QStringLiteral("64"), QStringLiteral("--steps"),
+                        QStringLiteral("2"), QStringLiteral("--lora"), lora + QStringLiteral(":0.5"),
+                        QStringLiteral("-o"), m_dir.filePath(QStringLiteral("frog.png"))});
         QVERIFY(generate.waitForFinished(120000));
         QVERIFY2(generate.exitCode() == 0, generate.readAllStandardError().constData());
         QVERIFY(QFile::exists(m_dir.filePath(QStringLiteral("frog.png"))));
@@ -289,7 +315,8 @@ private Q_SLOTS:
         request.prompt = "a frog <lora:cartoonStyle:4>";
         const auto tagged = engine.generate(request);
         QCOMPARE(tagged.images.at(0).image.pixels, styled);  // the same add-on, the same picture
-        QVERIFY(QString::fromStdString(tagged.images.at(0).parameters).contains(QStringLiteral("<lora:cartoonStyle:4>")));
+        QVERIFY(
+            QString::fromStdString(tagged.images.at(0).parameters).contains(QStringLiteral("<lora:cartoonStyle:4>")));
         request.prompt = "a frog";
         QCOMPARE(engine.generate(request).images.at(0).image.pixels, plain);  // taken out again exactly
         request.prompt = "a frog <lora:missingStyle:1>";

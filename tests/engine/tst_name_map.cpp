@@ -48,7 +48,8 @@ Component expectedComponent(const std::string& ldm) {
 Transform expectedTransform(const Row& row) {
     const auto endsWith = [&](const char* suffix) {
         const std::string s = suffix;
-        return row.diffusers.size() >= s.size() && row.diffusers.compare(row.diffusers.size() - s.size(), s.size(), s) == 0;
+        return row.diffusers.size() >= s.size() &&
+               row.diffusers.compare(row.diffusers.size() - s.size(), s.size(), s) == 0;
     };
     if (row.shape.find("stored transposed") != std::string::npos) return Transform::Transpose;
     if (row.ldm.find("in_proj_") != std::string::npos) {
@@ -144,18 +145,21 @@ private Q_SLOTS:
         checkKeyMap(QStringLiteral("keys_sdxl_unet.tsv"), "", 0);
         // SDXL keeps all 32 layers of OpenCLIP bigG (the pooled embedding is read after the last one).
         checkKeyMap(QStringLiteral("keys_sdxl_te_vae.tsv"), "", 0);
-        const auto last = mapLdmKey("conditioner.embedders.1.model.transformer.resblocks.31.attn.in_proj_weight", LdmLayout{});
+        const auto last =
+            mapLdmKey("conditioner.embedders.1.model.transformer.resblocks.31.attn.in_proj_weight", LdmLayout{});
         QCOMPARE(last.size(), std::size_t(3));
         QCOMPARE(last[0].component, Component::TextEncoder2);
     }
 
     void detectsLayoutFromOtherShapes() {
         // 3 levels, 1 resnet per level: input_blocks 0..5 (downsamplers at 2 and 4).
-        const std::vector<std::string> keys = {
-            "model.diffusion_model.input_blocks.0.0.weight", "model.diffusion_model.input_blocks.1.0.in_layers.2.weight",
-            "model.diffusion_model.input_blocks.2.0.op.weight", "model.diffusion_model.input_blocks.3.0.in_layers.2.weight",
-            "model.diffusion_model.input_blocks.4.0.op.weight", "model.diffusion_model.input_blocks.5.0.in_layers.2.weight",
-            "first_stage_model.decoder.up.2.block.0.conv1.weight"};
+        const std::vector<std::string> keys = {"model.diffusion_model.input_blocks.0.0.weight",
+                                               "model.diffusion_model.input_blocks.1.0.in_layers.2.weight",
+                                               "model.diffusion_model.input_blocks.2.0.op.weight",
+                                               "model.diffusion_model.input_blocks.3.0.in_layers.2.weight",
+                                               "model.diffusion_model.input_blocks.4.0.op.weight",
+                                               "model.diffusion_model.input_blocks.5.0.in_layers.2.weight",
+                                               "first_stage_model.decoder.up.2.block.0.conv1.weight"};
         const LdmLayout layout = detectLdmLayout(keys);
         QCOMPARE(layout.unetLayersPerBlock, 1);
         QCOMPARE(layout.vaeLevels, 3);
@@ -178,8 +182,9 @@ private Q_SLOTS:
         QTest::newRow("log_one_minus") << QStringLiteral("log_one_minus_alphas_cumprod") << true;
         QTest::newRow("ema") << QStringLiteral("model_ema.diffusion_modelinput_blocks00weight") << true;
         QTest::newRow("ema counter") << QStringLiteral("model_ema.num_updates") << true;
-        QTest::newRow("position_ids")
-            << QStringLiteral("cond_stage_model.transformer.text_model.embeddings.position_ids") << true;
+        QTest::newRow("position_ids") << QStringLiteral(
+                                             "cond_stage_model.transformer.text_model.embeddings.position_ids")
+                                      << true;
         QTest::newRow("vae loss") << QStringLiteral("first_stage_model.loss.discriminator.main.0.weight") << true;
         QTest::newRow("text_projection") << QStringLiteral("cond_stage_model.model.text_projection") << true;
         QTest::newRow("logit_scale") << QStringLiteral("cond_stage_model.model.logit_scale") << true;
@@ -194,7 +199,8 @@ private Q_SLOTS:
         QTest::newRow("sdxl text_projection is a weight")
             << QStringLiteral("conditioner.embedders.1.model.text_projection") << false;
         QTest::newRow("a lora left in") << QStringLiteral("lora_unet_down_blocks_0_attentions_0.alpha") << false;
-        QTest::newRow("unet typo") << QStringLiteral("model.diffusion_model.input_blocks.1.0.in_layers.9.weight") << false;
+        QTest::newRow("unet typo") << QStringLiteral("model.diffusion_model.input_blocks.1.0.in_layers.9.weight")
+                                   << false;
         QTest::newRow("betas prefix only") << QStringLiteral("betas_extra") << false;
     }
 
@@ -206,8 +212,7 @@ private Q_SLOTS:
         QCOMPARE(isKnownLeftover(key.toStdString(), layout), leftover);
         if (key.startsWith(QStringLiteral("model.diffusion_model.")))
             QVERIFY(mapLdmKey(key.toStdString(), layout).empty());  // unmapped too: reported as unknown
-        if (key.contains(QStringLiteral("resblocks.23")))
-            QVERIFY(mapLdmKey(key.toStdString(), layout).empty());
+        if (key.contains(QStringLiteral("resblocks.23"))) QVERIFY(mapLdmKey(key.toStdString(), layout).empty());
     }
 };
 

@@ -41,9 +41,9 @@ private Q_SLOTS:
         QCOMPARE(actual.scalar_type(), torch::kFloat32);
         QVERIFY(actual.device().is_cpu());
         QCOMPARE(actual.sizes().vec(), expected.sizes().vec());
-        QVERIFY2(torch::equal(actual, expected),
-                 qPrintable(QStringLiteral("max abs difference %1")
-                                .arg((actual - expected).abs().max().item<double>())));
+        QVERIFY2(
+            torch::equal(actual, expected),
+            qPrintable(QStringLiteral("max abs difference %1").arg((actual - expected).abs().max().item<double>())));
     }
 
     // Fewer than 16 values take libtorch's scalar path. The reference is the value PyTorch's own docs and

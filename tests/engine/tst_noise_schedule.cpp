@@ -42,7 +42,8 @@ private Q_SLOTS:
     void everyReferenceCaseMatches_data() {
         QTest::addColumn<QString>("key");
         STORYBRUSH_REQUIRE_FIXTURE("schedules_sd15.json");
-        const nlohmann::json fixture = storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("schedules_sd15.json")));
+        const nlohmann::json fixture =
+            storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("schedules_sd15.json")));
         for (const auto& [key, value] : fixture.at("cases").items()) {
             QTest::newRow(key.c_str()) << QString::fromStdString(key);
         }
@@ -51,7 +52,8 @@ private Q_SLOTS:
 
     void everyReferenceCaseMatches() {
         QFETCH(QString, key);
-        const nlohmann::json fixture = storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("schedules_sd15.json")));
+        const nlohmann::json fixture =
+            storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("schedules_sd15.json")));
         const nlohmann::json& expected = fixture.at("cases").at(key.toStdString());
         const QStringList parts = key.split(QLatin1Char('/'));
         QCOMPARE(parts.size(), 3);
@@ -74,11 +76,14 @@ private Q_SLOTS:
         const Schedule schedule = makeSchedule(parsed, alphasCumprod(parsed), parts[2].toInt());
         const auto timesteps = expected.at("timesteps").get<std::vector<double>>();
         QVERIFY2(schedule.timesteps.size() == timesteps.size(),
-                 qPrintable(QStringLiteral("got [%1], expected [%2]").arg(listText(schedule.timesteps), listText(timesteps))));
+                 qPrintable(
+                     QStringLiteral("got [%1], expected [%2]").arg(listText(schedule.timesteps), listText(timesteps))));
         for (std::size_t i = 0; i < timesteps.size(); ++i) {
             QVERIFY2(near(schedule.timesteps[i], timesteps[i], 1e-5),
                      qPrintable(QStringLiteral("timestep %1: got %2, expected %3")
-                                    .arg(i).arg(schedule.timesteps[i], 0, 'g', 12).arg(timesteps[i], 0, 'g', 12)));
+                                    .arg(i)
+                                    .arg(schedule.timesteps[i], 0, 'g', 12)
+                                    .arg(timesteps[i], 0, 'g', 12)));
         }
         if (expected.contains("sigmas")) {
             const auto sigmas = expected.at("sigmas").get<std::vector<double>>();
@@ -86,7 +91,9 @@ private Q_SLOTS:
             for (std::size_t i = 0; i < sigmas.size(); ++i) {
                 QVERIFY2(near(schedule.sigmas[i], sigmas[i], 1e-5),
                          qPrintable(QStringLiteral("sigma %1: got %2, expected %3")
-                                        .arg(i).arg(schedule.sigmas[i], 0, 'g', 12).arg(sigmas[i], 0, 'g', 12)));
+                                        .arg(i)
+                                        .arg(schedule.sigmas[i], 0, 'g', 12)
+                                        .arg(sigmas[i], 0, 'g', 12)));
             }
         } else {
             QVERIFY(schedule.sigmas.empty());
@@ -94,7 +101,8 @@ private Q_SLOTS:
         const double initSigma = expected.at("init_noise_sigma").get<double>();
         QVERIFY2(near(schedule.initNoiseSigma, initSigma, 1e-5),
                  qPrintable(QStringLiteral("init_noise_sigma: got %1, expected %2")
-                                .arg(schedule.initNoiseSigma, 0, 'g', 12).arg(initSigma, 0, 'g', 12)));
+                                .arg(schedule.initNoiseSigma, 0, 'g', 12)
+                                .arg(initSigma, 0, 'g', 12)));
     }
 
     // Each sampler name, built from the tiny SD 1.5 model's own scheduler config (a PNDMScheduler config),
@@ -102,12 +110,14 @@ private Q_SLOTS:
     void pipelineTimestepsMatchEachSamplerName() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-pipeline-ref.safetensors");
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/scheduler/scheduler_config.json");
-        const nlohmann::json config =
-            storybrush::test::readJsonFile(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/scheduler/scheduler_config.json")));
-        const auto file = io::SafetensorsFile::open(test::fixturePathStd(QStringLiteral("tiny-sd15-pipeline-ref.safetensors")));
+        const nlohmann::json config = storybrush::test::readJsonFile(
+            test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers/scheduler/scheduler_config.json")));
+        const auto file =
+            io::SafetensorsFile::open(test::fixturePathStd(QStringLiteral("tiny-sd15-pipeline-ref.safetensors")));
         const std::vector<std::pair<const char*, Sampler>> samplers = {
-            {"ddim", Sampler::Ddim}, {"euler", Sampler::Euler}, {"dpmpp2m", Sampler::DpmPP2M},
-            {"dpmpp2m_karras", Sampler::DpmPP2MKarras}, {"pndm", Sampler::Pndm}, {"lcm", Sampler::Lcm}};
+            {"ddim", Sampler::Ddim},       {"euler", Sampler::Euler},
+            {"dpmpp2m", Sampler::DpmPP2M}, {"dpmpp2m_karras", Sampler::DpmPP2MKarras},
+            {"pndm", Sampler::Pndm},       {"lcm", Sampler::Lcm}};
         CpuNoiseSource noise(0);
         for (const auto& [name, sampler] : samplers) {
             const auto* info = file->find(std::string(name) + ".timesteps");

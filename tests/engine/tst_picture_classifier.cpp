@@ -118,7 +118,10 @@ private Q_SLOTS:
             for (int c = 0; c < 5; ++c) {
                 const double difference = std::abs(double(ours[std::size_t(c)]) - theirs.at(c).toDouble());
                 QVERIFY2(difference <= 1e-4, qPrintable(QStringLiteral("%1 class %2: ours %3, nsfwjs %4")
-                                                            .arg(files[index]).arg(c).arg(ours[std::size_t(c)]).arg(theirs.at(c).toDouble())));
+                                                            .arg(files[index])
+                                                            .arg(c)
+                                                            .arg(ours[std::size_t(c)])
+                                                            .arg(theirs.at(c).toDouble())));
             }
             ++compared;
         }
@@ -133,7 +136,8 @@ private Q_SLOTS:
             const Image picture = imaging::toRgb(imaging::readImage(clipart.filePath(name).toStdString()));
             const auto scores = m_classifier->classify(picture);
             const auto verdict = safety::judgePicture(scores);
-            QVERIFY2(verdict.allowed, qPrintable(name + QStringLiteral(": ") + QString::fromStdString(verdict.matchedTerm)));
+            QVERIFY2(verdict.allowed,
+                     qPrintable(name + QStringLiteral(": ") + QString::fromStdString(verdict.matchedTerm)));
         }
     }
 
@@ -163,23 +167,26 @@ private Q_SLOTS:
         QVERIFY(!explicitPicture.allowed);
         QCOMPARE(int(explicitPicture.category), int(SafetyCategory::Sexual));
         QVERIFY(!explicitPicture.childMessage.empty());
-        QVERIFY(!safety::judgePicture({0.05f, 0.0f, 0.2f, 0.0f, 0.75f}).allowed);   // suggestive alone
-        QVERIFY(safety::judgePicture({0.0f, 0.0f, 0.31f, 0.67f, 0.02f}).allowed);    // the built-in model's worst blob
-        QVERIFY(!safety::judgePicture({0.0f, 0.0f, 0.15f, 0.6f, 0.25f}).allowed);    // together
+        QVERIFY(!safety::judgePicture({0.05f, 0.0f, 0.2f, 0.0f, 0.75f}).allowed);  // suggestive alone
+        QVERIFY(safety::judgePicture({0.0f, 0.0f, 0.31f, 0.67f, 0.02f}).allowed);  // the built-in model's worst blob
+        QVERIFY(!safety::judgePicture({0.0f, 0.0f, 0.15f, 0.6f, 0.25f}).allowed);  // together
     }
 
     void compVisCheckerMatchesTheReference() {
         STORYBRUSH_REQUIRE_FIXTURE("tiny-safety-checker/model.safetensors");
         STORYBRUSH_REQUIRE_FIXTURE("tiny-safety-checker-ref.safetensors");
-        const auto reference = test::readReference(test::fixturePathStd(QStringLiteral("tiny-safety-checker-ref.safetensors")));
-        const auto checker = safety::CompVisSafetyChecker::load(test::fixturePathStd(QStringLiteral("tiny-safety-checker")));
+        const auto reference =
+            test::readReference(test::fixturePathStd(QStringLiteral("tiny-safety-checker-ref.safetensors")));
+        const auto checker =
+            safety::CompVisSafetyChecker::load(test::fixturePathStd(QStringLiteral("tiny-safety-checker")));
         const auto results = checker->check(reference.at("clip_input"));
         QCOMPARE(int(results.size()), int(reference.at("clip_input").size(0)));
         for (std::size_t i = 0; i < results.size(); ++i) {
             const auto row = static_cast<std::int64_t>(i);
             QVERIFY(test::maxAbsDiff(results[i].imageEmbeds, reference.at("image_embeds")[row]) <= 1e-4);
             QVERIFY(test::maxAbsDiff(torch::tensor(results[i].cosDist), reference.at("cos_dist")[row]) <= 1e-4);
-            QVERIFY(test::maxAbsDiff(torch::tensor(results[i].specialCosDist), reference.at("special_cos_dist")[row]) <= 1e-4);
+            QVERIFY(test::maxAbsDiff(torch::tensor(results[i].specialCosDist), reference.at("special_cos_dist")[row]) <=
+                    1e-4);
             QCOMPARE(results[i].hasNsfw, reference.at("has_nsfw")[row].item<float>() > 0.5f);
         }
         // A picture goes through CLIP's preprocessing and gives a verdict too.

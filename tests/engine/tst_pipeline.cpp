@@ -1,10 +1,10 @@
 // Whole pipelines against the reference (diffusers): every sampler's final latents and decoded picture on
 // tiny SD 1.5 (diffusers folder and LDM single file), image-to-image, and SD 2.x v-prediction.
+#include "pipeline/families/stable_diffusion.h"
 #include "pipeline/generation.h"
 #include "pipeline/latent_preview.h"
 #include "runtime/cuda_graph.h"
 #include "runtime/torch_compat.h"
-#include "pipeline/families/stable_diffusion.h"
 #include "sampling/noise.h"
 
 #include "common/fixtures.h"
@@ -62,7 +62,8 @@ private:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/model_index.json");
         if (m_sd15.empty()) {
             m_sd15 = test::readReference(test::fixturePathStd(QStringLiteral("tiny-sd15-pipeline-ref.safetensors")));
-            m_folderModel = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
+            m_folderModel =
+                pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu());
         }
     }
 
@@ -95,9 +96,10 @@ private Q_SLOTS:
 
     void eulerAncestralDrawsItsNoiseFromTheGenerator() {
         requireSd15();
-        if (m_sd15.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
+        if (m_sd15.empty()) return;           // skipped (QSKIP in a helper only leaves the helper)
         sampling::CpuNoiseSource noise(123);  // the fixture's generator for the per-step noise
-        const auto result = run(*m_folderModel, fixtureRequest(Sampler::EulerAncestral, 7.5f), m_sd15.at("latents_in"), &noise);
+        const auto result =
+            run(*m_folderModel, fixtureRequest(Sampler::EulerAncestral, 7.5f), m_sd15.at("latents_in"), &noise);
         const double error = test::maxAbsDiff(result.latents, m_sd15.at("euler_a.latents_out"));
         QVERIFY2(error <= kPipelineTolerance, qPrintable(QString::number(error)));
     }
@@ -129,7 +131,7 @@ private Q_SLOTS:
         if (m_sd15.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         auto request = fixtureRequest(Sampler::Ddim, 7.5f, 5);
         request.strength = 0.6f;
-        request.initImage = Image(64, 64, 3);  // marks the mode; the pixels come from the fixture below
+        request.initImage = Image(64, 64, 3);   // marks the mode; the pixels come from the fixture below
         sampling::CpuNoiseSource generator(0);  // draws the VAE sample, then the start noise
         const auto image = m_sd15.at("img2img_ddim.init_image01") * 2 - 1;
         const auto result = run(*m_folderModel, request, {}, &generator, image);
@@ -143,11 +145,14 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-ldm.safetensors");
         pipeline::LoadOptions options;
         options.configFrom = test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers"));
-        auto model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-ldm.safetensors")), cpu(), options);
-        for (const auto& [sampler, key] : {std::pair{Sampler::Ddim, "ddim"}, std::pair{Sampler::DpmPP2MKarras, "dpmpp2m_karras"}}) {
+        auto model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-ldm.safetensors")),
+                                                   cpu(), options);
+        for (const auto& [sampler, key] :
+             {std::pair{Sampler::Ddim, "ddim"}, std::pair{Sampler::DpmPP2MKarras, "dpmpp2m_karras"}}) {
             const auto result = run(*model, fixtureRequest(sampler, 7.5f), m_sd15.at("latents_in"));
             const double error = test::maxAbsDiff(result.decoded, m_sd15.at(std::string(key) + ".image"));
-            QVERIFY2(error <= kPipelineTolerance, qPrintable(QStringLiteral("%1: %2").arg(QString::fromUtf8(key)).arg(error)));
+            QVERIFY2(error <= kPipelineTolerance,
+                     qPrintable(QStringLiteral("%1: %2").arg(QString::fromUtf8(key)).arg(error)));
         }
     }
 
@@ -164,7 +169,8 @@ private Q_SLOTS:
         std::shared_ptr<pipeline::StableDiffusionModel> model;
         {
             runtime::InferenceGuard inference;
-            model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu(), options);
+            model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")), cpu(),
+                                                  options);
         }
         const auto sameWeights = [](torch::nn::Module& a, torch::nn::Module& b) {
             const auto mine = a.named_parameters();
@@ -191,14 +197,17 @@ private Q_SLOTS:
         QCOMPARE(int(folder->prediction), int(io::Prediction::VPrediction));
         pipeline::LoadOptions options;
         options.configFrom = test::fixturePathStd(QStringLiteral("tiny-sd2v-diffusers"));
-        auto single = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd2v-ldm.safetensors")), cpu(), options);
+        auto single = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd2v-ldm.safetensors")),
+                                                    cpu(), options);
         for (auto* model : {folder.get(), single.get()}) {
             for (const auto& [sampler, key] : {std::pair{Sampler::Ddim, "ddim"}, std::pair{Sampler::Euler, "euler"},
                                                std::pair{Sampler::DpmPP2M, "dpmpp2m"}}) {
                 const auto result = run(*model, fixtureRequest(sampler, 7.5f), reference.at("latents_in"));
                 const double error = test::maxAbsDiff(result.latents, reference.at(std::string(key) + ".latents_out"));
                 QVERIFY2(error <= kPipelineTolerance,
-                         qPrintable(QStringLiteral("%1 (%2): %3").arg(QString::fromUtf8(key), QString::fromStdString(model->path)).arg(error)));
+                         qPrintable(QStringLiteral("%1 (%2): %3")
+                                        .arg(QString::fromUtf8(key), QString::fromStdString(model->path))
+                                        .arg(error)));
             }
         }
     }
@@ -214,13 +223,15 @@ private Q_SLOTS:
         pipeline::LoadOptions options;
         options.configFrom = folderPath;
         options.planWhileLoading = true;  // SDXL's extra conditioning in the calls made while loading
-        auto single = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sdxl-ldm.safetensors")), cpu(), options);
+        auto single = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sdxl-ldm.safetensors")),
+                                                    cpu(), options);
         QVERIFY(single->family->id() == "sdxl");
         for (auto* model : {folder.get(), single.get()}) {
             // The reference gives no negative prompt: SDXL then guides against zeros (force_zeros_for_empty_prompt).
             const auto result = run(*model, fixtureRequest(Sampler::Euler, 5.0f), reference.at("latents_in"));
             const double error = test::maxAbsDiff(result.latents, reference.at("euler.latents_out"));
-            QVERIFY2(error <= kPipelineTolerance, qPrintable(QStringLiteral("%1: %2").arg(QString::fromStdString(model->path)).arg(error)));
+            QVERIFY2(error <= kPipelineTolerance,
+                     qPrintable(QStringLiteral("%1: %2").arg(QString::fromStdString(model->path)).arg(error)));
         }
         // A negative prompt given is encoded, not zeroed.
         auto request = fixtureRequest(Sampler::Euler, 5.0f);
@@ -280,7 +291,8 @@ private Q_SLOTS:
             const auto context = torch::randn({2, 77, 32}, options);
             models::UNetConditioning added;
             added.textEmbeds = torch::randn({2, 16}, options);
-            added.timeIds = torch::tensor({64.0f, 64.0f, 0.0f, 0.0f, 64.0f, 64.0f}).view({1, 6}).expand({2, 6}).to(gpu.device);
+            added.timeIds =
+                torch::tensor({64.0f, 64.0f, 0.0f, 0.0f, 64.0f, 64.0f}).view({1, 6}).expand({2, 6}).to(gpu.device);
             const auto direct = model->unet->forward(sample, timestep, context, added);
             const auto replayed = runner.forward(model->unet, sample, timestep, context, added);
             const double error = test::maxAbsDiff(replayed.to(torch::kFloat32).cpu(), direct.to(torch::kFloat32).cpu());
@@ -290,8 +302,10 @@ private Q_SLOTS:
             const auto keys = model->unet->crossAttentionKeys(context);
             for (int again = 0; again < 2; ++again) {
                 const auto withKeys = runner.forward(model->unet, sample, timestep, context, added, &keys);
-                const double keysError = test::maxAbsDiff(withKeys.to(torch::kFloat32).cpu(), direct.to(torch::kFloat32).cpu());
-                QVERIFY2(keysError <= 1e-3, qPrintable(QStringLiteral("call %1 with keys: %2").arg(call).arg(keysError)));
+                const double keysError =
+                    test::maxAbsDiff(withKeys.to(torch::kFloat32).cpu(), direct.to(torch::kFloat32).cpu());
+                QVERIFY2(keysError <= 1e-3,
+                         qPrintable(QStringLiteral("call %1 with keys: %2").arg(call).arg(keysError)));
             }
         }
         QCOMPARE(runner.capturedShapes(), 2);  // with and without keys
@@ -302,7 +316,7 @@ private Q_SLOTS:
         requireSd15();
         if (m_sd15.empty()) return;  // skipped (QSKIP in a helper only leaves the helper)
         auto model = pipeline::loadStableDiffusion(test::fixturePathStd(QStringLiteral("tiny-sd15-diffusers")),
-                                         {torch::Device(torch::kCUDA, 0), torch::kFloat16});
+                                                   {torch::Device(torch::kCUDA, 0), torch::kFloat16});
         QVERIFY(model->vae->encoder->conv_in->weight.device().is_cpu());
         QVERIFY(model->vae->decoder->conv_in->weight.device().is_cuda());
         // Image-to-image brings it over once; the result is the same as from a model that had it there all along.

@@ -47,10 +47,13 @@ private Q_SLOTS:
             if (line.isEmpty() || line.startsWith(QLatin1Char('#'))) continue;
             ++count;
             const auto verdict = policy().check(line.toStdString());
-            if (!verdict.allowed) failures << line + QStringLiteral("  [") + QString::fromStdString(verdict.matchedTerm) + QLatin1Char(']');
+            if (!verdict.allowed)
+                failures << line + QStringLiteral("  [") + QString::fromStdString(verdict.matchedTerm) +
+                                QLatin1Char(']');
         }
         QVERIFY(count >= 150);
-        QVERIFY2(failures.isEmpty(), qPrintable(QStringLiteral("blocked although innocent:\n") + failures.join(QLatin1Char('\n'))));
+        QVERIFY2(failures.isEmpty(),
+                 qPrintable(QStringLiteral("blocked although innocent:\n") + failures.join(QLatin1Char('\n'))));
     }
 
     void corpusOfBlockedPrompts() {
@@ -68,7 +71,8 @@ private Q_SLOTS:
             const QString got = QString::fromUtf8(safetyCategoryName(verdict.category).data());
             if (verdict.allowed) failures << QStringLiteral("let through: ") + prompt;
             else if (got != category) failures << QStringLiteral("%1 instead of %2: %3").arg(got, category, prompt);
-            else if (QString::fromStdString(verdict.childMessage).contains(QString::fromStdString(verdict.matchedTerm), Qt::CaseInsensitive)) {
+            else if (QString::fromStdString(verdict.childMessage)
+                         .contains(QString::fromStdString(verdict.matchedTerm), Qt::CaseInsensitive)) {
                 failures << QStringLiteral("the child's message repeats the term: ") + prompt;
             }
         }
@@ -78,14 +82,36 @@ private Q_SLOTS:
 
     void innocentPromptsPass_data() {
         QTest::addColumn<QString>("prompt");
-        for (const char* prompt :
-             {"a cockatoo on a branch", "Scunthorpe town hall in spring", "a bowl of grapefruit", "a kind therapist and a child",
-              "a fluffy shih tzu puppy", "a blue tit in the snow", "小鸡", "鸭子在池塘里游泳", "一盘鸡蛋", "a friendly cartoon dragon",
-              "a pirate ship with a parrot", "a girl in a witch hat", "a knight with a toy sword", "kids playing with a water gun",
-              "a smiling baby dolphin playing with a ball", "一只穿红色背带裤的小兔子", "一隻穿紅色吊帶褲的小兔子",
-              "a killer whale jumping", "a bath bomb fizzing", "a cute (panda:1.3) eating [bamboo]", "a happy ghost costume",
-              "hanging lanterns for the festival", "a boy fighting with pillows", "naïve art of a village", "ｃｕｔｅ ｃａｔ",
-              "she sells sea shells", "a class of kids painting", "a glass of milk", "xiao ji chi mi", "les misérables poster"}) {
+        for (const char* prompt : {"a cockatoo on a branch",
+                                   "Scunthorpe town hall in spring",
+                                   "a bowl of grapefruit",
+                                   "a kind therapist and a child",
+                                   "a fluffy shih tzu puppy",
+                                   "a blue tit in the snow",
+                                   "小鸡",
+                                   "鸭子在池塘里游泳",
+                                   "一盘鸡蛋",
+                                   "a friendly cartoon dragon",
+                                   "a pirate ship with a parrot",
+                                   "a girl in a witch hat",
+                                   "a knight with a toy sword",
+                                   "kids playing with a water gun",
+                                   "a smiling baby dolphin playing with a ball",
+                                   "一只穿红色背带裤的小兔子",
+                                   "一隻穿紅色吊帶褲的小兔子",
+                                   "a killer whale jumping",
+                                   "a bath bomb fizzing",
+                                   "a cute (panda:1.3) eating [bamboo]",
+                                   "a happy ghost costume",
+                                   "hanging lanterns for the festival",
+                                   "a boy fighting with pillows",
+                                   "naïve art of a village",
+                                   "ｃｕｔｅ ｃａｔ",
+                                   "she sells sea shells",
+                                   "a class of kids painting",
+                                   "a glass of milk",
+                                   "xiao ji chi mi",
+                                   "les misérables poster"}) {
             QTest::newRow(prompt) << QString::fromUtf8(prompt);
         }
     }
@@ -106,10 +132,12 @@ private Q_SLOTS:
         };
         row("a naked woman", "sexual");
         row("NSFW picture", "sexual");
-        row("ｎａｋｅｄ lady", "sexual");                // full-width
-        row("n\xd0\xb0ked lady", "sexual");             // Cyrillic a
-        row("n\xe2\x80\x8b" "aked lady", "sexual");     // zero-width space
-        row("n\xcc\x81ude", "sexual");                   // combining accent
+        row("ｎａｋｅｄ lady", "sexual");    // full-width
+        row("n\xd0\xb0ked lady", "sexual");  // Cyrillic a
+        row("n\xe2\x80\x8b"
+            "aked lady",
+            "sexual");                  // zero-width space
+        row("n\xcc\x81ude", "sexual");  // combining accent
         row("p0rn", "sexual");
         row("s3xy lady", "sexual");
         row("n a k e d", "sexual");
@@ -118,8 +146,8 @@ private Q_SLOTS:
         row("(naked:1.4) woman", "sexual");
         row("[[porn]]", "sexual");
         row("一个裸体女人", "sexual");
-        row("裸體女人", "sexual");                       // Traditional
-        row("luo ti", "sexual");                         // pinyin
+        row("裸體女人", "sexual");  // Traditional
+        row("luo ti", "sexual");    // pinyin
         row("naked child", "minors");
         row("性感的小女孩", "minors");
         row("loli", "minors");

@@ -24,10 +24,10 @@ using Expected = std::vector<std::pair<std::string, double>>;  // text, weight; 
 QString show(const std::vector<PromptPiece>& pieces) {
     QStringList parts;
     for (const auto& piece : pieces)
-        parts << (piece.isBreak ? QStringLiteral("<BREAK>")
-                                : QStringLiteral("'%1':%2")
-                                      .arg(QString::fromStdString(piece.text))
-                                      .arg(piece.weight, 0, 'g', 17));
+        parts
+            << (piece.isBreak
+                    ? QStringLiteral("<BREAK>")
+                    : QStringLiteral("'%1':%2").arg(QString::fromStdString(piece.text)).arg(piece.weight, 0, 'g', 17));
     return parts.join(QStringLiteral(", "));
 }
 
@@ -93,20 +93,22 @@ private Q_SLOTS:
                                << Expected{{"an ", 1.0}, {"important", r}, {" word", 1.0}};
         QTest::newRow("unbalanced open") << QStringLiteral("(unbalanced") << Expected{{"unbalanced", r}};
         QTest::newRow("escapes") << QStringLiteral("\\(literal\\]") << Expected{{"(literal]", 1.0}};
-        QTest::newRow("adjacent equal weights") << QStringLiteral("(unnecessary)(parens)")
-                                                << Expected{{"unnecessaryparens", r}};
+        QTest::newRow("adjacent equal weights")
+            << QStringLiteral("(unnecessary)(parens)") << Expected{{"unnecessaryparens", r}};
         QTest::newRow("docstring mix") << QStringLiteral("a (((house:1.3)) [on] a (hill:0.5), sun, (((sky))).")
-                                       << Expected{{"a ", 1.0},     {"house", 1.3 * r * r}, {" ", r},
-                                                   {"on", r / r},   {" a ", r},             {"hill", 0.5 * r},
-                                                   {", sun, ", r},  {"sky", r * r * r * r}, {".", r}};
+                                       << Expected{{"a ", 1.0},    {"house", 1.3 * r * r},
+                                                   {" ", r},       {"on", r / r},
+                                                   {" a ", r},     {"hill", 0.5 * r},
+                                                   {", sun, ", r}, {"sky", r * r * r * r},
+                                                   {".", r}};
         QTest::newRow("explicit weight") << QStringLiteral("(word:1.2)") << Expected{{"word", 1.2}};
         QTest::newRow("small weight") << QStringLiteral("(a:0.5) b") << Expected{{"a", 0.5}, {" b", 1.0}};
         QTest::newRow("spaces around weight") << QStringLiteral("(a : 0.5 )") << Expected{{"a ", 0.5}};
         QTest::newRow("signed weights") << QStringLiteral("(a:-1)(b:+2)") << Expected{{"a", -1.0}, {"b", 2.0}};
         QTest::newRow("double round") << QStringLiteral("((word))") << Expected{{"word", r * r}};
         QTest::newRow("square") << QStringLiteral("[word]") << Expected{{"word", 1.0 / r}};
-        QTest::newRow("nested weight in round") << QStringLiteral("((cat:1.5) hat)")
-                                                << Expected{{"cat", 1.5 * r}, {" hat", r}};
+        QTest::newRow("nested weight in round")
+            << QStringLiteral("((cat:1.5) hat)") << Expected{{"cat", 1.5 * r}, {" hat", r}};
         QTest::newRow("stray close round") << QStringLiteral("a) b") << Expected{{"a) b", 1.0}};
         QTest::newRow("stray close square") << QStringLiteral("a] [b") << Expected{{"a] ", 1.0}, {"b", 1.0 / r}};
         QTest::newRow("weight without open bracket") << QStringLiteral("a:1.2) b") << Expected{{"a:1.2) b", 1.0}};
@@ -117,12 +119,12 @@ private Q_SLOTS:
         QTest::newRow("empty") << QString() << Expected{{"", 1.0}};
         QTest::newRow("break") << QStringLiteral("a cat  BREAK  a dog")
                                << Expected{{"a cat", 1.0}, {"BREAK", -1}, {"a dog", 1.0}};
-        QTest::newRow("break needs a whole word") << QStringLiteral("BREAKFAST aBREAK break")
-                                                  << Expected{{"BREAKFAST aBREAK break", 1.0}};
-        QTest::newRow("break beside punctuation") << QStringLiteral("a,BREAK,b")
-                                                  << Expected{{"a,", 1.0}, {"BREAK", -1}, {",b", 1.0}};
-        QTest::newRow("break inside brackets") << QStringLiteral("(a BREAK b)")
-                                               << Expected{{"a", r}, {"BREAK", -1}, {"b", r}};
+        QTest::newRow("break needs a whole word")
+            << QStringLiteral("BREAKFAST aBREAK break") << Expected{{"BREAKFAST aBREAK break", 1.0}};
+        QTest::newRow("break beside punctuation")
+            << QStringLiteral("a,BREAK,b") << Expected{{"a,", 1.0}, {"BREAK", -1}, {",b", 1.0}};
+        QTest::newRow("break inside brackets")
+            << QStringLiteral("(a BREAK b)") << Expected{{"a", r}, {"BREAK", -1}, {"b", r}};
         QTest::newRow("two breaks") << QStringLiteral("a BREAK BREAK b")
                                     << Expected{{"a", 1.0}, {"BREAK", -1}, {"", 1.0}, {"BREAK", -1}, {"b", 1.0}};
         QTest::newRow("unreadable number") << QStringLiteral("(a:1.2.3)") << Expected{{"a:1.2.3)", r}};
@@ -133,13 +135,14 @@ private Q_SLOTS:
         QFETCH(QString, prompt);
         QFETCH(Expected, expected);
         const auto pieces = parsePromptWeights(prompt.toStdString());
-        QVERIFY2(same(pieces, expected), qPrintable(QStringLiteral("got  ") + show(pieces) +
-                                                    QStringLiteral("\nwant ") + show(expected)));
+        QVERIFY2(same(pieces, expected),
+                 qPrintable(QStringLiteral("got  ") + show(pieces) + QStringLiteral("\nwant ") + show(expected)));
     }
 
     void garbageNeverCrashes() {
-        const std::string nasty[] = {"((((((((", "))))]]]]", "(:", "(a:", "(a:1", "\\", "[(])", ":::)", "(a:.)",
-                                     std::string("\xff\xfe(\x80:1)", 7), "BREAK", "(((BREAK)))"};
+        const std::string nasty[] = {"((((((((", "))))]]]]",   "(:",   "(a:",   "(a:1",
+                                     "\\",       "[(])",       ":::)", "(a:.)", std::string("\xff\xfe(\x80:1)", 7),
+                                     "BREAK",    "(((BREAK)))"};
         for (const auto& text : nasty) {
             const auto pieces = parsePromptWeights(text);
             QVERIFY(!pieces.empty());
@@ -156,8 +159,8 @@ private Q_SLOTS:
             const auto expected = item["slow_ids"].get<std::vector<int>>();
             if (expected.size() > 77) continue;
             const std::string prompt = item["prompt"].get<std::string>();
-            const bool plain =
-                prompt.find_first_of("()[]:\\") == std::string::npos && prompt.find("BREAK") == std::string::npos;
+            const bool plain = prompt.find_first_of("()[]:\\") == std::string::npos &&
+                               prompt.find("BREAK") == std::string::npos;
             for (bool parse : {false, true}) {
                 if (parse && !plain) continue;
                 const EncodedPrompt encoded = encodePrompt(tokenizer, prompt, parse);

@@ -58,8 +58,8 @@ private Q_SLOTS:
         QFETCH(int, index);
         QVERIFY(index >= 0);
         static const QwenTokenizer tokenizer(tokenizerFolder());
-        const auto cases =
-            storybrush::test::readJsonFile(storybrush::test::fixturePathStd(QStringLiteral("qwen_tokenizer_cases.json")))["cases"];
+        const auto cases = storybrush::test::readJsonFile(
+            storybrush::test::fixturePathStd(QStringLiteral("qwen_tokenizer_cases.json")))["cases"];
         const auto& item = cases[static_cast<std::size_t>(index)];
         QCOMPARE(describe(tokenizer.encode(item["text"].get<std::string>())),
                  describe(item["ids"].get<std::vector<int>>()));

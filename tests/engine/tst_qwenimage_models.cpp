@@ -14,8 +14,8 @@
 #include <QtTest/QtTest>
 
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <torch/torch.h>
 
 using namespace storybrush;
@@ -85,8 +85,8 @@ private Q_SLOTS:
         torch::NoGradGuard noGrad;
         static auto model = tinyTransformer(kCpu);
         const auto t = torch::full({1}, timestep.toDouble());
-        const auto out = model->forward(m_reference.at("tr.hidden_states"), m_reference.at("tr.encoder_hidden_states"),
-                                        {}, t, 4, 4);
+        const auto out =
+            model->forward(m_reference.at("tr.hidden_states"), m_reference.at("tr.encoder_hidden_states"), {}, t, 4, 4);
         const double diff = test::maxAbsDiff(out, m_reference.at("tr.out_t" + timestep.toStdString()));
         QVERIFY2(diff < kComponentTolerance, qPrintable(QString::number(diff)));
         // A mask of all ones is the same as none.
@@ -149,11 +149,12 @@ private Q_SLOTS:
             half->streamGainForTest = gain;
             const auto reference = wide->forward(image, text, {}, t, 64, 64);
             half->scaleStreams.reset();
-            const auto scaled = half->forward(image.to(torch::kFloat16), text.to(torch::kFloat16), {}, t, 64, 64)
-                                    .to(torch::kFloat32);
+            const auto scaled =
+                half->forward(image.to(torch::kFloat16), text.to(torch::kFloat16), {}, t, 64, 64).to(torch::kFloat32);
             half->scaleStreams = false;
             const auto plain = half->forward(image.to(torch::kFloat16), text.to(torch::kFloat16), {}, t, 64, 64);
-            const double relative = (scaled - reference).abs().max().item<double>() / reference.abs().max().item<double>();
+            const double relative =
+                (scaled - reference).abs().max().item<double>() / reference.abs().max().item<double>();
             qInfo("gain %.0e: scaled FP16 finite %d, max error / max |FP32| = %.2e; plain FP16 finite %d", gain,
                   int(torch::isfinite(scaled).all().item<bool>()), relative,
                   int(torch::isfinite(plain).all().item<bool>()));
@@ -174,7 +175,8 @@ private Q_SLOTS:
         const auto text = m_reference.at("tr.encoder_hidden_states").cuda();
         const auto t = torch::full({1}, 0.5, image.options());
         const auto reference = wide->forward(image, text, {}, t, 4, 4);
-        const auto fp16 = half->forward(image.to(torch::kFloat16), text.to(torch::kFloat16), {}, t, 4, 4).to(torch::kFloat32);
+        const auto fp16 =
+            half->forward(image.to(torch::kFloat16), text.to(torch::kFloat16), {}, t, 4, 4).to(torch::kFloat32);
         const double diff = test::maxAbsDiff(fp16, reference);
         qInfo("tiny transformer FP16 vs FP32: max abs diff %.3e (outputs up to %.2f)", diff,
               reference.abs().max().item<double>());
@@ -215,11 +217,13 @@ private Q_SLOTS:
         QVERIFY(cap > 0.0);
         bool refused = false;
         try {
-            const auto tooBig = torch::empty({std::int64_t(2) << 30}, torch::TensorOptions().device(gpu).dtype(torch::kUInt8));
+            const auto tooBig =
+                torch::empty({std::int64_t(2) << 30}, torch::TensorOptions().device(gpu).dtype(torch::kUInt8));
         } catch (const std::exception&) {
             refused = true;
         }
-        const auto fits = torch::empty({std::int64_t(256) << 20}, torch::TensorOptions().device(gpu).dtype(torch::kUInt8));
+        const auto fits =
+            torch::empty({std::int64_t(256) << 20}, torch::TensorOptions().device(gpu).dtype(torch::kUInt8));
         runtime::capDeviceMemory(gpu, 1e9);  // the whole card again, for the tests after this one
         QVERIFY2(refused, "2 GiB were allocated under a cap of 1 GiB");
         QCOMPARE(fits.numel(), std::int64_t(256) << 20);
@@ -313,8 +317,8 @@ private Q_SLOTS:
             return QString();
         };
         QVERIFY(message(R"({"zero_cond_t": true})").contains(QStringLiteral("Edit")));
-        QVERIFY(message(R"({"axes_dims_rope": [8, 4, 4], "attention_head_dim": 32})").contains(
-            QStringLiteral("add up")));
+        QVERIFY(
+            message(R"({"axes_dims_rope": [8, 4, 4], "attention_head_dim": 32})").contains(QStringLiteral("add up")));
         QVERIFY(message(R"({})").isEmpty());
     }
 };

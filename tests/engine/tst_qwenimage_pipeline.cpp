@@ -4,11 +4,11 @@
 #include "common/fixtures.h"
 #include "model_test_support.h"
 
-#include "pipeline/generation.h"
+#include "io/safetensors_writer.h"
 #include "pipeline/families/qwen_image.h"
+#include "pipeline/generation.h"
 #include "pipeline/qwen_image.h"
 #include "runtime/speed.h"
-#include "io/safetensors_writer.h"
 
 #include <storybrush/engine.h>
 #include <storybrush/error.h>
@@ -51,7 +51,8 @@ private Q_SLOTS:
             const auto expectedIds = reference.at("template_ids")[row].slice(0, 0, idsLength).to(torch::kInt64);
             const auto ids = pipeline::qwenTemplateIds(*m_parts->tokenizer, prompts[i]);
             QCOMPARE(static_cast<std::int64_t>(ids.size()), idsLength);
-            for (std::int64_t k = 0; k < idsLength; ++k) QCOMPARE(ids[k], static_cast<int>(expectedIds[k].item<std::int64_t>()));
+            for (std::int64_t k = 0; k < idsLength; ++k)
+                QCOMPARE(ids[k], static_cast<int>(expectedIds[k].item<std::int64_t>()));
 
             const auto embedsLength = reference.at("prompt_mask")[row].sum().item<std::int64_t>();
             const auto embeds = pipeline::encodeQwenPrompt(*m_parts, prompts[i]);
@@ -85,7 +86,8 @@ private Q_SLOTS:
         const auto summary = pipeline::checkModel(fixture("tiny-qwenimage"));
         QVERIFY(summary.family->id() == "qwenimage");
         QCOMPARE(summary.nativeSize, 512);  // 128 latents x the tiny VAE's factor 4
-        auto model = std::dynamic_pointer_cast<pipeline::QwenImageModel>(pipeline::loadModel(fixture("tiny-qwenimage"), kCpu));
+        auto model =
+            std::dynamic_pointer_cast<pipeline::QwenImageModel>(pipeline::loadModel(fixture("tiny-qwenimage"), kCpu));
         QVERIFY(model);
         GenerationRequest request;
         request.prompt = "a cute panda";
@@ -121,7 +123,8 @@ private Q_SLOTS:
         const auto kept = pipeline::drawPicture(*model, request, 7, 64, 48, {}, inputs);
         auto& parts = *model->parts;
         const auto clean = parts.vae->encode(inputs.image);
-        QVERIFY2(test::maxAbsDiff(kept.latents, clean) < 1e-5, qPrintable(QString::number(test::maxAbsDiff(kept.latents, clean))));
+        QVERIFY2(test::maxAbsDiff(kept.latents, clean) < 1e-5,
+                 qPrintable(QString::number(test::maxAbsDiff(kept.latents, clean))));
         inputs.mask = torch::ones({1, 1, 48, 64});
         const auto repainted = pipeline::drawPicture(*model, request, 7, 64, 48, {}, inputs);
         QVERIFY(test::maxAbsDiff(repainted.latents, clean) > 1e-2);
@@ -145,10 +148,12 @@ private Q_SLOTS:
         QTemporaryDir root;
         const QString models = root.filePath(QStringLiteral("models"));
         QVERIFY(QDir().mkpath(models + QStringLiteral("/diffusion_models")));
-        const auto weights = test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors"));
+        const auto weights =
+            test::readStateDict(fixture("tiny-qwenimage/transformer/diffusion_pytorch_model.safetensors"));
         std::vector<std::pair<std::string, torch::Tensor>> prefixed;
         for (const auto& [key, tensor] : weights.tensors) prefixed.emplace_back("model.diffusion_model." + key, tensor);
-        const std::string lone = QString(models + QStringLiteral("/diffusion_models/qwen_image_tiny.safetensors")).toStdString();
+        const std::string lone =
+            QString(models + QStringLiteral("/diffusion_models/qwen_image_tiny.safetensors")).toStdString();
         io::writeSafetensors(lone, prefixed);
         QString message;
         try {
@@ -187,7 +192,8 @@ private Q_SLOTS:
         auto resident = pipeline::loadModel(fixture("tiny-qwenimage"), kCpu);
         pipeline::LoadOptions streamed;
         streamed.offload = pipeline::Offload::Blocks;
-        auto offloaded = std::dynamic_pointer_cast<pipeline::QwenImageModel>(pipeline::loadModel(fixture("tiny-qwenimage"), kCpu, streamed));
+        auto offloaded = std::dynamic_pointer_cast<pipeline::QwenImageModel>(
+            pipeline::loadModel(fixture("tiny-qwenimage"), kCpu, streamed));
         QVERIFY(offloaded);
         QCOMPARE(offloaded->offload(), pipeline::Offload::Blocks);
         QVERIFY(offloaded->parts->transformer->streamingBlocks());
@@ -200,7 +206,7 @@ private Q_SLOTS:
         const auto b = pipeline::drawPicture(*offloaded, request, 11, 32, 32, {});
         QCOMPARE(test::maxAbsDiff(a.latents, b.latents), 0.0);
         const int callsPerStep = runtime::speedLevers().batchedTrueCfg ? 1 : 2;  // guidance in one call or two
-        QCOMPARE(arrived, 3 * callsPerStep * 2);                                // 3 steps, 2 blocks a call
+        QCOMPARE(arrived, 3 * callsPerStep * 2);                                 // 3 steps, 2 blocks a call
     }
 
     // Through the engine, as the studio asks: step previews arrive, and the picture has the size asked for.

@@ -131,7 +131,8 @@ private Q_SLOTS:
         const Box bounds = *maskBounds(feathered);
         QVERIFY(bounds.x < 20 && bounds.x >= 20 - blur);
         QVERIFY(bounds.right() > 30 && bounds.right() <= 30 + blur);
-        for (int x = 30; x < 30 + blur; ++x) QVERIFY(*feathered.pixel(x, 25) >= *feathered.pixel(x + 1, 25));  // fades out
+        for (int x = 30; x < 30 + blur; ++x)
+            QVERIFY(*feathered.pixel(x, 25) >= *feathered.pixel(x + 1, 25));  // fades out
         QVERIFY(*feathered.pixel(31, 25) > 0 && *feathered.pixel(31, 25) < 255);
     }
 
@@ -169,8 +170,10 @@ private Q_SLOTS:
             const Box box = cropBoxAround(bounds, padding, width, height);
             QVERIFY(box.x >= 0 && box.y >= 0 && box.right() <= width && box.bottom() <= height);
             // Holds the padded bounds wherever they lie inside the picture.
-            QVERIFY(box.x <= std::max(0, bounds.x - padding) && box.right() >= std::min(width, bounds.right() + padding));
-            QVERIFY(box.y <= std::max(0, bounds.y - padding) && box.bottom() >= std::min(height, bounds.bottom() + padding));
+            QVERIFY(box.x <= std::max(0, bounds.x - padding) &&
+                    box.right() >= std::min(width, bounds.right() + padding));
+            QVERIFY(box.y <= std::max(0, bounds.y - padding) &&
+                    box.bottom() >= std::min(height, bounds.bottom() + padding));
         }
     }
 
@@ -345,7 +348,8 @@ private Q_SLOTS:
                 ++count;
             }
         }
-        QVERIFY2(after / count < 0.3 * before / count, qPrintable(QStringLiteral("%1 -> %2").arg(before / count).arg(after / count)));
+        QVERIFY2(after / count < 0.3 * before / count,
+                 qPrintable(QStringLiteral("%1 -> %2").arg(before / count).arg(after / count)));
         // Nothing to learn from when the mask covers everything: unchanged.
         QCOMPARE(matchColours(shifted, picture, Image(128, 96, 1, 255), box).pixels, shifted.pixels);
     }

@@ -52,7 +52,8 @@ QString modelFileError(const QString& path) {
         auto file = SafetensorsFile::open(path.toStdString());
         return {};
     } catch (const Error& error) {
-        if (error.kind() != ErrorKind::ModelFile) return QStringLiteral("wrong kind: ") + QString::fromUtf8(error.what());
+        if (error.kind() != ErrorKind::ModelFile)
+            return QStringLiteral("wrong kind: ") + QString::fromUtf8(error.what());
         return QString::fromUtf8(error.what());
     }
 }
@@ -68,23 +69,22 @@ private Q_SLOTS:
         QVERIFY(dir.isValid());
         // F32 [2,3] 0..5 | F16 [4] 1,-2,0.5,65504 | I64 [2] | U8 [3] | BOOL [2] | BF16 [2] 1,-3 | I32 [] 7 | F32 [0,3]
         QByteArray data;
-        data += rawBytes<float>({0.f, 1.f, 2.f, 3.f, 4.f, 5.f});                            // 0..24
-        data += rawBytes<quint16>({0x3c00, 0xc000, 0x3800, 0x7bff});                          // 24..32
-        data += rawBytes<qint64>({-5, 1LL << 40});                                            // 32..48
-        data += rawBytes<quint8>({0, 128, 255});                                              // 48..51
-        data += rawBytes<quint8>({1, 0});                                                     // 51..53
-        data += rawBytes<quint16>({0x3f80, 0xc040});                                          // 53..57
-        data += rawBytes<qint32>({7});                                                        // 57..61
-        const QByteArray header =
-            R"({"__metadata__":{"format":"pt","note":"hello"},)"
-            R"("a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
-            R"("h":{"dtype":"F16","shape":[4],"data_offsets":[24,32]},)"
-            R"("l":{"dtype":"I64","shape":[2],"data_offsets":[32,48]},)"
-            R"("u":{"dtype":"U8","shape":[3],"data_offsets":[48,51]},)"
-            R"("b":{"dtype":"BOOL","shape":[2],"data_offsets":[51,53]},)"
-            R"("bf":{"dtype":"BF16","shape":[2],"data_offsets":[53,57]},)"
-            R"("s":{"dtype":"I32","shape":[],"data_offsets":[57,61]},)"
-            R"("empty":{"dtype":"F32","shape":[0,3],"data_offsets":[61,61]}})";
+        data += rawBytes<float>({0.f, 1.f, 2.f, 3.f, 4.f, 5.f});      // 0..24
+        data += rawBytes<quint16>({0x3c00, 0xc000, 0x3800, 0x7bff});  // 24..32
+        data += rawBytes<qint64>({-5, 1LL << 40});                    // 32..48
+        data += rawBytes<quint8>({0, 128, 255});                      // 48..51
+        data += rawBytes<quint8>({1, 0});                             // 51..53
+        data += rawBytes<quint16>({0x3f80, 0xc040});                  // 53..57
+        data += rawBytes<qint32>({7});                                // 57..61
+        const QByteArray header = R"({"__metadata__":{"format":"pt","note":"hello"},)"
+                                  R"("a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
+                                  R"("h":{"dtype":"F16","shape":[4],"data_offsets":[24,32]},)"
+                                  R"("l":{"dtype":"I64","shape":[2],"data_offsets":[32,48]},)"
+                                  R"("u":{"dtype":"U8","shape":[3],"data_offsets":[48,51]},)"
+                                  R"("b":{"dtype":"BOOL","shape":[2],"data_offsets":[51,53]},)"
+                                  R"("bf":{"dtype":"BF16","shape":[2],"data_offsets":[53,57]},)"
+                                  R"("s":{"dtype":"I32","shape":[],"data_offsets":[57,61]},)"
+                                  R"("empty":{"dtype":"F32","shape":[0,3],"data_offsets":[61,61]}})";
         const QString path = writeFile(dir, QStringLiteral("good.safetensors"), safetensorsBytes(header, data));
 
         torch::Tensor a;
@@ -153,26 +153,27 @@ private Q_SLOTS:
         QTest::newRow("bad json") << safetensorsBytes(R"({"t":{"dtype":"F32",)", goodData)
                                   << QStringLiteral("not valid JSON");
         QTest::newRow("json array") << safetensorsBytes("[1,2,3]", goodData) << QStringLiteral("not an object");
-        QTest::newRow("entry not an object") << safetensorsBytes(R"({"t":5})", goodData)
-                                             << QStringLiteral("\"t\" is not a JSON object");
+        QTest::newRow("entry not an object")
+            << safetensorsBytes(R"({"t":5})", goodData) << QStringLiteral("\"t\" is not a JSON object");
         QTest::newRow("metadata not strings")
             << safetensorsBytes(R"({"__metadata__":{"k":1},"t":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})",
                                 goodData)
             << QStringLiteral("metadata");
         QTest::newRow("missing dtype") << safetensorsBytes(R"({"t":{"shape":[2,2],"data_offsets":[0,16]}})", goodData)
                                        << QStringLiteral("dtype");
-        QTest::newRow("unknown dtype")
-            << safetensorsBytes(R"({"t":{"dtype":"F128","shape":[2,2],"data_offsets":[0,16]}})", goodData)
-            << QStringLiteral("F128");
-        QTest::newRow("negative shape")
-            << safetensorsBytes(R"({"t":{"dtype":"F32","shape":[-2,-2],"data_offsets":[0,16]}})", goodData)
-            << QStringLiteral("non-negative");
+        QTest::newRow("unknown dtype") << safetensorsBytes(
+                                              R"({"t":{"dtype":"F128","shape":[2,2],"data_offsets":[0,16]}})", goodData)
+                                       << QStringLiteral("F128");
+        QTest::newRow("negative shape") << safetensorsBytes(
+                                               R"({"t":{"dtype":"F32","shape":[-2,-2],"data_offsets":[0,16]}})",
+                                               goodData)
+                                        << QStringLiteral("non-negative");
         QTest::newRow("fractional shape")
             << safetensorsBytes(R"({"t":{"dtype":"F32","shape":[2.5,2],"data_offsets":[0,16]}})", goodData)
             << QStringLiteral("non-negative");
         QTest::newRow("overflowing shape")
-            << safetensorsBytes(
-                   R"({"t":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,16]}})", goodData)
+            << safetensorsBytes(R"({"t":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,16]}})",
+                                goodData)
             << QStringLiteral("overflows");
         QTest::newRow("shape and length mismatch")
             << safetensorsBytes(R"({"t":{"dtype":"F32","shape":[3,2],"data_offsets":[0,16]}})", goodData)
@@ -186,15 +187,13 @@ private Q_SLOTS:
         QTest::newRow("negative offsets")
             << safetensorsBytes(R"({"t":{"dtype":"F32","shape":[2,2],"data_offsets":[-16,0]}})", goodData)
             << QStringLiteral("data_offsets");
-        QTest::newRow("overlapping")
-            << safetensorsBytes(R"({"t":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
-                                R"("u":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
-                                goodData)
-            << QStringLiteral("overlap");
+        QTest::newRow("overlapping") << safetensorsBytes(R"({"t":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+                                                         R"("u":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+                                                         goodData)
+                                     << QStringLiteral("overlap");
         QTest::newRow("pickle inside") << QByteArray("\x80\x02}q\x00(X\x05\x00\x00\x00", 12)
                                        << QStringLiteral("pickle");
-        QTest::newRow("zip inside") << QByteArray("PK\x03\x04\x00\x00\x00\x00\x00\x00", 10)
-                                    << QStringLiteral("pickle");
+        QTest::newRow("zip inside") << QByteArray("PK\x03\x04\x00\x00\x00\x00\x00\x00", 10) << QStringLiteral("pickle");
     }
 
     void refusesCorruptFiles() {
@@ -235,9 +234,9 @@ private Q_SLOTS:
 
     void refusesF8Views() {
         QTemporaryDir dir;
-        const QString path = writeFile(
-            dir, QStringLiteral("f8.safetensors"),
-            safetensorsBytes(R"({"t":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", QByteArray("\x01\x02", 2)));
+        const QString path = writeFile(dir, QStringLiteral("f8.safetensors"),
+                                       safetensorsBytes(R"({"t":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})",
+                                                        QByteArray("\x01\x02", 2)));
         auto file = SafetensorsFile::open(path.toStdString());
         QCOMPARE(file->find("t")->dtype, DType::F8_E4M3);
         try {
@@ -261,7 +260,8 @@ private Q_SLOTS:
         quint64 length = 0;
         for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(head[i]);
         const QJsonObject header = QJsonDocument::fromJson(raw.read(static_cast<qint64>(length))).object();
-        const auto expectedCount = static_cast<std::size_t>(header.size() - (header.contains(QStringLiteral("__metadata__")) ? 1 : 0));
+        const auto expectedCount =
+            static_cast<std::size_t>(header.size() - (header.contains(QStringLiteral("__metadata__")) ? 1 : 0));
         QVERIFY(expectedCount > 100);
         QCOMPARE(file->tensors().size(), expectedCount);
 

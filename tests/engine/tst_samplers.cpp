@@ -20,10 +20,17 @@ namespace {
 
 // The SD 1.5 scheduler config as published (a PNDMScheduler config, leading spacing, steps_offset 1).
 nlohmann::json sd15Config(const char* prediction = "epsilon") {
-    return {{"_class_name", "PNDMScheduler"}, {"beta_end", 0.012}, {"beta_schedule", "scaled_linear"},
-            {"beta_start", 0.00085}, {"clip_sample", false}, {"num_train_timesteps", 1000},
-            {"prediction_type", prediction}, {"set_alpha_to_one", false}, {"skip_prk_steps", true},
-            {"steps_offset", 1}, {"timestep_spacing", "leading"}};
+    return {{"_class_name", "PNDMScheduler"},
+            {"beta_end", 0.012},
+            {"beta_schedule", "scaled_linear"},
+            {"beta_start", 0.00085},
+            {"clip_sample", false},
+            {"num_train_timesteps", 1000},
+            {"prediction_type", prediction},
+            {"set_alpha_to_one", false},
+            {"skip_prk_steps", true},
+            {"steps_offset", 1},
+            {"timestep_spacing", "leading"}};
 }
 
 // alphas_cumprod of step i's model input: from the sigma the scheduler steps with, or from the timestep.
@@ -73,7 +80,7 @@ double relativeError(const Run& run) {
 // The CLI's sampler names (the public samplerName() lives in the pipeline part, which this suite does not link).
 const std::vector<std::pair<Sampler, const char*>>& everySampler() {
     static const std::vector<std::pair<Sampler, const char*>> all = {
-        {Sampler::Euler, "euler"}, {Sampler::EulerAncestral, "euler_a"}, {Sampler::Ddim, "ddim"},
+        {Sampler::Euler, "euler"},     {Sampler::EulerAncestral, "euler_a"},       {Sampler::Ddim, "ddim"},
         {Sampler::DpmPP2M, "dpmpp2m"}, {Sampler::DpmPP2MKarras, "dpmpp2m_karras"}, {Sampler::Lcm, "lcm"},
         {Sampler::Pndm, "pndm"}};
     return all;
@@ -118,9 +125,8 @@ private Q_SLOTS:
             // DDIM and PNDM stop at the noise level of timestep 0 (sigma 0.029), the others at sigma 0.
             const bool stopsAtTimestepZero = which == Sampler::Ddim || which == Sampler::Pndm;
             const double bound = stopsAtTimestepZero ? 0.05 : 1e-4;
-            QVERIFY2(left < bound, qPrintable(QStringLiteral("%1: %2 of the noise left")
-                                                  .arg(QString::fromUtf8(name))
-                                                  .arg(left)));
+            QVERIFY2(left < bound,
+                     qPrintable(QStringLiteral("%1: %2 of the noise left").arg(QString::fromUtf8(name)).arg(left)));
             QCOMPARE(run.final.scalar_type(), torch::kFloat32);
         }
     }
@@ -233,15 +239,14 @@ private Q_SLOTS:
                 QVERIFY2(difference > 1e-4, "PNDM v-prediction would differ from diffusers");
                 const double coarse =
                     relativeError(sample(*makeScheduler(which, sd15Config("v_prediction"), 25, nullptr), z, 0.5, true));
-                const double fine =
-                    relativeError(sample(*makeScheduler(which, sd15Config("v_prediction"), 100, nullptr), z, 0.5, true));
+                const double fine = relativeError(
+                    sample(*makeScheduler(which, sd15Config("v_prediction"), 100, nullptr), z, 0.5, true));
                 qInfo("pndm v-prediction: relative error %.2e after 25 steps, %.2e after 100", coarse, fine);
                 QVERIFY(coarse < 0.15 && fine < coarse / 2);
                 continue;
             }
-            QVERIFY2(difference < 1e-4, qPrintable(QStringLiteral("%1: %2")
-                                                       .arg(QString::fromUtf8(name))
-                                                       .arg(difference)));
+            QVERIFY2(difference < 1e-4,
+                     qPrintable(QStringLiteral("%1: %2").arg(QString::fromUtf8(name)).arg(difference)));
         }
     }
 
@@ -309,7 +314,11 @@ private Q_SLOTS:
         auto s = makeScheduler(Sampler::Ddim, sd15Config(), 10, nullptr);
         int calls = 0;
         runSamplingLoop(
-            *s, startNoise(), [&](const torch::Tensor& x, double) { ++calls; return torch::zeros_like(x); },
+            *s, startNoise(),
+            [&](const torch::Tensor& x, double) {
+            ++calls;
+            return torch::zeros_like(x);
+            },
             [](int step) { return step < 2; });
         QCOMPARE(calls, 3);
     }

@@ -103,8 +103,12 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_FIXTURE("tiny-sd15-diffusers/unet/diffusion_pytorch_model.safetensors");
         if (!runtime::speedLevers().fusedQkv) QSKIP("the fused_qkv lever is off (STORYBRUSH_LEVERS)");
         auto unet = loadUNet(QStringLiteral("tiny-sd15-diffusers"));
-        auto* block = unet->down_blocks[0]->as<models::UNetDownBlockImpl>()->attentions[0]->as<models::Transformer2DModelImpl>()
-                          ->transformer_blocks[0]->as<models::BasicTransformerBlockImpl>();
+        auto* block = unet->down_blocks[0]
+                          ->as<models::UNetDownBlockImpl>()
+                          ->attentions[0]
+                          ->as<models::Transformer2DModelImpl>()
+                          ->transformer_blocks[0]
+                          ->as<models::BasicTransformerBlockImpl>();
         auto& self = *block->attn1;
         QVERIFY(self.projectsQkvAtOnce());
         QVERIFY(!block->attn2->projectsQkvAtOnce());  // cross-attention: its keys come from the context
@@ -116,7 +120,7 @@ private Q_SLOTS:
             fused = self.forward(x);
         }
         self.to_q->weight.set_requires_grad(true);  // as a trainer's
-        QVERIFY(!self.projectsQkvAtOnce());  // autograd records here: qkvWeight has no gradient path
+        QVERIFY(!self.projectsQkvAtOnce());         // autograd records here: qkvWeight has no gradient path
         self.to_q->weight.set_requires_grad(false);
         QVERIFY(self.projectsQkvAtOnce());
         torch::NoGradGuard noGrad;
@@ -173,8 +177,8 @@ private Q_SLOTS:
         QCOMPARE(out.sizes().vec(), (std::vector<std::int64_t>{2, 4, 8, 8}));
         QVERIFY(torch::isfinite(out).all().item<bool>());
         // A 4-channel input is refused with a message, not a crash inside conv2d.
-        QVERIFY_THROWS_EXCEPTION(Error, unet->forward(torch::randn({1, 4, 8, 8}), torch::tensor(1),
-                                                      torch::randn({1, 77, 16})));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, unet->forward(torch::randn({1, 4, 8, 8}), torch::tensor(1), torch::randn({1, 77, 16})));
     }
 
     // On the GPU the UNet runs channels-last; a transformer block must hand that layout on, or every layer after it
@@ -196,7 +200,8 @@ private Q_SLOTS:
             const auto context = torch::randn({2, 7, 24});
             const auto expected = block(x, context);
             const auto got = block(x.contiguous(at::MemoryFormat::ChannelsLast), context);
-            QVERIFY2(got.is_contiguous(at::MemoryFormat::ChannelsLast), linear ? "linear projection" : "conv projection");
+            QVERIFY2(got.is_contiguous(at::MemoryFormat::ChannelsLast),
+                     linear ? "linear projection" : "conv projection");
             QVERIFY(torch::allclose(got, expected, 1e-4, 1e-5));
         }
     }
@@ -261,21 +266,26 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_CUDA();
         // The GPU's GroupNorm (whole-GPU reductions, models/layers.cpp) against PyTorch's own, NCHW and NHWC.
         torch::NoGradGuard noGrad;
-        const struct { torch::ScalarType dtype; double tolerance; } cases[] = {
-            {torch::kFloat32, 1e-4}, {torch::kFloat16, 1e-2}, {torch::kBFloat16, 6e-2}};
+        const struct {
+            torch::ScalarType dtype;
+            double tolerance;
+        } cases[] = {{torch::kFloat32, 1e-4}, {torch::kFloat16, 1e-2}, {torch::kBFloat16, 6e-2}};
         for (const auto& [dtype, tolerance] : cases) {
             const auto options = torch::TensorOptions().device(torch::kCUDA).dtype(dtype);
             models::GroupNorm norm(32, 128, 1e-6, options);
             torch::manual_seed(3);
             norm->weight.copy_(torch::randn({128}) * 0.5 + 1);
             norm->bias.copy_(torch::randn({128}) * 0.1);
-            const auto x = (torch::randn({2, 128, 192, 176}) * 3 + 1.5).to(options);  // groups of 135,168 values: the spread path
+            const auto x =
+                (torch::randn({2, 128, 192, 176}) * 3 + 1.5).to(options);  // groups of 135,168 values: the spread path
             const auto expected = torch::group_norm(x.to(torch::kFloat32), 32, norm->weight.to(torch::kFloat32),
                                                     norm->bias.to(torch::kFloat32), 1e-6);
             for (const auto& input : {x, x.contiguous(at::MemoryFormat::ChannelsLast)}) {
                 const auto got = norm(input).to(torch::kFloat32);
                 const double error = (got - expected).abs().max().item<double>();
-                QVERIFY2(error <= tolerance, qPrintable(QStringLiteral("%1: %2").arg(QString::fromStdString(c10::toString(dtype))).arg(error)));
+                QVERIFY2(
+                    error <= tolerance,
+                    qPrintable(QStringLiteral("%1: %2").arg(QString::fromStdString(c10::toString(dtype))).arg(error)));
             }
         }
     }
@@ -286,16 +296,24 @@ private Q_SLOTS:
     void cudaFusedGroupNormMatchesPyTorch() {
         STORYBRUSH_REQUIRE_CUDA();
         torch::NoGradGuard noGrad;
-        struct Shape { std::int64_t n, c, h, w, groups; double mean, spread; };
-        const std::vector<Shape> unetShapes = {{2, 320, 64, 64, 32, 1.5, 3}, {2, 1280, 8, 8, 32, 1.5, 3},
-                                               {2, 640, 64, 64, 32, 1.5, 3}, {2, 2560, 32, 32, 32, 1.5, 3}};
-        const struct { torch::ScalarType dtype; double tolerance; } types[] = {{torch::kFloat16, 1e-2}, {torch::kBFloat16, 6e-2}};
+        struct Shape {
+            std::int64_t n, c, h, w, groups;
+            double mean, spread;
+        };
+        const std::vector<Shape> unetShapes = {{2, 320, 64, 64, 32, 1.5, 3},
+                                               {2, 1280, 8, 8, 32, 1.5, 3},
+                                               {2, 640, 64, 64, 32, 1.5, 3},
+                                               {2, 2560, 32, 32, 32, 1.5, 3}};
+        const struct {
+            torch::ScalarType dtype;
+            double tolerance;
+        } types[] = {{torch::kFloat16, 1e-2}, {torch::kBFloat16, 6e-2}};
         for (const auto kernel : {runtime::GroupNormKernel::PerGroup, runtime::GroupNormKernel::Split}) {
             const bool split = kernel == runtime::GroupNormKernel::Split;
             auto shapes = unetShapes;
             if (split) {
                 shapes.push_back({1, 128, 512, 512, 32, 1.5, 3});  // a VAE layer: a million values a group
-                shapes.push_back({2, 320, 16, 16, 32, 40, 0.5});     // the shift keeps the variance exact here
+                shapes.push_back({2, 320, 16, 16, 32, 40, 0.5});   // the shift keeps the variance exact here
             } else {
                 shapes.push_back({1, 96, 9, 7, 32, 1.5, 3});
             }
@@ -319,16 +337,24 @@ private Q_SLOTS:
                                  qPrintable(QStringLiteral("%1 %2 c=%3 %4x%5 mean %6 silu=%7: %8")
                                                 .arg(split ? QStringLiteral("split") : QStringLiteral("per group"))
                                                 .arg(QString::fromStdString(c10::toString(dtype)))
-                                                .arg(shape.c).arg(shape.h).arg(shape.w).arg(shape.mean).arg(silu).arg(error)));
+                                                .arg(shape.c)
+                                                .arg(shape.h)
+                                                .arg(shape.w)
+                                                .arg(shape.mean)
+                                                .arg(silu)
+                                                .arg(error)));
                     }
                 }
             }
             // What it does not serve it refuses (NCHW here), rather than reading the memory wrongly.
-            const auto nchw = torch::randn({1, 64, 8, 8}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16));
-            QVERIFY_THROWS_EXCEPTION(Error, runtime::fusedGroupNorm(nchw, 32, torch::ones({64}), torch::zeros({64}), 1e-5, false, kernel));
+            const auto nchw =
+                torch::randn({1, 64, 8, 8}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16));
+            QVERIFY_THROWS_EXCEPTION(
+                Error, runtime::fusedGroupNorm(nchw, 32, torch::ones({64}), torch::zeros({64}), 1e-5, false, kernel));
         }
         // The split kernel reads 16-byte vectors: a view that starts off that boundary is refused, not misread.
-        const auto base = torch::randn({1, 16 * 8 * 8 + 1}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16));
+        const auto base =
+            torch::randn({1, 16 * 8 * 8 + 1}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat16));
         const auto shifted = base.narrow(1, 1, 16 * 8 * 8).view({1, 8, 8, 16}).permute({0, 3, 1, 2});
         QVERIFY(shifted.is_contiguous(at::MemoryFormat::ChannelsLast));
         QVERIFY_THROWS_EXCEPTION(Error, runtime::fusedGroupNorm(shifted, 4, torch::ones({16}), torch::zeros({16}), 1e-5,
@@ -344,7 +370,8 @@ private Q_SLOTS:
         const auto weight = torch::ones({320}, options), bias = torch::zeros({320}, options);
         const auto first = runtime::fusedGroupNorm(x, 32, weight, bias, 1e-5, true, runtime::GroupNormKernel::Split);
         for (int i = 0; i < 3; ++i)
-            QVERIFY(torch::equal(first, runtime::fusedGroupNorm(x, 32, weight, bias, 1e-5, true, runtime::GroupNormKernel::Split)));
+            QVERIFY(torch::equal(
+                first, runtime::fusedGroupNorm(x, 32, weight, bias, 1e-5, true, runtime::GroupNormKernel::Split)));
     }
 
     // Our GEGLU gate against PyTorch's chunk, exact gelu and product in FP32: SD 1.5's widest block (64x64 latents,
@@ -353,8 +380,12 @@ private Q_SLOTS:
         STORYBRUSH_REQUIRE_CUDA();
         torch::NoGradGuard noGrad;
         const struct { std::int64_t batch, tokens, inner; } shapes[] = {{2, 4096, 1280}, {2, 1024, 5120}, {3, 7, 33}};
-        // Relative to 1 + |expected|: the products reach about 60, where one FP16 step is 0.06. Half a step of each type.
-        const struct { torch::ScalarType dtype; double tolerance; } types[] = {{torch::kFloat16, 1e-3}, {torch::kBFloat16, 8e-3}};
+        // Relative to 1 + |expected|: the products reach about 60, where one FP16 step is 0.06. Half a step of each
+        // type.
+        const struct {
+            torch::ScalarType dtype;
+            double tolerance;
+        } types[] = {{torch::kFloat16, 1e-3}, {torch::kBFloat16, 8e-3}};
         for (const auto& shape : shapes) {
             for (const auto& [dtype, tolerance] : types) {
                 torch::manual_seed(7);
@@ -364,10 +395,12 @@ private Q_SLOTS:
                 const auto expected = wide[0] * torch::gelu(wide[1]);
                 const auto got = runtime::fusedGeglu(h);
                 QCOMPARE(got.sizes().vec(), expected.sizes().vec());
-                const double error = ((got.to(torch::kFloat32) - expected).abs() / (expected.abs() + 1)).max().item<double>();
+                const double error =
+                    ((got.to(torch::kFloat32) - expected).abs() / (expected.abs() + 1)).max().item<double>();
                 QVERIFY2(error <= tolerance, qPrintable(QStringLiteral("%1 inner=%2: %3")
                                                             .arg(QString::fromStdString(c10::toString(dtype)))
-                                                            .arg(shape.inner).arg(error)));
+                                                            .arg(shape.inner)
+                                                            .arg(error)));
             }
         }
         // A strided view (not what the projection gives) is refused rather than read wrongly.
@@ -406,8 +439,12 @@ private Q_SLOTS:
             const double tolerance = dtype == torch::kFloat16 ? 1e-3 : 8e-3;  // half a step, relative to 1 + |value|
             const auto check = [&](const torch::Tensor& got, const torch::Tensor& expected, const char* what) {
                 QVERIFY2(got.is_contiguous(cl), what);
-                const double error = ((got.to(torch::kFloat32) - expected).abs() / (expected.abs() + 1)).max().item<double>();
-                QVERIFY2(error <= tolerance, qPrintable(QStringLiteral("%1 %2: %3").arg(QString::fromLatin1(what)).arg(QString::fromLatin1(c10::toString(dtype))).arg(error)));
+                const double error =
+                    ((got.to(torch::kFloat32) - expected).abs() / (expected.abs() + 1)).max().item<double>();
+                QVERIFY2(error <= tolerance, qPrintable(QStringLiteral("%1 %2: %3")
+                                                            .arg(QString::fromLatin1(what))
+                                                            .arg(QString::fromLatin1(c10::toString(dtype)))
+                                                            .arg(error)));
             };
             auto y = x.clone(cl);
             runtime::fusedChannelAdd_(y, bias);
@@ -417,7 +454,8 @@ private Q_SLOTS:
             check(y, x.to(torch::kFloat32) + perPicture.to(torch::kFloat32), "per picture");
             y = x.clone(cl);
             runtime::fusedChannelAdd_(y, bias, residual);
-            check(y, x.to(torch::kFloat32) + bias.to(torch::kFloat32).view({1, -1, 1, 1}) + residual.to(torch::kFloat32),
+            check(y,
+                  x.to(torch::kFloat32) + bias.to(torch::kFloat32).view({1, -1, 1, 1}) + residual.to(torch::kFloat32),
                   "bias and residual");
         }
         // What the kernel cannot read in 16-byte vectors is refused, not read wrongly.

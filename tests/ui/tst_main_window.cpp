@@ -15,16 +15,16 @@
 #include <QtGui/QPainter>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QtTest>
-#include <QtWidgets/QTreeWidget>
+#include <QtWidgets/QApplication>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QGroupBox>
-#include <QtWidgets/QApplication>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QMenu>
 #include <QtWidgets/QPlainTextEdit>
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QToolButton>
+#include <QtWidgets/QTreeWidget>
 
 using namespace storybrush;
 
@@ -55,9 +55,7 @@ private:
         return path;
     }
 
-    static QWidget* findByObjectName(QWidget& root, const QString& name) {
-        return root.findChild<QWidget*>(name);
-    }
+    static QWidget* findByObjectName(QWidget& root, const QString& name) { return root.findChild<QWidget*>(name); }
 
 private Q_SLOTS:
     void initTestCase() { applyTheme(*qApp); }
@@ -115,13 +113,15 @@ private Q_SLOTS:
         QSignalSpy draw(&window, &MainWindow::drawRequested);
         window.promptPanel()->setPrompt(QStringLiteral("a kite"));
         QTest::mouseClick(window.findChild<QPushButton*>(QStringLiteral("primaryButton")), Qt::LeftButton);
-        QCOMPARE(draw.at(0).at(0).value<JobRequest>().model, QStringLiteral("/models/checkpoints/cartoonBook_v2.safetensors"));
+        QCOMPARE(draw.at(0).at(0).value<JobRequest>().model,
+                 QStringLiteral("/models/checkpoints/cartoonBook_v2.safetensors"));
         window.setModel(QString());
         QCOMPARE(window.model(), QStringLiteral("builtin"));
 
         // Models an installer brought along are offered by name, and choosing one uses it.
         window.setInstalledModels({QStringLiteral("/opt/storybrush/share/storybrush/models/schoolBook.safetensors")});
-        window.setInstalledModels({QStringLiteral("/opt/storybrush/share/storybrush/models/schoolBook.safetensors")});  // no duplicates
+        window.setInstalledModels(
+            {QStringLiteral("/opt/storybrush/share/storybrush/models/schoolBook.safetensors")});  // no duplicates
         QAction* offered = nullptr;
         int named = 0;
         for (QAction* action : button->menu()->actions()) {
@@ -205,7 +205,8 @@ private Q_SLOTS:
         canvas.resize(400, 400);
         QImage sharp(64, 64, QImage::Format_RGB32);
         for (int y = 0; y < 64; ++y) {
-            for (int x = 0; x < 64; ++x) sharp.setPixel(x, y, ((x / 2 + y / 2) % 2) ? qRgb(255, 255, 255) : qRgb(0, 0, 0));
+            for (int x = 0; x < 64; ++x)
+                sharp.setPixel(x, y, ((x / 2 + y / 2) % 2) ? qRgb(255, 255, 255) : qRgb(0, 0, 0));
         }
         canvas.setPreview(sharp, true);
         const QImage shown = canvas.grab().toImage();
@@ -261,20 +262,28 @@ private Q_SLOTS:
             const QRegularExpression word(QStringLiteral("[A-Za-z]{2,}"));
             const auto check = [&](const QString& where, const QString& text) {
                 QString rest = text;
-                rest.remove(QStringLiteral("Storybrush")).remove(QStringLiteral("Ctrl")).remove(QStringLiteral("Shift"))
-                    .remove(QStringLiteral("Esc")).remove(QStringLiteral("Enter")).remove(QStringLiteral("NVIDIA"))
-                    .remove(QStringLiteral("ComfyUI")).remove(QStringLiteral("A1111")).remove(QStringLiteral("safetensors"))
+                rest.remove(QStringLiteral("Storybrush"))
+                    .remove(QStringLiteral("Ctrl"))
+                    .remove(QStringLiteral("Shift"))
+                    .remove(QStringLiteral("Esc"))
+                    .remove(QStringLiteral("Enter"))
+                    .remove(QStringLiteral("NVIDIA"))
+                    .remove(QStringLiteral("ComfyUI"))
+                    .remove(QStringLiteral("A1111"))
+                    .remove(QStringLiteral("safetensors"))
                     .remove(QStringLiteral("LoRA"));
                 if (word.match(rest).hasMatch()) english << where + QStringLiteral(": ") + text;
             };
             for (QWidget* widget : window.findChildren<QWidget*>()) {
                 if (!widget->isVisibleTo(&window) || widget->objectName() == QStringLiteral("styleWords")) continue;
-                const QString name = QString::fromLatin1(widget->metaObject()->className()) + QLatin1Char('#') + widget->objectName();
+                const QString name =
+                    QString::fromLatin1(widget->metaObject()->className()) + QLatin1Char('#') + widget->objectName();
                 if (auto* label = qobject_cast<QLabel*>(widget)) check(name, label->text());
                 if (auto* button = qobject_cast<QAbstractButton*>(widget)) check(name, button->text());
                 if (auto* edit = qobject_cast<QPlainTextEdit*>(widget)) check(name, edit->placeholderText());
                 if (auto* line = qobject_cast<QLineEdit*>(widget)) check(name, line->placeholderText());
-                if (widget->objectName() != QStringLiteral("styleChip")) check(name + QStringLiteral(" tooltip"), widget->toolTip());
+                if (widget->objectName() != QStringLiteral("styleChip"))
+                    check(name + QStringLiteral(" tooltip"), widget->toolTip());
             }
             QVERIFY(!saveScreenshot(window, QStringLiteral("main_window_chinese_full")).isEmpty());
         }
@@ -287,29 +296,50 @@ private Q_SLOTS:
         QStringList english;
         {
             ModelManagerDialog dialog;
-            ModelEntry xl{QStringLiteral("/models/cartoon-xl.safetensors"), QStringLiteral("cartoon-xl"), QStringLiteral("SDXL"),
-                          6'900'000'000, false, 1024, QString()};
-            ModelEntry broken{QStringLiteral("/models/old.safetensors"), QStringLiteral("old"), QString(), 2'000'000'000, false, 0,
+            ModelEntry xl{QStringLiteral("/models/cartoon-xl.safetensors"),
+                          QStringLiteral("cartoon-xl"),
+                          QStringLiteral("SDXL"),
+                          6'900'000'000,
+                          false,
+                          1024,
+                          QString()};
+            ModelEntry broken{QStringLiteral("/models/old.safetensors"),
+                              QStringLiteral("old"),
+                              QString(),
+                              2'000'000'000,
+                              false,
+                              0,
                               QStringLiteral("model /models/old.safetensors: the file is cut short")};
             dialog.setModels({xl, broken}, xl.path);
-            dialog.showOutcomes({QCoreApplication::translate("storybrush::ModelCatalog", "%1 is in your models now.").arg(QStringLiteral("cartoon-xl.safetensors"))}, {});
+            dialog.showOutcomes({QCoreApplication::translate("storybrush::ModelCatalog", "%1 is in your models now.")
+                                     .arg(QStringLiteral("cartoon-xl.safetensors"))},
+                                {});
             dialog.show();
             QVERIFY(QTest::qWaitForWindowExposed(&dialog));
             const QRegularExpression word(QStringLiteral("[A-Za-z]{2,}"));
             const auto check = [&](const QString& where, QString text) {
-                text.remove(QStringLiteral("Storybrush")).remove(QStringLiteral("GB")).remove(QStringLiteral("MB"))
-                    .remove(QStringLiteral("SDXL")).remove(QStringLiteral("safetensors")).remove(QStringLiteral("diffusers"))
-                    .remove(QStringLiteral("cartoon")).remove(QStringLiteral("xl")).remove(QStringLiteral("span"))
-                    .remove(QStringLiteral("style")).remove(QStringLiteral("color"));
+                text.remove(QStringLiteral("Storybrush"))
+                    .remove(QStringLiteral("GB"))
+                    .remove(QStringLiteral("MB"))
+                    .remove(QStringLiteral("SDXL"))
+                    .remove(QStringLiteral("safetensors"))
+                    .remove(QStringLiteral("diffusers"))
+                    .remove(QStringLiteral("cartoon"))
+                    .remove(QStringLiteral("xl"))
+                    .remove(QStringLiteral("span"))
+                    .remove(QStringLiteral("style"))
+                    .remove(QStringLiteral("color"));
                 if (word.match(text).hasMatch()) english << where + QStringLiteral(": ") + text;
             };
             for (QWidget* widget : dialog.findChildren<QWidget*>()) {
                 if (!widget->isVisibleTo(&dialog)) continue;
-                const QString name = QString::fromLatin1(widget->metaObject()->className()) + QLatin1Char('#') + widget->objectName();
+                const QString name =
+                    QString::fromLatin1(widget->metaObject()->className()) + QLatin1Char('#') + widget->objectName();
                 if (auto* label = qobject_cast<QLabel*>(widget)) check(name, label->text());
                 if (auto* button = qobject_cast<QAbstractButton*>(widget)) check(name, button->text());
                 if (auto* box = qobject_cast<QGroupBox*>(widget)) check(name, box->title());
-                if (auto* combo = qobject_cast<QComboBox*>(widget); combo && combo->objectName() != QStringLiteral("defaultSampler"))
+                if (auto* combo = qobject_cast<QComboBox*>(widget);
+                    combo && combo->objectName() != QStringLiteral("defaultSampler"))
                     check(name, combo->currentText());  // sampler names are docs/cli.md's, the same in every language
             }
             auto* list = dialog.findChild<QTreeWidget*>(QStringLiteral("modelList"));

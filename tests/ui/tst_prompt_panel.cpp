@@ -63,7 +63,7 @@ private Q_SLOTS:
         const auto actions = panel.findChildren<QToolButton*>(QStringLiteral("actionChip"));
         const auto places = panel.findChildren<QToolButton*>(QStringLiteral("placeChip"));
         QVERIFY(cards.size() >= 6 && actions.size() >= 4 && places.size() >= 4);
-        QVERIFY(!actions.at(0)->isEnabled());  // nothing to do things yet
+        QVERIFY(!actions.at(0)->isEnabled());            // nothing to do things yet
         QTest::mouseClick(cards.at(1), Qt::LeftButton);  // penguin, in its usual place
         QCOMPARE(panel.prompt(), QStringLiteral("a happy penguin in the snow"));
         QVERIFY(actions.at(0)->isEnabled());
@@ -107,7 +107,8 @@ private Q_SLOTS:
         QStringList many;
         for (int i = 0; i < 80; ++i) many << QStringLiteral("word");
         panel.setPrompt(many.join(QLatin1Char(' ')));
-        QVERIFY2(counter->text().startsWith(QStringLiteral("80/150")) && counter->text().contains(QStringLiteral("2 parts")),
+        QVERIFY2(counter->text().startsWith(QStringLiteral("80/150")) &&
+                     counter->text().contains(QStringLiteral("2 parts")),
                  qPrintable(counter->text()));
         panel.setPrompt(QString());
         QVERIFY(!counter->isVisible());
@@ -143,7 +144,8 @@ private Q_SLOTS:
         QCOMPARE(loras.at(0).first, QStringLiteral("/models/loras/crayonStyle.safetensors"));
         QCOMPARE(loras.at(0).second, 0.8);
         // Offering the list again keeps the choice.
-        panel.setAvailableLoras({QStringLiteral("/models/loras/aaa.safetensors"), QStringLiteral("/models/loras/crayonStyle.safetensors")});
+        panel.setAvailableLoras(
+            {QStringLiteral("/models/loras/aaa.safetensors"), QStringLiteral("/models/loras/crayonStyle.safetensors")});
         QCOMPARE(choice->currentText(), QStringLiteral("crayonStyle"));
     }
 

@@ -68,7 +68,9 @@ double median(std::vector<double> values) {
     return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2.0;
 }
 
-double msSince(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
+double msSince(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
 
 void printKernelProfile(const runtime::KernelProfile& profile, int batch) {
     if (!profile.unavailable.empty()) {
@@ -125,8 +127,7 @@ int runBench(int argc, char** argv) {
         else if (auto c = args.value("--cfg")) {
             request.cfgScale = static_cast<float>(parseDouble("--cfg", *c, 0, 50));
             cfgGiven = true;
-        }
-        else if (auto n = args.value("--runs")) runs = parseInt("--runs", *n, 1, 100);
+        } else if (auto n = args.value("--runs")) runs = parseInt("--runs", *n, 1, 100);
         else if (auto b = args.value("--batch")) batch = parseInt("--batch", *b, 1, 64);
         else if (auto p = args.value("--prompt")) request.prompt = *p;
         else if (auto pr = args.value("--previews")) previewRate = parseDouble("--previews", *pr, 0, 1000);
@@ -143,8 +144,7 @@ int runBench(int argc, char** argv) {
         } else if (auto we = args.value("--weights")) {
             if (*we != "fp8" && *we != "auto") throw UsageError{"--weights expects fp8 or auto"};
             loadOptions.fp8Weights = *we == "fp8";
-        }
-        else if (auto o = args.value("--outpaint")) outpaint = parseInt("--outpaint", *o, 8, 4096);
+        } else if (auto o = args.value("--outpaint")) outpaint = parseInt("--outpaint", *o, 8, 4096);
         else if (auto sm = args.value("--sampler")) {
             const auto sampler = samplerFromName(*sm);
             if (!sampler) throw UsageError{"--sampler: unknown sampler '" + *sm + "'"};
@@ -259,7 +259,8 @@ int runBench(int argc, char** argv) {
         for (int picture = 0; picture < batch; ++picture) {
             stepStart = Clock::now();
             // drawPicture runs the sampler and then the decoder: time the decoder as what follows the last step.
-            auto drawn = model->draw(request, request.seed + std::uint64_t(picture), width, height, onStep, plan.inputs);
+            auto drawn =
+                model->draw(request, request.seed + std::uint64_t(picture), width, height, onStep, plan.inputs);
             drawn.image = pipeline::finishPicture(plan, std::move(drawn.image), false);
             runtime::synchronize(target.device);
             decodes.push_back(msSince(stepStart));
@@ -292,33 +293,60 @@ int runBench(int argc, char** argv) {
     // The step above includes the sampler's arithmetic and a wait for each step to finish (the bench's clock); the
     // UNet's own share is timed apart, as diffusers and torch.compile figures are.
     const double unetCall = model->timeDenoiserCalls(request, width, height, std::max(request.steps, 10));
-    nlohmann::json line = {
-        {"model", model->name}, {"device", runtime::describeDevice(target.device)},
-        {"dtype", runtime::dtypeName(target.dtype)}, {"size", std::to_string(width) + "x" + std::to_string(height)},
-        {"steps", request.steps}, {"batch", batch}, {"cfg", request.cfgScale}, {"sampler", model->family->samplerLabel(request.sampler)},
-        {"text_ms", median(textMs)}, {"unet_step_ms", unetStep}, {"unet_call_ms", unetCall}, {"vae_ms", median(vaeMs)},
-        {"total_s", median(totalMs) / 1000.0}, {"per_picture_s", median(totalMs) / 1000.0 / batch}, {"it_per_s", unetStep > 0 ? 1000.0 / unetStep : 0.0},
-        {"peak_alloc_gib", peakAlloc}, {"peak_device_gib", peakDevice}, {"startup_s", startupS}, {"cold_start_s", coldStartS}, {"first_run_s", firstRunS},
-        {"first_text_ms", firstTextMs}, {"first_step_ms", firstStepMs}, {"first_other_steps_ms", firstOtherStepsMs},
-        {"first_vae_ms", firstVaeMs},
-        {"runs", runs}, {"finite", finite}, {"mode", mode}, {"previews_per_run", previewsPerRun},
-        {"preview_ms", median(previewMs)}, {"levers", runtime::describeSpeedLevers()}, {"preview_decoder", previewRate <= 0 ? "none" : model->previewDecoderName()},
-        {"weights", loadOptions.fp8Weights ? "fp8" : runtime::dtypeName(target.dtype)},
-        {"offload", pipeline::offloadName(model->offload())}};
+    nlohmann::json line = {{"model", model->name},
+                           {"device", runtime::describeDevice(target.device)},
+                           {"dtype", runtime::dtypeName(target.dtype)},
+                           {"size", std::to_string(width) + "x" + std::to_string(height)},
+                           {"steps", request.steps},
+                           {"batch", batch},
+                           {"cfg", request.cfgScale},
+                           {"sampler", model->family->samplerLabel(request.sampler)},
+                           {"text_ms", median(textMs)},
+                           {"unet_step_ms", unetStep},
+                           {"unet_call_ms", unetCall},
+                           {"vae_ms", median(vaeMs)},
+                           {"total_s", median(totalMs) / 1000.0},
+                           {"per_picture_s", median(totalMs) / 1000.0 / batch},
+                           {"it_per_s", unetStep > 0 ? 1000.0 / unetStep : 0.0},
+                           {"peak_alloc_gib", peakAlloc},
+                           {"peak_device_gib", peakDevice},
+                           {"startup_s", startupS},
+                           {"cold_start_s", coldStartS},
+                           {"first_run_s", firstRunS},
+                           {"first_text_ms", firstTextMs},
+                           {"first_step_ms", firstStepMs},
+                           {"first_other_steps_ms", firstOtherStepsMs},
+                           {"first_vae_ms", firstVaeMs},
+                           {"runs", runs},
+                           {"finite", finite},
+                           {"mode", mode},
+                           {"previews_per_run", previewsPerRun},
+                           {"preview_ms", median(previewMs)},
+                           {"levers", runtime::describeSpeedLevers()},
+                           {"preview_decoder", previewRate <= 0 ? "none" : model->previewDecoderName()},
+                           {"weights", loadOptions.fp8Weights ? "fp8" : runtime::dtypeName(target.dtype)},
+                           {"offload", pipeline::offloadName(model->offload())}};
     if (plan.repaint)
-        std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan.repaint->canvas.width, plan.repaint->canvas.height);
+        std::printf("mode       %s, canvas %dx%d\n", mode.c_str(), plan.repaint->canvas.width,
+                    plan.repaint->canvas.height);
     std::printf("model      %s\ndevice     %s (%s)\nsize       %dx%d, %d steps, cfg %.1f, %s\n", model->name.c_str(),
-                runtime::describeDevice(target.device).c_str(), runtime::dtypeName(target.dtype).c_str(), width,
-                height, request.steps, static_cast<double>(request.cfgScale), line["sampler"].get<std::string>().c_str());
+                runtime::describeDevice(target.device).c_str(), runtime::dtypeName(target.dtype).c_str(), width, height,
+                request.steps, static_cast<double>(request.cfgScale), line["sampler"].get<std::string>().c_str());
     std::printf("text       %8.2f ms\nunet step  %8.2f ms  (%.2f it/s)\nvae decode %8.2f ms\ntotal      %8.3f s\n",
-                median(textMs), unetStep, unetStep > 0 ? 1000.0 / unetStep : 0.0, median(vaeMs), median(totalMs) / 1000.0);
-    if (unetCall > 0) std::printf("unet alone %8.2f ms a call (batch %d, calls back to back)\n", unetCall, request.cfgScale > 1.0f ? 2 : 1);
+                median(textMs), unetStep, unetStep > 0 ? 1000.0 / unetStep : 0.0, median(vaeMs),
+                median(totalMs) / 1000.0);
+    if (unetCall > 0)
+        std::printf("unet alone %8.2f ms a call (batch %d, calls back to back)\n", unetCall,
+                    request.cfgScale > 1.0f ? 2 : 1);
     if (previewRate > 0)
-        std::printf("previews   %d a run, %.2f ms each (%s)\n", previewsPerRun, median(previewMs), model->previewDecoderName().c_str());
+        std::printf("previews   %d a run, %.2f ms each (%s)\n", previewsPerRun, median(previewMs),
+                    model->previewDecoderName().c_str());
     std::printf("peak alloc %8.3f GiB, device %.3f GiB, cold start %.2f s, finite: %s\n", peakAlloc, peakDevice,
                 coldStartS, finite ? "yes" : "NO");
-    std::printf("first run  %8.3f s  (text %.1f ms, step 1 %.1f ms, other steps %.1f ms, decode %.1f ms); process start\n"
-                "           to model load %.2f s\n", firstRunS, firstTextMs, firstStepMs, firstOtherStepsMs, firstVaeMs, startupS);
+    std::printf(
+        "first run  %8.3f s  (text %.1f ms, step 1 %.1f ms, other steps %.1f ms, decode %.1f ms); process start\n"
+        "           to model load %.2f s\n",
+        firstRunS, firstTextMs, firstStepMs, firstOtherStepsMs, firstVaeMs, startupS);
     if (kernels) printKernelProfile(*kernels, batch);
     std::cout << line.dump() << std::endl;
     return finite ? kDone : kFailed;

@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -79,7 +79,9 @@ int inspectLora(const std::string& path, bool json) {
         const std::string& key = info.name;
         const auto marker = [&](const char* suffix) {
             const std::string s(suffix);
-            return key.size() > s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0 ? key.substr(0, key.size() - s.size()) : std::string();
+            return key.size() > s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0
+                       ? key.substr(0, key.size() - s.size())
+                       : std::string();
         };
         std::string module;
         bool down = false;
@@ -95,8 +97,8 @@ int inspectLora(const std::string& path, bool json) {
         const bool isText = module.rfind("lora_te", 0) == 0 || module.find("text_encoder") != std::string::npos ||
                             module.find("text_model") != std::string::npos;
         (isText ? text : unet).insert(module);
-        if (module.rfind("lora_te1_", 0) == 0 || module.rfind("lora_te2_", 0) == 0 || module.find("text_encoder_2") != std::string::npos ||
-            module.find("input_blocks_") != std::string::npos) {
+        if (module.rfind("lora_te1_", 0) == 0 || module.rfind("lora_te2_", 0) == 0 ||
+            module.find("text_encoder_2") != std::string::npos || module.find("input_blocks_") != std::string::npos) {
             sdxl = true;
         }
         if (down && !info.shape.empty()) {
@@ -107,15 +109,21 @@ int inspectLora(const std::string& path, bool json) {
     if (modules.empty()) return -1;
     const std::string family = sdxl ? "sdxl" : "sd1/sd2";
     if (json) {
-        nlohmann::json out = {{"path", path}, {"kind", "lora"}, {"family", family}, {"layers", modules.size()},
-                              {"unet_layers", unet.size()}, {"text_encoder_layers", text.size()},
-                              {"conv_layers", convolutions.size()}, {"ranks", std::vector<std::int64_t>(ranks.begin(), ranks.end())},
+        nlohmann::json out = {{"path", path},
+                              {"kind", "lora"},
+                              {"family", family},
+                              {"layers", modules.size()},
+                              {"unet_layers", unet.size()},
+                              {"text_encoder_layers", text.size()},
+                              {"conv_layers", convolutions.size()},
+                              {"ranks", std::vector<std::int64_t>(ranks.begin(), ranks.end())},
                               {"alpha", alpha}};
         std::cout << out.dump() << "\n";
     } else {
         std::cout << "path:         " << path << "\nkind:         LoRA (style add-on), for " << family << " models\n"
-                  << "targets:      " << modules.size() << " layers: " << unet.size() << " in the UNet (" << convolutions.size()
-                  << " convolutions, LoCon), " << text.size() << " in the text encoder(s)\nranks:        ";
+                  << "targets:      " << modules.size() << " layers: " << unet.size() << " in the UNet ("
+                  << convolutions.size() << " convolutions, LoCon), " << text.size()
+                  << " in the text encoder(s)\nranks:        ";
         for (const auto rank : ranks) std::cout << rank << " ";
         std::cout << "\nalpha:        " << (alpha ? "given (scale alpha/rank)" : "none (scale 1)") << "\n";
     }
@@ -128,9 +136,11 @@ int inspectFamilyModel(const pipeline::Family& family, pipeline::Family::Probe& 
     const pipeline::ModelSummary summary = family.check(probe);
     std::error_code ec;
     const bool folder = std::filesystem::is_directory(std::filesystem::u8path(probe.path()), ec);
-    const nlohmann::json out = {{"path", probe.path()}, {"family", std::string(family.id())},
+    const nlohmann::json out = {{"path", probe.path()},
+                                {"family", std::string(family.id())},
                                 {"layout", folder ? "diffusers" : "single file"},
-                                {"native_size", summary.nativeSize}, {"checked", true}};
+                                {"native_size", summary.nativeSize},
+                                {"checked", true}};
     if (json) {
         std::cout << out.dump() << std::endl;
     } else {
@@ -151,7 +161,8 @@ int runInspect(int argc, char** argv) {
         if (args.peek() == "--help" || args.peek() == "-h") {
             std::cout << "Usage: storybrush-cli inspect PATH [--json]\n\n"
                          "Says what a model is: a diffusers folder or a single .safetensors file (pickle files such as "
-                         ".ckpt are refused).\nPrints family (sd1, sd2, sd2-v, sdxl, qwenimage), layout, prediction type, UNet "
+                         ".ckpt are refused).\nPrints family (sd1, sd2, sd2-v, sdxl, qwenimage), layout, prediction "
+                         "type, UNet "
                          "input channels (9 = inpainting), dtypes, parameter counts per component, and the entries "
                          "that were ignored (known training leftovers) or not understood. For a LoRA file: the layers\n"
                          "it changes (UNet, text encoders, LoCon convolutions), its ranks and the family it is for.\n\n"

@@ -52,13 +52,15 @@ fs::path tokenizerFolderFor(const std::string& model) {
     std::error_code ec;
     const fs::path path(model);
     if (!fs::exists(path, ec))
-        throw Error(ErrorKind::ModelFile, "--model " + model + ": no such file or folder; give a diffusers folder, "
-                                                               "a tokenizer folder, a checkpoint file or 'builtin'");
+        throw Error(ErrorKind::ModelFile, "--model " + model +
+                                              ": no such file or folder; give a diffusers folder, "
+                                              "a tokenizer folder, a checkpoint file or 'builtin'");
     if (!fs::is_directory(path, ec)) return builtinTokenizerFolder();  // single files carry no tokenizer
     if (hasFile(path / "tokenizer" / "vocab.json")) return path / "tokenizer";
     if (hasFile(path / "vocab.json")) return path;
-    throw Error(ErrorKind::ModelFile, "--model " + model + ": a folder without tokenizer/vocab.json (a diffusers "
-                                                           "model) or vocab.json (a tokenizer folder); check the path");
+    throw Error(ErrorKind::ModelFile, "--model " + model +
+                                          ": a folder without tokenizer/vocab.json (a diffusers "
+                                          "model) or vocab.json (a tokenizer folder); check the path");
 }
 
 // The float's shortest decimal text read back as a double, so JSON shows 1.1 rather than 1.100000023841858.
@@ -132,8 +134,7 @@ int runTokenize(int argc, char** argv) {
 
     const int capacity = static_cast<int>(encoded.chunks.size()) * text::kChunkTokens;
     std::cout << encoded.tokenCount << "/" << capacity << " tokens in " << encoded.chunks.size()
-              << (encoded.chunks.size() == 1 ? " chunk" : " chunks") << (raw ? " (raw: no weight syntax)" : "")
-              << "\n";
+              << (encoded.chunks.size() == 1 ? " chunk" : " chunks") << (raw ? " (raw: no weight syntax)" : "") << "\n";
     for (std::size_t c = 0; c < encoded.chunks.size(); ++c) {
         const auto& chunk = encoded.chunks[c];
         if (encoded.chunks.size() > 1) std::cout << "chunk " << c + 1 << ": " << chunk.length << " tokens\n";

@@ -6,9 +6,9 @@
 namespace storybrush {
 
 struct ModelDescription {
-    std::string path;         // the file or folder ("builtin" resolved to where the built-in model is)
-    std::string family;       // "sd1", "sd2", "sdxl", "builtin", "qwenimage" (docs/cli.md spells them)
-    std::string familyName;   // "SD 1.x", "SD 2.x", "SDXL", "built-in", "Qwen-Image"
+    std::string path;        // the file or folder ("builtin" resolved to where the built-in model is)
+    std::string family;      // "sd1", "sd2", "sdxl", "builtin", "qwenimage" (docs/cli.md spells them)
+    std::string familyName;  // "SD 1.x", "SD 2.x", "SDXL", "built-in", "Qwen-Image"
     bool vPrediction = false;
     bool inpainting = false;  // trained to repaint (9-channel UNet); every model can repaint
     int nativeSize = 512;     // pixels along a side of the model's own square

@@ -24,9 +24,9 @@ private:
 };
 
 struct Progress {
-    int imageIndex = 0;       // which picture of the batch (0-based)
+    int imageIndex = 0;  // which picture of the batch (0-based)
     int batchSize = 1;
-    int step = 0;             // steps done for this picture, 1..totalSteps
+    int step = 0;  // steps done for this picture, 1..totalSteps
     int totalSteps = 0;
     double elapsedSeconds = 0.0;
     double secondsLeft = -1.0;  // estimate for the whole job; negative while unknown

@@ -31,11 +31,11 @@ struct LoraRef {
 };
 
 struct MaskOptions {
-    int blurPixels = 4;        // feather: the mask edge fades out over this many pixels beyond the mask
-    int growPixels = 0;        // negative shrinks
-    bool onlyMasked = false;   // repaint a padded crop around the mask at the model's native size
-    int paddingPixels = 32;    // context kept around the mask for onlyMasked
-    bool colorMatch = false;   // shift the repainted colours to match the untouched pixels around them
+    int blurPixels = 4;       // feather: the mask edge fades out over this many pixels beyond the mask
+    int growPixels = 0;       // negative shrinks
+    bool onlyMasked = false;  // repaint a padded crop around the mask at the model's native size
+    int paddingPixels = 32;   // context kept around the mask for onlyMasked
+    bool colorMatch = false;  // shift the repainted colours to match the untouched pixels around them
 };
 
 // How the new area of an extended canvas is filled before the model repaints it: ordinary models start
@@ -56,7 +56,7 @@ struct GenerationRequest {
     std::string model{kBuiltinModel};  // a .safetensors file, a diffusers folder, or "builtin"
     std::string prompt;
     std::string negativePrompt;
-    int width = 0;   // 0: the model family's native size (SD 1.x 512, SDXL 1024, built-in 256)
+    int width = 0;  // 0: the model family's native size (SD 1.x 512, SDXL 1024, built-in 256)
     int height = 0;
     // With width and height 0: the model's own number of pixels in this shape (1.5 = 3:2 wide, 0.667 = tall).
     float aspectRatio = 1.0f;
@@ -72,7 +72,7 @@ struct GenerationRequest {
     // 1-channel, same size as initImage; 255 = repaint, 0 = keep exactly, values between repaint partly.
     std::optional<Image> mask;
     MaskOptions maskOptions;
-    OutpaintMargins outpaint;        // extends initImage; the new area is repainted
+    OutpaintMargins outpaint;  // extends initImage; the new area is repainted
 
     std::vector<LoraRef> loras;
     std::string vaePath;  // optional replacement VAE file
@@ -83,8 +83,8 @@ struct GenerationRequest {
     bool kidMode = false;     // adds the kid-mode negative prompt defaults
     bool safetyCheck = true;  // prompt policy and picture classifier; only adults may turn it off
 
-    ProgressCallback onProgress;       // optional
-    double previewsPerSecond = 4.0;    // 0: no previews
+    ProgressCallback onProgress;     // optional
+    double previewsPerSecond = 4.0;  // 0: no previews
     CancelToken cancel;
 
     GenerationMode mode() const {

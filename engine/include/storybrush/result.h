@@ -12,7 +12,7 @@
 namespace storybrush {
 
 struct GeneratedImage {
-    Image image;          // empty when blocked
+    Image image;  // empty when blocked
     std::uint64_t seed = 0;
     SafetyVerdict verdict;
     std::string parameters;  // A1111 "parameters" text: prompt, Negative prompt:, Steps: ..., Seed: ...

@@ -13,11 +13,7 @@ const Family& builtinFamily();
 
 const std::vector<const Family*>& allFamilies() {
     static const std::vector<const Family*> families{
-        &qwenImageFamily(),
-        &sdxlFamily(),
-        &sd2Family(),
-        &sd1Family(),
-        &builtinFamily(),
+        &qwenImageFamily(), &sdxlFamily(), &sd2Family(), &sd1Family(), &builtinFamily(),
     };
     return families;
 }

@@ -26,7 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 // The UNet takes the VAE's latents (ordinary) or latents + mask + masked picture (inpainting); true for inpainting.
 bool checkUnetChannels(const io::Checkpoint& checkpoint, const std::string& path) {
     const int latentChannels = static_cast<int>(checkpoint.vaeConfig.value("latent_channels", 4));
@@ -44,16 +43,17 @@ bool checkUnetChannels(const io::Checkpoint& checkpoint, const std::string& path
 models::ClipTextConfig secondEncoderConfig(const io::Checkpoint& checkpoint, const std::string& path) {
     auto config = models::ClipTextConfig::fromJson(checkpoint.textEncoder2Config, checkpoint.path);
     if (!config.withProjection)
-        throw Error(ErrorKind::ModelFile, "The model " + path + " has a second text encoder without the projection "
-                                          "SDXL needs (text_projection). The file is incomplete.");
+        throw Error(ErrorKind::ModelFile, "The model " + path +
+                                              " has a second text encoder without the projection "
+                                              "SDXL needs (text_projection). The file is incomplete.");
     return config;
 }
 
 // The UNet's first call plans each of its convolution shapes with cuDNN, and libtorch keeps those plans per thread
-// (most of the first step's time, whatever the warm-up thread of runtime/warm_up.h loaded; docs/performance.md). Copying
-// the weights needs the CPU and the bus but not cuDNN, so while another thread copies them, this one (the thread that
-// will sample) calls the still-empty UNet at batch 2 and the VAE's decoder once, at the model's own size. The outputs
-// are garbage and thrown away; the plans, libraries and kernels stay.
+// (most of the first step's time, whatever the warm-up thread of runtime/warm_up.h loaded; docs/performance.md).
+// Copying the weights needs the CPU and the bus but not cuDNN, so while another thread copies them, this one (the
+// thread that will sample) calls the still-empty UNet at batch 2 and the VAE's decoder once, at the model's own size.
+// The outputs are garbage and thrown away; the plans, libraries and kernels stay.
 void planOnThisThread(StableDiffusionModel& model, const models::UNetConfig& unetConfig) {
     runtime::InferenceGuard inference;
     const auto options = torch::TensorOptions().device(model.target.device).dtype(model.target.dtype);
@@ -61,12 +61,14 @@ void planOnThisThread(StableDiffusionModel& model, const models::UNetConfig& une
     const std::int64_t contextDim = unetConfig.crossAttentionDim.empty() ? 1280 : unetConfig.crossAttentionDim.front();
     models::UNetConditioning extra;
     if (unetConfig.textTimeEmbedding) {
-        extra.textEmbeds = torch::zeros({2, unetConfig.projectionClassEmbeddingsInputDim - 6 * unetConfig.additionTimeEmbedDim}, options);
+        extra.textEmbeds = torch::zeros(
+            {2, unetConfig.projectionClassEmbeddingsInputDim - 6 * unetConfig.additionTimeEmbedDim}, options);
         extra.timeIds = torch::zeros({2, 6}, options);
     }
     if (unetConfig.timeCondProjDim) extra.timestepCond = torch::zeros({2, *unetConfig.timeCondProjDim}, options);
     const auto sample = torch::zeros({2, unetConfig.inChannels, side, side}, options);
-    const auto timestep = torch::full({2}, 999.0, torch::TensorOptions().dtype(torch::kFloat32).device(model.target.device));
+    const auto timestep =
+        torch::full({2}, 999.0, torch::TensorOptions().dtype(torch::kFloat32).device(model.target.device));
     try {
         (void)model.unet->forward(sample, timestep, torch::zeros({2, 77, contextDim}, options), extra);
         const auto vaeOptions = torch::TensorOptions().device(model.vaeTarget.device).dtype(model.vaeTarget.dtype);
@@ -81,14 +83,16 @@ void planOnThisThread(StableDiffusionModel& model, const models::UNetConfig& une
 
 void checkStableDiffusionComplete(const io::Checkpoint& checkpoint, const std::string& path) {
     if (checkpoint.family == io::ModelFamily::Unknown) {
-        throw Error(ErrorKind::UnsupportedModel, "The model " + path + " is of a kind Storybrush does not know; it "
-                                                 "draws with SD 1.x, SD 2.x and SDXL models.");
+        throw Error(ErrorKind::UnsupportedModel, "The model " + path +
+                                                     " is of a kind Storybrush does not know; it "
+                                                     "draws with SD 1.x, SD 2.x and SDXL models.");
     }
     const bool sdxl = checkpoint.family == io::ModelFamily::SDXL;
     if (checkpoint.unet.tensors.empty() || checkpoint.vae.tensors.empty() || checkpoint.textEncoder.tensors.empty() ||
         (sdxl && checkpoint.textEncoder2.tensors.empty())) {
-        throw Error(ErrorKind::ModelFile, "The model " + path + " lacks a part needed to draw (UNet, VAE or text "
-                                          "encoder): use a complete checkpoint, not a UNet-only or VAE-only file.");
+        throw Error(ErrorKind::ModelFile, "The model " + path +
+                                              " lacks a part needed to draw (UNet, VAE or text "
+                                              "encoder): use a complete checkpoint, not a UNet-only or VAE-only file.");
     }
 }
 
@@ -155,9 +159,9 @@ std::shared_ptr<StableDiffusionModel> loadStableDiffusion(const Family& family, 
     // SD 2.x pads with "!" (id 0) where SD 1.x pads with the end token (ref: the SD 2 tokenizer_config.json).
     if (checkpoint.layout == io::Layout::SingleFile) {
         const fs::path dir = fs::u8path(checkpoint.tokenizerDir);
-        model->tokenizer = std::make_unique<text::ClipTokenizer>(
-            (dir / "vocab.json").u8string(), (dir / "merges.txt").u8string(),
-            checkpoint.family == io::ModelFamily::SD2 ? "!" : "");
+        model->tokenizer = std::make_unique<text::ClipTokenizer>((dir / "vocab.json").u8string(),
+                                                                 (dir / "merges.txt").u8string(),
+                                                                 checkpoint.family == io::ModelFamily::SD2 ? "!" : "");
     } else {
         model->tokenizer = std::make_unique<text::ClipTokenizer>(checkpoint.tokenizerDir);
     }
@@ -178,7 +182,8 @@ std::shared_ptr<StableDiffusionModel> loadStableDiffusion(const Family& family, 
         return torch::TensorOptions().device(where.device).dtype(where.dtype);
     };
     torch::NoGradGuard noGrad;
-    model->textEncoder = models::ClipTextModel(models::ClipTextConfig::fromJson(checkpoint.textEncoderConfig, source), on(target));
+    model->textEncoder =
+        models::ClipTextModel(models::ClipTextConfig::fromJson(checkpoint.textEncoderConfig, source), on(target));
     if (sdxl) model->textEncoder2 = models::ClipTextModel(secondEncoderConfig(checkpoint, path), on(target));
     const auto unetConfig = models::UNetConfig::fromJson(checkpoint.unetConfig, source);
     model->unet = models::UNet2DConditionModel(unetConfig, on(target));
@@ -189,7 +194,8 @@ std::shared_ptr<StableDiffusionModel> loadStableDiffusion(const Family& family, 
     model->vae = models::AutoencoderKL(vaeConfig, on(model->vaeTarget));
     if (target.device.is_cuda() && runtime::speedLevers().vaeChannelsLast) models::useChannelsLast(*model->vae);
     for (torch::nn::Module* network : std::initializer_list<torch::nn::Module*>{
-             model->textEncoder.get(), model->textEncoder2 ? model->textEncoder2.get() : nullptr, model->unet.get(), model->vae.get()}) {
+             model->textEncoder.get(), model->textEncoder2 ? model->textEncoder2.get() : nullptr, model->unet.get(),
+             model->vae.get()}) {
         if (network) network->eval();
     }
 
@@ -215,7 +221,6 @@ std::shared_ptr<StableDiffusionModel> loadStableDiffusion(const Family& family, 
     model->previewDecoder = choosePreviewDecoder(options.previewDecoder, path, target);
     return model;
 }
-
 
 std::shared_ptr<StableDiffusionModel> loadStableDiffusion(const std::string& path, const runtime::ComputeTarget& target,
                                                           const LoadOptions& options) {
@@ -260,7 +265,8 @@ double StableDiffusionModel::timeDenoiserCalls(const GenerationRequest& request,
 // A separate VAE file (diffusers names, LDM names as standalone VAE files have them, or a whole checkpoint whose
 // VAE is taken): its weights replace the model's VAE, which must have the same shape.
 void StableDiffusionModel::replaceVae(const std::string& vaePath) {
-    if (!fs::exists(fs::u8path(vaePath))) throw Error(ErrorKind::ModelFile, "The VAE file " + vaePath + " does not exist.");
+    if (!fs::exists(fs::u8path(vaePath)))
+        throw Error(ErrorKind::ModelFile, "The VAE file " + vaePath + " does not exist.");
     const auto file = io::SafetensorsFile::open(vaePath);
     std::vector<std::string> ldmKeys;  // every key under its single-file name
     bool diffusersNames = false;
@@ -276,7 +282,8 @@ void StableDiffusionModel::replaceVae(const std::string& vaePath) {
     for (const auto& info : file->tensors()) {
         const std::string& ldmKey = ldmKeys[index++];
         if (diffusersNames) {
-            if (info.name.rfind("encoder.", 0) == 0 || info.name.rfind("decoder.", 0) == 0 || info.name.find("quant_conv") != std::string::npos) {
+            if (info.name.rfind("encoder.", 0) == 0 || info.name.rfind("decoder.", 0) == 0 ||
+                info.name.find("quant_conv") != std::string::npos) {
                 weights.tensors[info.name] = io::tensorView(file, info);
             }
             continue;
@@ -284,23 +291,28 @@ void StableDiffusionModel::replaceVae(const std::string& vaePath) {
         for (const auto& mapped : io::mapLdmKey(ldmKey, layout)) {
             if (mapped.component != io::Component::Vae) continue;
             torch::Tensor tensor = io::tensorView(file, info);
-            if (mapped.transform == io::Transform::SqueezeConv1x1) tensor = tensor.reshape({tensor.size(0), tensor.size(1)});
+            if (mapped.transform == io::Transform::SqueezeConv1x1)
+                tensor = tensor.reshape({tensor.size(0), tensor.size(1)});
             weights.tensors[mapped.name] = tensor;
         }
     }
     if (weights.tensors.empty()) {
-        throw Error(ErrorKind::ModelFile, vaePath + " holds no VAE weights (encoder/decoder): choose a VAE .safetensors file.");
+        throw Error(ErrorKind::ModelFile,
+                    vaePath + " holds no VAE weights (encoder/decoder): choose a VAE .safetensors file.");
     }
     try {
         models::loadStrict(*vae, weights);
     } catch (const Error& error) {
-        throw Error(ErrorKind::UnsupportedModel, "The VAE " + vaePath + " does not fit the model " + name + ": " + error.what());
+        throw Error(ErrorKind::UnsupportedModel,
+                    "The VAE " + vaePath + " does not fit the model " + name + ": " + error.what());
     }
 }
 
 bool StableDiffusionFamily::claims(Probe& probe) const { return probe.checkpoint().family == checkpointKind(); }
 
-ModelSummary StableDiffusionFamily::check(Probe& probe) const { return checkStableDiffusion(*this, probe.checkpoint()); }
+ModelSummary StableDiffusionFamily::check(Probe& probe) const {
+    return checkStableDiffusion(*this, probe.checkpoint());
+}
 
 std::shared_ptr<LoadedModel> StableDiffusionFamily::load(Probe& probe, const runtime::ComputeTarget& target,
                                                          const LoadOptions& options) const {

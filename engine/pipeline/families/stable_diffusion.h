@@ -40,7 +40,7 @@ public:
     std::unique_ptr<UNetRunner> unetRunner = std::make_unique<UNetRunner>();  // how the denoise loop calls the UNet
     models::AutoencoderKL vae{nullptr};
     std::shared_ptr<models::TinyDecoder> previewDecoder;  // TAESD, when there is one: real step previews
-    std::unique_ptr<PromptCache> prompts;                  // the last prompt pair, so "draw again" skips the encoder
+    std::unique_ptr<PromptCache> prompts;                 // the last prompt pair, so "draw again" skips the encoder
 
     models::LoraTargets loraTargets() override;
     Picture draw(const GenerationRequest& request, std::uint64_t seed, int width, int height,

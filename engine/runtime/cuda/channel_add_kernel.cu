@@ -11,8 +11,9 @@ namespace storybrush::runtime::cuda {
 namespace {
 
 template <typename T>
-__global__ void channelAddKernel(uint4* __restrict__ x, const uint4* __restrict__ residual, const T* __restrict__ offset,
-                                 long long offsetPictureStride, long long vectors, long long perPicture, int c) {
+__global__ void channelAddKernel(uint4* __restrict__ x, const uint4* __restrict__ residual,
+                                 const T* __restrict__ offset, long long offsetPictureStride, long long vectors,
+                                 long long perPicture, int c) {
     const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
     for (long long v = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; v < vectors; v += stride) {
         const long long element = v * kVector;
@@ -32,8 +33,8 @@ __global__ void channelAddKernel(uint4* __restrict__ x, const uint4* __restrict_
 }
 
 template <typename T>
-void launch(void* x, const void* residual, const void* offset, long long offsetPictureStride, int n, long long hw, int c,
-            cudaStream_t stream) {
+void launch(void* x, const void* residual, const void* offset, long long offsetPictureStride, int n, long long hw,
+            int c, cudaStream_t stream) {
     constexpr int kThreads = 256;
     const long long vectors = static_cast<long long>(n) * hw * c / kVector;
     const long long wanted = (vectors + kThreads - 1) / kThreads;
@@ -49,8 +50,8 @@ bool channelAddServes(int c, long long offsetPictureStride) {
     return c > 0 && c % kVector == 0 && offsetPictureStride % kVector == 0;
 }
 
-int channelAddNhwc(void* x, const void* residual, const void* offset, long long offsetPictureStride, int n, long long hw,
-                   int c, HalfType type, void* stream) {
+int channelAddNhwc(void* x, const void* residual, const void* offset, long long offsetPictureStride, int n,
+                   long long hw, int c, HalfType type, void* stream) {
     if (static_cast<long long>(n) * hw * c == 0) return 0;
     auto* s = static_cast<cudaStream_t>(stream);
     if (type == HalfType::BFloat16) {

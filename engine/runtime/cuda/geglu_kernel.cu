@@ -29,7 +29,8 @@ __global__ void gegluKernel(const T* __restrict__ h, T* __restrict__ out, long l
 // Eight values per thread in 16-byte loads and stores, and one division per eight instead of one per value: for
 // rows whose halves start on 16-byte boundaries. The one-value kernel above serves the rest.
 template <typename T>
-__global__ void gegluKernel8(const uint4* __restrict__ h, uint4* __restrict__ out, long long vectors, int innerVectors) {
+__global__ void gegluKernel8(const uint4* __restrict__ h, uint4* __restrict__ out, long long vectors,
+                             int innerVectors) {
     const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
     for (long long v = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; v < vectors; v += stride) {
         const long long row = v / innerVectors;
@@ -39,7 +40,8 @@ __global__ void gegluKernel8(const uint4* __restrict__ h, uint4* __restrict__ ou
         value.raw = in[column];
         gate.raw = in[innerVectors + column];
         for (int j = 0; j < kVector; ++j) {
-            result.bits[j] = toBits(narrow<T>(gated(widen(fromBits<T>(value.bits[j])), widen(fromBits<T>(gate.bits[j])))));
+            result.bits[j] =
+                toBits(narrow<T>(gated(widen(fromBits<T>(value.bits[j])), widen(fromBits<T>(gate.bits[j])))));
         }
         out[v] = result.raw;
     }
@@ -57,11 +59,12 @@ void launchGeglu(const void* h, void* out, long long rows, int inner, cudaStream
                          reinterpret_cast<std::uintptr_t>(out) % 16 == 0;
     if (aligned) {
         const long long vectors = rows * inner / kVector;
-        gegluKernel8<T><<<blocksFor(vectors), kThreads, 0, stream>>>(static_cast<const uint4*>(h), static_cast<uint4*>(out),
-                                                                     vectors, inner / kVector);
+        gegluKernel8<T><<<blocksFor(vectors), kThreads, 0, stream>>>(
+            static_cast<const uint4*>(h), static_cast<uint4*>(out), vectors, inner / kVector);
     } else {
         const long long count = rows * inner;
-        gegluKernel<T><<<blocksFor(count), kThreads, 0, stream>>>(static_cast<const T*>(h), static_cast<T*>(out), count, inner);
+        gegluKernel<T>
+            <<<blocksFor(count), kThreads, 0, stream>>>(static_cast<const T*>(h), static_cast<T*>(out), count, inner);
     }
 }
 

@@ -11,7 +11,6 @@ namespace {
 
 constexpr int kThreads = 512;
 
-
 // The sum of `value` over the block; every thread gets it. `scratch` holds one float per warp.
 __device__ float blockSum(float value, float* scratch) {
     for (int offset = 16; offset > 0; offset >>= 1) value += __shfl_xor_sync(0xffffffffu, value, offset);
@@ -32,9 +31,9 @@ __device__ float blockSum(float value, float* scratch) {
 // One block per (picture, group). The group's values are hw runs of cg channels, c apart; they are read three
 // times (mean, variance, output): after the first, from L2.
 template <typename T>
-__global__ void __launch_bounds__(kThreads) groupNormNhwcKernel(const T* __restrict__ x, T* __restrict__ y,
-                                                                const T* __restrict__ gamma, const T* __restrict__ beta,
-                                                                int hw, int c, int groups, float eps, bool silu) {
+__global__ void __launch_bounds__(kThreads)
+    groupNormNhwcKernel(const T* __restrict__ x, T* __restrict__ y, const T* __restrict__ gamma,
+                        const T* __restrict__ beta, int hw, int c, int groups, float eps, bool silu) {
     __shared__ float scratch[32];
     const int picture = blockIdx.x / groups, group = blockIdx.x % groups;
     const int cg = c / groups;
@@ -72,7 +71,6 @@ __global__ void __launch_bounds__(kThreads) groupNormNhwcKernel(const T* __restr
 constexpr int kStatsThreads = 512;
 constexpr int kBlocksWanted = 264;  // two waves of an H100's SMs; more only adds partials
 
-
 struct SplitShape {
     int lanes;   // pixels a statistics block reads at once (threads / vectors per pixel)
     int splits;  // statistics blocks per picture
@@ -88,8 +86,9 @@ SplitShape splitShape(int n, int hw, int c) {
 }
 
 template <typename T>
-__global__ void __launch_bounds__(kStatsThreads) groupNormSplitStats(const T* __restrict__ x, float2* __restrict__ partials,
-                                                                     int hw, int c, int groups, int lanes, int splits) {
+__global__ void __launch_bounds__(kStatsThreads)
+    groupNormSplitStats(const T* __restrict__ x, float2* __restrict__ partials, int hw, int c, int groups, int lanes,
+                        int splits) {
     extern __shared__ float perThread[];  // [kStatsThreads][2 * kVector]: each thread's channel sums
     const int picture = blockIdx.y, split = blockIdx.x;
     const int vectors = c / kVector, cg = c / groups;
@@ -191,21 +190,24 @@ __global__ void groupNormSplitApply(const T* __restrict__ x, T* __restrict__ y, 
 }
 
 template <typename T>
-int launchSplit(const void* x, void* y, const void* gamma, const void* beta, int n, int hw, int c, int groups, float eps,
-                bool silu, float* scratch, cudaStream_t stream) {
+int launchSplit(const void* x, void* y, const void* gamma, const void* beta, int n, int hw, int c, int groups,
+                float eps, bool silu, float* scratch, cudaStream_t stream) {
     const SplitShape shape = splitShape(n, hw, c);
     auto* partials = reinterpret_cast<float2*>(scratch);
     float2* stats = partials + static_cast<long long>(n) * shape.splits * groups;
     const T* in = static_cast<const T*>(x);
-    groupNormSplitStats<T><<<dim3(shape.splits, n), kStatsThreads, kStatsThreads * 2 * kVector * sizeof(float), stream>>>(
-        in, partials, hw, c, groups, shape.lanes, shape.splits);
-    groupNormSplitFinalize<T><<<dim3((groups + kFinalizeWarps - 1) / kFinalizeWarps, n), kFinalizeWarps * 32, 0, stream>>>(
-        in, partials, stats, hw, c, groups, shape.splits, eps);
+    groupNormSplitStats<T>
+        <<<dim3(shape.splits, n), kStatsThreads, kStatsThreads * 2 * kVector * sizeof(float), stream>>>(
+            in, partials, hw, c, groups, shape.lanes, shape.splits);
+    groupNormSplitFinalize<T>
+        <<<dim3((groups + kFinalizeWarps - 1) / kFinalizeWarps, n), kFinalizeWarps * 32, 0, stream>>>(
+            in, partials, stats, hw, c, groups, shape.splits, eps);
     const long long vectorCount = static_cast<long long>(n) * hw * c / kVector;
     const long long wanted = (vectorCount + 255) / 256;
     const unsigned blocks = static_cast<unsigned>(wanted < 4096 ? wanted : 4096);
     groupNormSplitApply<T><<<blocks, 256, 0, stream>>>(in, static_cast<T*>(y), static_cast<const T*>(gamma),
-                                                       static_cast<const T*>(beta), stats, vectorCount, hw, c, groups, silu);
+                                                       static_cast<const T*>(beta), stats, vectorCount, hw, c, groups,
+                                                       silu);
     return static_cast<int>(cudaGetLastError());
 }
 
@@ -232,13 +234,14 @@ int groupNormNhwc(const void* x, void* y, const void* gamma, const void* beta, i
     const dim3 grid(static_cast<unsigned>(n * groups)), block(kThreads);
     auto* s = static_cast<cudaStream_t>(stream);
     if (type == HalfType::BFloat16) {
-        groupNormNhwcKernel<__nv_bfloat16><<<grid, block, 0, s>>>(
-            static_cast<const __nv_bfloat16*>(x), static_cast<__nv_bfloat16*>(y), static_cast<const __nv_bfloat16*>(gamma),
-            static_cast<const __nv_bfloat16*>(beta), hw, c, groups, eps, silu);
+        groupNormNhwcKernel<__nv_bfloat16>
+            <<<grid, block, 0, s>>>(static_cast<const __nv_bfloat16*>(x), static_cast<__nv_bfloat16*>(y),
+                                    static_cast<const __nv_bfloat16*>(gamma), static_cast<const __nv_bfloat16*>(beta),
+                                    hw, c, groups, eps, silu);
     } else {
         groupNormNhwcKernel<__half><<<grid, block, 0, s>>>(static_cast<const __half*>(x), static_cast<__half*>(y),
-                                                          static_cast<const __half*>(gamma),
-                                                          static_cast<const __half*>(beta), hw, c, groups, eps, silu);
+                                                           static_cast<const __half*>(gamma),
+                                                           static_cast<const __half*>(beta), hw, c, groups, eps, silu);
     }
     return static_cast<int>(cudaGetLastError());
 }

@@ -32,7 +32,7 @@ int gegluRows(const void* h, void* out, long long rows, int inner, HalfType type
 // (a bias), c for one a picture and channel. x, residual and offset 16-byte aligned, all of `type`;
 // channelAddServes checks the shape. Returns the cudaError_t of the launch (0: none).
 bool channelAddServes(int c, long long offsetPictureStride);
-int channelAddNhwc(void* x, const void* residual, const void* offset, long long offsetPictureStride, int n, long long hw,
-                   int c, HalfType type, void* stream);
+int channelAddNhwc(void* x, const void* residual, const void* offset, long long offsetPictureStride, int n,
+                   long long hw, int c, HalfType type, void* stream);
 
 }  // namespace storybrush::runtime::cuda
