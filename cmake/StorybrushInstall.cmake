@@ -1,6 +1,6 @@
 # `cmake --install` lays out a relocatable tree:
 #   bin/storybrush, bin/storybrush-cli            (RPATH $ORIGIN/../lib: bundled libraries sit in lib/)
-#   share/storybrush/{models,tokenizers,safety}  (the studio's own translations are compiled into it: ui/language.cpp)
+#   share/storybrush/{models,tokenizers,safety,library}  (the studio's own translations are compiled into it: ui/language.cpp)
 #   share/applications, share/icons/hicolor, share/metainfo
 # The programs find share/storybrush relative to themselves (engine/runtime/resources.cpp), so the tree works
 # wherever it is unpacked. `cpack -G DEB` turns it into a .deb; packaging/build-installer.sh into a .run.
@@ -15,6 +15,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/resources/models ${PROJECT_SOURCE_DIR}/r
         DESTINATION ${CMAKE_INSTALL_DATADIR}/storybrush)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/resources/safety DESTINATION ${CMAKE_INSTALL_DATADIR}/storybrush
         PATTERN "*.sh" EXCLUDE)
+# The picture library: the list of things, their art and its licences (the generator and its curation stay behind).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/resources/library DESTINATION ${CMAKE_INSTALL_DATADIR}/storybrush
+        PATTERN "*.py" EXCLUDE PATTERN "curation" EXCLUDE PATTERN "excluded.tsv" EXCLUDE)
 
 set(linux ${PROJECT_SOURCE_DIR}/packaging/linux)
 install(FILES ${linux}/${storybrush_app_id}.desktop DESTINATION ${CMAKE_INSTALL_DATADIR}/applications)

@@ -18,6 +18,8 @@ packages=(
   libtorch-dev libopenblas0-pthread
   # images, JSON, Unicode, crypto
   libopencv-dev libpng-dev libjpeg-dev libwebp-dev nlohmann-json3-dev libicu-dev libsodium-dev
+  # the picture library's vector art, drawn at any size (engine/scene)
+  librsvg2-dev
   # tests: offscreen/virtual display, fonts with Chinese and emoji for screenshots
   xvfb xauth fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji
   # the offline installer (packaging/build-installer.sh): makeself, and a small Chinese font it carries

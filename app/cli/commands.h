@@ -6,6 +6,7 @@ namespace storybrush::cli {
 int runBench(int argc, char** argv);
 int runCheckPrompt(int argc, char** argv);
 int runCheckImage(int argc, char** argv);
+int runCompose(int argc, char** argv);
 int runDevices(int argc, char** argv);
 int runGenerate(int argc, char** argv);
 int runInspect(int argc, char** argv);

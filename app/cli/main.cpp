@@ -24,6 +24,7 @@ struct SubCommand {
 const SubCommand kSubCommands[] = {
     {"generate", "draw pictures from a prompt (and a starting picture) into PNG files", runGenerate},
     {"bench", "time a generation (text encoder, UNet step, VAE) and its memory; random full-size models", runBench},
+    {"compose", "lay out and draw a scene from a prompt with the picture library's art (no model needed)", runCompose},
     {"check-prompt", "audit the kid-safe prompt policy: one prompt per line on stdin", runCheckPrompt},
     {"check-image", "audit the kid-safe picture filter: scores and verdict for picture files", runCheckImage},
     {"devices", "where pictures would be computed (CPU threads and BLAS, GPU)", runDevices},

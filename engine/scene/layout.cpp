@@ -99,6 +99,10 @@ Layout layOut(const PromptReading& reading, const ThingLibrary& library, std::ui
     const auto jitter = [&](double amount) { return std::uniform_real_distribution<double>(-amount, amount)(random); };
 
     const std::size_t n = reading.things.size();
+    // A picture of one or two things shows them large, as a picture book does; a crowd is drawn smaller.
+    int instances = 0;
+    for (const auto& thing : reading.things) instances += std::max(1, thing.count);
+    const double crowdScale = instances <= 1 ? 1.7 : instances == 2 ? 1.35 : instances <= 4 ? 1.1 : 1.0;
     std::vector<const Thing*> things(n, nullptr);
     for (std::size_t i = 0; i < n; ++i) things[i] = library.byId(reading.things[i].id);
 
@@ -131,7 +135,7 @@ Layout layOut(const PromptReading& reading, const ThingLibrary& library, std::ui
         const Thing& thing = *things[index];
         const ThingAsked& asked = reading.things[index];
         const int count = std::max(1, asked.count);
-        double height = baseHeight(thing) * sizeFactor(asked.size);
+        double height = baseHeight(thing) * sizeFactor(asked.size) * crowdScale;
         // The instances share the column: shrink them until they fit side by side with a little room.
         const double room = column * 0.92;
         const double perInstance = room / (count <= 3 ? count : std::ceil(count / 2.0));
@@ -143,10 +147,10 @@ Layout layOut(const PromptReading& reading, const ThingLibrary& library, std::ui
             const double slotWidth = room / perRow;
             const double cx = r * column + (column - room) / 2 + slotWidth * (slot + 0.5) + jitter(slotWidth * 0.08);
             double bottom;
-            if (flies(thing)) {
+            if (!hasGround) {  // the sea, the sky, space: everything floats a little below the middle
+                bottom = 0.62 + height / 2 + row * height * 0.95 + jitter(0.06);
+            } else if (flies(thing)) {
                 bottom = 0.06 + height * (row + 1) * 0.95 + std::abs(jitter(0.05));
-            } else if (!hasGround) {  // the sea, the sky, space: everything floats about the middle
-                bottom = 0.5 + height / 2 + row * height * 0.95 + jitter(0.08);
             } else {
                 bottom = layout.groundLine + 0.12 + row * 0.12 + jitter(0.03);
             }
@@ -163,7 +167,7 @@ Layout layOut(const PromptReading& reading, const ThingLibrary& library, std::ui
             const ThingAsked& asked = reading.things[i];
             const Thing& thing = *things[i];
             const std::string& relation = relationOf[i];
-            double height = baseHeight(thing) * sizeFactor(asked.size);
+            double height = baseHeight(thing) * sizeFactor(asked.size) * crowdScale;
             const double cx = base.x + base.width / 2;
             Box box;
             if (relation == "on") {

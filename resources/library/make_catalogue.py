@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Builds the picture library's catalogue: things.tsv, excluded.tsv and README.md.
 
-Reads the art packages as installed (Twemoji and OpenMoji from npm, Tux Paint stamps from Debian),
+Reads the art packages as installed (Twemoji and OpenMoji from npm, Tux Paint stamps and OpenClipart from Debian),
 the Unicode CLDR annotations for names in English, simplified and traditional Chinese, and the
 hand-made curation under curation/. Python 3 standard library only; the output is deterministic.
 
   python3 make_catalogue.py --npm /tmp/libnpm --cldr /usr/share/unicode/cldr \
-      --tuxpaint /usr/share/tuxpaint/stamps --out resources/library
+      --tuxpaint /usr/share/tuxpaint/stamps --openclipart /usr/share/openclipart/svg --out resources/library
 """
 import argparse
 import collections
 import fnmatch
+import html
 import json
 import os
 import re
@@ -27,7 +28,8 @@ COLUMNS = ['id', 'category', 'en', 'en_synonyms', 'zh_hans', 'zh_hans_synonyms',
 # Curation rows: these columns, after the key (and, for emoji.tsv, the action).
 CURATION_COLUMNS = ['id', 'category', 'en', 'en_synonyms', 'zh_hans', 'zh_hans_synonyms', 'zh_hant',
                     'zh_hant_synonyms', 'note']
-SOURCES = ['twemoji', 'openmoji', 'tuxpaint']
+SOURCES = ['twemoji', 'openmoji', 'tuxpaint', 'openclipart']
+LICENCES = {'twemoji': 'CC-BY-4.0', 'openmoji': 'CC-BY-SA-4.0', 'tuxpaint': 'GPL-2.0+', 'openclipart': 'CC-PDDC'}
 # Country names that take 'the' in English ('flag of the Netherlands').
 THE = {'United States', 'United Kingdom', 'Netherlands', 'Philippines', 'Bahamas', 'Gambia', 'Maldives',
        'United Arab Emirates', 'European Union', 'United Nations', 'Vatican City', 'Caribbean Netherlands',
@@ -413,6 +415,95 @@ def build_tuxpaint(cat, args, cur, pending):
             fail('%s: pattern %s matches no stamp' % (r['where'], r['key']))
 
 
+# ---------------------------------------------------------------- OpenClipart (Debian openclipart-svg)
+
+# Licence declarations in the SVGs' own metadata that agree with the package's public-domain dedication.
+PUBLIC_DOMAIN = {'http://web.resource.org/cc/PublicDomain', 'http://creativecommons.org/licenses/publicdomain/',
+                 'Public Domain', ''}
+
+
+def svg_metadata(path):
+    """(title, declared licence) from an OpenClipart SVG's RDF metadata; '' where it has none."""
+    with open(path, encoding='utf-8', errors='replace') as f:
+        text = f.read(300000)
+    work = re.search(r'<cc:Work\b.*?</cc:Work>', text, re.S)
+    work = work.group(0) if work else ''
+    title = re.search(r'<dc:title>\s*(?:<rdf:Alt>\s*<rdf:li[^>]*>)?([^<]*)<', work)
+    title = re.sub(r'\s+', ' ', html.unescape(title.group(1))).strip() if title else ''
+    lic = re.search(r'<cc:license\s+rdf:resource="([^"]*)"', text)
+    return title, (lic.group(1).strip() if lic else '')
+
+
+def build_openclipart(cat, args, cur, pending, stats):
+    """Every picture file under the clipart root. The package files some drawings under two or three folders (with
+    slightly different metadata): curation/openclipart.tsv marks those as copies of the one it uses. Symbolic links
+    are not pictures of their own."""
+    root = args.openclipart
+    pictures, links = [], 0
+    for d, _, files in os.walk(root):
+        for f in files:
+            full = os.path.join(d, f)
+            if os.path.islink(full):
+                links += 1
+            elif f.endswith('.svg'):
+                pictures.append(os.path.relpath(full, root).replace(os.sep, '/'))
+    pictures.sort()
+    rows = cur['openclipart']
+    decided = {}                            # picture -> its row
+    for p in pictures:
+        row = next((r for r in rows if fnmatch.fnmatchcase(p, r['key'])), None)
+        if row is None:
+            fail('OpenClipart picture %s is not in curation/openclipart.tsv' % p)
+        decided[p] = row
+    summary = collections.OrderedDict()     # pattern row -> [pattern, pictures, reason]
+    copies = collections.defaultdict(list)  # original -> its copies
+    licences = collections.Counter()
+    for p in pictures:
+        row = decided[p]
+        ref = 'openclipart:' + p
+        title, lic = svg_metadata(os.path.join(root, p))
+        licences[lic or '(none)'] += 1
+        if row['action'] == 'exclude' and any(c in row['key'] for c in '*?['):
+            summary.setdefault(row['where'], [row['key'], 0, row['note']])[1] += 1
+            continue
+        if row['action'] == 'copy':
+            original = decided.get(row['id'])
+            if original is None or original['action'] == 'copy' or any(c in original['key'] for c in '*?['):
+                fail('%s: %s is a copy of %r, which is no picture with a row of its own' % (row['where'], p, row['id']))
+            copies[row['id']].append(ref)
+            continue
+        if row['action'] != 'exclude' and lic not in PUBLIC_DOMAIN:
+            fail('%s: %s declares the licence %r, not the package\'s public-domain dedication' % (row['where'], p, lic))
+        if row['action'] == 'exclude':
+            cat.exclude([ref], title or p.rsplit('/', 1)[-1][:-4], row['note'])
+        elif row['action'] == 'alt':
+            pending.append((row, [ref], [], row['where']))
+        elif row['action'] == 'keep':
+            if row['id'] in cat.things:
+                fail('%s: %s already exists: use alt' % (row['where'], row['id']))
+            cat.add_thing(row['id'], override_fields(row, {}), [ref], [], row['where'], 'openclipart')
+        else:
+            fail('%s: unknown action %r' % (row['where'], row['action']))
+    for original, refs in sorted(copies.items()):
+        cat.exclude(refs, 'copies of ' + original if len(refs) > 1 else 'copy of ' + original,
+                    'another copy of openclipart:%s (the same drawing filed under another folder)' % original)
+    for where, (pattern, n, reason) in summary.items():
+        cat.exclude(['openclipart:' + pattern], '%d picture%s' % (n, 's' if n != 1 else ''), reason)
+    used = {r['where'] for r in decided.values()}
+    for r in rows:
+        if r['where'] not in used:
+            fail('%s: pattern %s matches no picture' % (r['where'], r['key']))
+    stats.update(openclipart_files=len(pictures), openclipart_links=links,
+                 openclipart_copies=sum(len(v) for v in copies.values()),
+                 openclipart_distinct=len(pictures) - sum(len(v) for v in copies.values()),
+                 openclipart_bulk=sum(n for _, n, _ in summary.values()),
+                 openclipart_looked=len(pictures) - sum(n for _, n, _ in summary.values()),
+                 openclipart_pd=licences['http://web.resource.org/cc/PublicDomain'],
+                 openclipart_nolicence=licences['(none)'] + licences[''],
+                 openclipart_other='; '.join('%s: %d' % (k, v) for k, v in sorted(licences.items())
+                                             if k not in ('http://web.resource.org/cc/PublicDomain', '(none)', '')))
+
+
 # ---------------------------------------------------------------- synonyms, checks, output
 
 def finish(cat, cur):
@@ -446,8 +537,7 @@ def finish(cat, cur):
                 if s and s != t[n].lower() and s not in out and (other is None or other == t['id']):
                     out.append(s)
             t[c] = out
-        t['licence'] = {'twemoji': 'CC-BY-4.0', 'openmoji': 'CC-BY-SA-4.0',
-                        'tuxpaint': 'GPL-2.0+'}[t['art'][0].split(':')[0]]
+        t['licence'] = LICENCES[t['art'][0].split(':')[0]]
         if not re.fullmatch('[a-z0-9_]+', t['id']):
             fail('id %r is not an ascii slug' % t['id'])
     # A synonym shared by two things is ambiguous: report it so the curation can decide.
@@ -482,7 +572,11 @@ def write_outputs(cat, args, versions):
     only = collections.Counter(next(iter(s)) for t in things
                                for s in [set(r.split(':')[0] for r in t['art'] + t['variants'])] if len(s) == 1)
     refs = collections.Counter(r.split(':')[0] for t in things for r in t['art'] + t['variants'])
-    ex_refs = collections.Counter(r.split(':')[0] for e in cat.excluded for r in e[0].split('|'))
+    ex_refs = collections.Counter()
+    for e in cat.excluded:
+        for r in e[0].split('|'):
+            m = re.match(r'(\d+) pictures?$', e[1]) if '*' in r else None
+            ex_refs[r.split(':')[0]] += int(m.group(1)) if m else 1
     cat_table = '\n'.join('| %s | %d |' % (c, by_cat[c]) for c in CATEGORIES)
     src_table = '\n'.join('| %s | %d | %d | %d | %d | %d |' % (s, by_first[s], by_any[s], only[s], refs[s], ex_refs[s])
                           for s in SOURCES)
@@ -494,9 +588,17 @@ def write_outputs(cat, args, versions):
     values = dict(versions, total=len(things), excluded=len(cat.excluded), categories=cat_table, sources=src_table,
                   kept=sum(1 for t in things if t['kept_because']), flags=flags, without_flags=len(things) - flags,
                   shortfall=max(0, 2000 - len(things)), reasons=reasons,
-                  excluded_refs=sum(len(e[0].split('|')) for e in cat.excluded),
+                  excluded_refs=sum(ex_refs.values()),
                   from_extras=sum(1 for t in things if t['origin'] == 'extras'),
                   from_tuxpaint=sum(1 for t in things if t['origin'] == 'tuxpaint'),
+                  from_openclipart=sum(1 for t in things if t['origin'] == 'openclipart'),
+                  openclipart_top=', '.join('%s %d' % (t['en'], n) for n, t in sorted(
+                      ((sum(1 for r in t['art'] if r.startswith('openclipart:')), t) for t in things),
+                      key=lambda x: (-x[0], x[1]['id']))[:5]),
+                  openclipart_looks=sum(1 for t in things for r in t['art'][1:] if r.startswith('openclipart:')
+                                        and t['origin'] != 'openclipart'),
+                  openclipart_touched=sum(1 for t in things if t['origin'] != 'openclipart'
+                                          and any(r.startswith('openclipart:') for r in t['art'])),
                   from_emoji=sum(1 for t in things if t['origin'] == 'emoji'))
     text = re.sub(r'\{\{(\w+)\}\}', lambda m: str(values[m.group(1)]), text)
     with open(os.path.join(args.out, 'README.md'), 'w', encoding='utf-8') as f:
@@ -509,6 +611,7 @@ def main():
     ap.add_argument('--npm', required=True, help='folder where `npm install --prefix DIR @twemoji/svg openmoji` ran')
     ap.add_argument('--cldr', required=True, help='CLDR root, e.g. /usr/share/unicode/cldr')
     ap.add_argument('--tuxpaint', required=True, help='Tux Paint stamps, e.g. /usr/share/tuxpaint/stamps')
+    ap.add_argument('--openclipart', required=True, help='OpenClipart SVGs, e.g. /usr/share/openclipart/svg')
     ap.add_argument('--out', required=True, help='output folder, e.g. resources/library')
     args = ap.parse_args()
     cdir = os.path.join(HERE, 'curation')
@@ -517,6 +620,7 @@ def main():
         'emoji': read_tsv(os.path.join(cdir, 'emoji.tsv'), key + ['action'] + CURATION_COLUMNS),
         'extras': read_tsv(os.path.join(cdir, 'openmoji_extras.tsv'), key + ['action'] + CURATION_COLUMNS),
         'tuxpaint': read_tsv(os.path.join(cdir, 'tuxpaint.tsv'), key + ['action'] + CURATION_COLUMNS),
+        'openclipart': read_tsv(os.path.join(cdir, 'openclipart.tsv'), key + ['action'] + CURATION_COLUMNS),
         'synonyms': read_tsv(os.path.join(cdir, 'synonyms.tsv'), key + CURATION_COLUMNS[1:]),
         'pending': [],
     }
@@ -530,6 +634,8 @@ def main():
     cur['pending'] += pending
     build_openmoji_extras(cat, args, cur, sub_rules, cur['pending'])
     build_tuxpaint(cat, args, cur, cur['pending'])
+    oc_stats = {}
+    build_openclipart(cat, args, cur, cur['pending'], oc_stats)
     finish(cat, cur)
     # Twemoji files outside Unicode's list: a gendered form of a placed emoji follows it, the rest are left out.
     owner = {r: t['id'] for t in cat.things.values() for r in t['art'] + t['variants']}
@@ -556,9 +662,11 @@ def main():
                 'cldr_version': cldr_version(args.cldr),
                 'cldr_deb': debian_version('unicode-cldr-core'),
                 'tuxpaint_deb': debian_version('tuxpaint-stamps-default'),
+                'openclipart_deb': debian_version('openclipart-svg'),
                 'twemoji_files': len(twemoji), 'openmoji_extras': om_extras,
                 'openmoji_files': len(os.listdir(os.path.join(args.npm, 'node_modules/openmoji/color/svg'))),
                 'tux_files': sum(1 for d, _, fs in os.walk(args.tuxpaint) for f in fs if f.endswith(('.png', '.svg')))}
+    versions.update(oc_stats)
     things = write_outputs(cat, args, versions)
     print('%d things, %d exclusions' % (len(things), len(cat.excluded)))
 
