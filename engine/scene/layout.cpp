@@ -38,6 +38,10 @@ double baseHeight(const Thing& thing) {
                                             "train",    "fire_engine", "ship",
                                             "rocket",   "mountain"};
     if (tall.count(thing.id)) return 0.46;
+    static const std::set<std::string> furniture{"bed",       "table",     "chair",    "sofa",    "couch",
+                                                 "desk",      "bookshelf", "wardrobe", "bathtub", "snowman",
+                                                 "scarecrow", "piano",     "tent"};
+    if (furniture.count(thing.id)) return 0.3;
     const std::string& c = thing.category;
     if (c == "building" || c == "place") return 0.44;
     if (c == "vehicle") return 0.3;
@@ -115,6 +119,8 @@ Layout layOut(const PromptReading& reading, const ThingLibrary& library, std::ui
         const int other = follows ? relation.subject : relation.object;
         if (dependent < 0 || other < 0 || std::size_t(dependent) >= n || std::size_t(other) >= n) continue;
         if (anchor[dependent] >= 0) continue;
+        // Companions stand in neighbouring columns of their own (below), not squeezed beside a wide thing.
+        if (relation.relation == "next_to") continue;
         // No cycles: the anchor must not (transitively) depend on the dependent.
         bool cycle = false;
         for (int at = other; at >= 0 && !cycle; at = anchor[at]) cycle = at == dependent;
@@ -127,6 +133,16 @@ Layout layOut(const PromptReading& reading, const ThingLibrary& library, std::ui
     std::vector<int> roots;
     for (std::size_t i = 0; i < n; ++i) {
         if (anchor[i] < 0 && things[i]) roots.push_back(static_cast<int>(i));
+    }
+    // A thing next to another takes the column beside it.
+    for (const auto& relation : reading.relations) {
+        if (relation.relation != "next_to") continue;
+        const auto subject = std::find(roots.begin(), roots.end(), relation.subject);
+        const auto object = std::find(roots.begin(), roots.end(), relation.object);
+        if (subject == roots.end() || object == roots.end()) continue;
+        const int moved = *subject;
+        roots.erase(subject);
+        roots.insert(std::find(roots.begin(), roots.end(), relation.object) + 1, moved);
     }
     std::vector<std::vector<Box>> boxes(n);  // per thing, one box per instance
     const double column = roots.empty() ? 1.0 : 1.0 / double(roots.size());
@@ -156,6 +172,15 @@ Layout layOut(const PromptReading& reading, const ThingLibrary& library, std::ui
             }
             boxes[index].push_back(clampToPage(squareBox(cx, std::min(bottom, 0.98), height, aspect)));
         }
+    }
+
+    // Companions stand on the same ground line.
+    for (const auto& relation : reading.relations) {
+        if (relation.relation != "next_to" || anchor[relation.subject] >= 0 || boxes[relation.subject].empty() ||
+            boxes[relation.object].empty())
+            continue;
+        const double bottom = boxes[relation.object].front().bottom();
+        for (Box& box : boxes[relation.subject]) box = clampToPage({box.x, bottom - box.height, box.width, box.height});
     }
 
     // Dependents, in as many passes as the longest chain.
@@ -229,12 +254,13 @@ Layout layOut(const PromptReading& reading, const ThingLibrary& library, std::ui
             placed.instance = static_cast<int>(k);
             placed.box = boxes[i][k];
             placed.colour = reading.things[i].colour;
-            // Nearer (lower on the page) is drawn later; what is held, worn or in front is drawn over its anchor.
+            // Nearer (lower on the page) is drawn later; a thing placed against another is drawn over it unless it
+            // is behind it.
             placed.layer = static_cast<int>(std::lround(placed.box.bottom() * 1000));
             if (anchor[i] >= 0 && !boxes[anchor[i]].empty()) {
                 const int anchorLayer = static_cast<int>(std::lround(boxes[anchor[i]].front().bottom() * 1000));
                 if (relationOf[i] == "behind") placed.layer = anchorLayer - 1;
-                else if (relationOf[i] != "under") placed.layer = std::max(placed.layer, anchorLayer + 1);
+                else placed.layer = std::max(placed.layer, anchorLayer + 1);
             }
             layout.items.push_back(placed);
         }
